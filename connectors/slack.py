@@ -1,0 +1,358 @@
+"""Slack through slack-sdk's ``WebClient``: incremental history, thread replies, posting.
+
+Every call goes through :meth:`SlackChat._call`, which spends the per-cycle budget of its method,
+retries 5xx, timeouts, connection errors and malformed bodies with backoff (tenacity), honours a
+429's ``Retry-After`` when it is short and otherwise leaves the method for the next cycle — a
+cycle never sleeps its time away. Errors name Slack and the method, never the token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.error import URLError
+
+import structlog
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from hygiene.clock import Clock
+from hygiene.errors import AuthError, BudgetExhausted, ConfigError, ExternalError
+from hygiene.models import Action, ActionKind, ChatMessage
+from hygiene.ports import ChannelFetch, ChannelInfo
+from hygiene.text import render
+
+log = structlog.get_logger("hygiene.slack")
+
+AUTH_ERRORS = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "missing_scope",
+}
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+METADATA_EVENT = "hygiene_action"
+NON_JSON = "Received a response in a non-JSON format"
+
+
+class _Transient(Exception):
+    """A failure worth retrying: 5xx, timeout, connection reset, malformed body, short 429."""
+
+
+class CallBudget:
+    """Calls allowed per Slack method in one cycle; methods rate-limited for long are closed."""
+
+    def __init__(self, limits: Mapping[str, int]) -> None:
+        self.limits = dict(limits)
+        self.used: dict[str, int] = {}
+        self.closed: dict[str, str] = {}
+
+    def spend(self, method: str) -> None:
+        if method in self.closed:
+            raise BudgetExhausted(method, self.closed[method])
+        used = self.used.get(method, 0)
+        if used >= self.limits.get(method, 10):
+            raise BudgetExhausted(method, f"call budget of {self.limits.get(method, 10)} per cycle spent")
+        self.used[method] = used + 1
+
+    def close(self, method: str, reason: str) -> None:
+        self.closed[method] = reason
+
+
+class SlackChat:
+    """The :class:`~hygiene.ports.Chat` for Slack."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        clock: Clock,
+        budget: CallBudget,
+        *,
+        retries: int = 3,
+        max_retry_after: float = 10,
+        page_size: int = 200,
+        users: Mapping[str, tuple[str, bool]] | None = None,
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.budget = budget
+        self.retries = retries
+        self.max_retry_after = max_retry_after
+        self.page_size = page_size
+        self.users: dict[str, tuple[str, bool]] = dict(users or {})
+        self.new_users: dict[str, tuple[str, bool]] = {}
+        self.bot_user_id = ""
+        self.bot_id = ""
+
+    # calls ---------------------------------------------------------------------------------
+    def _call(self, method: str, **kwargs: Any) -> SlackResponse:
+        function: Callable[..., SlackResponse] = getattr(self.client, method.replace(".", "_"))
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=wait_exponential(multiplier=0.5, max=8),
+            retry=retry_if_exception_type(_Transient),
+            sleep=self.clock.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self.budget.spend(method)
+                    return self._attempt(method, function, kwargs)
+        except _Transient as exc:
+            raise ExternalError("slack", f"{method}: {exc} (gave up after {self.retries + 1} attempts)") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, method: str, function: Callable[..., SlackResponse], kwargs: dict[str, Any]) -> SlackResponse:
+        try:
+            return function(**kwargs)
+        except SlackApiError as exc:
+            response = exc.response
+            error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+            if response.status_code == 429:
+                retry_after = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)))
+                if retry_after > self.max_retry_after:
+                    self.budget.close(method, f"rate limited for {retry_after:.0f}s; left for the next cycle")
+                    raise BudgetExhausted(method, f"rate limited for {retry_after:.0f}s") from None
+                log.info("slack.rate_limited", method=method, retry_after=retry_after)
+                self.clock.sleep(retry_after)
+                raise _Transient(f"rate limited (Retry-After {retry_after:.0f}s)") from None
+            if response.status_code >= 500:
+                raise _Transient(f"HTTP {response.status_code}") from None
+            if error.startswith(NON_JSON):
+                raise _Transient("malformed response body (not JSON)") from None
+            if error in AUTH_ERRORS:
+                raise AuthError("slack", f"{method}: {error} (check the bot token and its scopes)") from None
+            detail = error or f"HTTP {response.status_code}"
+            raise ExternalError("slack", f"{method}: {detail}", transient=False) from None
+        except (URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise _Transient(f"connection failed: {type(reason).__name__}") from None
+
+    def calls(self) -> dict[str, int]:
+        return dict(self.budget.used)
+
+    def learned_users(self) -> dict[str, tuple[str, bool]]:
+        return dict(self.new_users)
+
+    def _pages(self, method: str, key: str, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
+        cursor: str | None = None
+        while True:
+            response = self._call(method, cursor=cursor, **kwargs) if cursor else self._call(method, **kwargs)
+            data = response.data if isinstance(response.data, dict) else {}
+            items = data.get(key)
+            if not isinstance(items, list):
+                raise ExternalError("slack", f"{method}: response has no '{key}' list")
+            yield items
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
+
+    # identity and channels -------------------------------------------------------------------
+    def connect(self) -> None:
+        data = self._call("auth.test").data
+        assert isinstance(data, dict)
+        self.bot_user_id = str(data.get("user_id", ""))
+        self.bot_id = str(data.get("bot_id", ""))
+
+    def resolve_channels(self, wanted: Sequence[str]) -> list[ChannelInfo]:
+        """Channel names or ids to channels the bot can read; unknown ones are config errors."""
+        by_name: dict[str, dict[str, Any]] = {}
+        by_id: dict[str, dict[str, Any]] = {}
+        for page in self._pages(
+            "conversations.list",
+            "channels",
+            types="public_channel,private_channel",
+            exclude_archived=True,
+            limit=1000,
+        ):
+            for channel in page:
+                by_name[str(channel.get("name", ""))] = channel
+                by_id[str(channel.get("id", ""))] = channel
+        resolved: list[ChannelInfo] = []
+        problems: list[str] = []
+        for index, item in enumerate(wanted):
+            found = by_id.get(item) if CHANNEL_ID.match(item) else by_name.get(item)
+            if found is None:
+                kind = "id" if CHANNEL_ID.match(item) else "name"
+                problems.append(f'slack.channels[{index}]: unknown channel {kind} "{item}"')
+            elif found.get("is_member") is False:
+                problems.append(
+                    f"slack.channels[{index}]: the bot is not a member of #{found['name']}"
+                    " (invite it with /invite @hygiene)"
+                )
+            else:
+                resolved.append(ChannelInfo(id=str(found["id"]), name=str(found["name"])))
+        if problems:
+            raise ConfigError(problems)
+        return resolved
+
+    # reading -------------------------------------------------------------------------------
+    def fetch(self, channel: ChannelInfo, oldest: str, known_threads: Mapping[str, str | None]) -> ChannelFetch:
+        """Messages since ``oldest`` and the replies of threads whose latest reply changed."""
+        result = ChannelFetch(channel=channel)
+        try:
+            for page in self._pages(
+                "conversations.history",
+                "messages",
+                channel=channel.id,
+                oldest=oldest,
+                limit=self.page_size,
+                include_all_metadata=True,
+            ):
+                result.messages.extend(self.normalize(raw, channel) for raw in page)
+        except (BudgetExhausted, ExternalError) as exc:
+            if isinstance(exc, AuthError):
+                raise
+            result.complete, result.error = False, str(exc)
+            return result
+        for root in [m for m in result.messages if m.reply_count and m.latest_reply]:
+            if known_threads.get(root.ts) == root.latest_reply and root.ts in known_threads:
+                continue
+            try:
+                result.messages.extend(self.replies(channel, root.ts))
+                result.threads_read.add(root.ts)
+            except (BudgetExhausted, ExternalError) as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                result.complete, result.error = False, str(exc)
+                break
+        return result
+
+    def replies(self, channel: ChannelInfo, thread_ts: str, oldest: str | None = None) -> list[ChatMessage]:
+        kwargs: dict[str, Any] = {"channel": channel.id, "ts": thread_ts, "limit": self.page_size}
+        if oldest:
+            kwargs["oldest"] = oldest
+        found: list[ChatMessage] = []
+        for page in self._pages("conversations.replies", "messages", include_all_metadata=True, **kwargs):
+            found.extend(self.normalize(raw, channel) for raw in page if raw.get("ts") != thread_ts)
+        return found
+
+    def normalize(self, raw: dict[str, Any], channel: ChannelInfo) -> ChatMessage:
+        user = raw.get("user")
+        subtype = raw.get("subtype")
+        metadata: dict[str, Any] = raw.get("metadata") or {}
+        is_bot = bool(
+            raw.get("bot_id")
+            or subtype == "bot_message"
+            or (user and user == self.bot_user_id)
+            or (user and self._user(user)[1])
+        )
+        thread_ts = raw.get("thread_ts")
+        return ChatMessage(
+            channel=channel.id,
+            channel_name=channel.name,
+            ts=str(raw["ts"]),
+            thread_ts=str(thread_ts) if thread_ts else None,
+            user=user,
+            user_name=self._user(user)[0] if user else raw.get("username"),
+            text=raw.get("text") or "",
+            plain=render(raw.get("text") or "", self._name),
+            subtype=subtype,
+            is_bot=is_bot,
+            edited_ts=(raw.get("edited") or {}).get("ts"),
+            reply_count=int(raw.get("reply_count") or 0),
+            latest_reply=raw.get("latest_reply"),
+            reactions=tuple((str(r.get("name")), tuple(r.get("users") or ())) for r in raw.get("reactions") or ()),
+            metadata_event=metadata.get("event_type"),
+            metadata_payload=metadata.get("event_payload") or {},
+        )
+
+    def _name(self, user_id: str) -> str | None:
+        return self._user(user_id)[0]
+
+    def _user(self, user_id: str) -> tuple[str, bool]:
+        if user_id in self.users:
+            return self.users[user_id]
+        try:
+            data = self._call("users.info", user=user_id).data
+        except (BudgetExhausted, ExternalError):
+            return (user_id, False)
+        assert isinstance(data, dict)
+        user = data.get("user") or {}
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or user.get("name") or user_id
+        entry = (str(name), bool(user.get("is_bot") or user.get("is_app_user")))
+        self.users[user_id] = self.new_users[user_id] = entry
+        return entry
+
+    # writing -------------------------------------------------------------------------------
+    def send(self, action: Action) -> str | None:
+        """Carry out one action; returns the posted message's ts when there is one."""
+        if action.kind == ActionKind.REACTION:
+            try:
+                self._call("reactions.add", channel=action.channel, timestamp=action.thread_ts, name=action.emoji)
+            except ExternalError as exc:
+                if "already_reacted" not in str(exc):
+                    raise
+            return None
+        if action.kind == ActionKind.EPHEMERAL:
+            self._call(
+                "chat.postEphemeral",
+                channel=action.channel,
+                user=action.user,
+                text=action.text,
+                thread_ts=action.thread_ts,
+            )
+            return None
+        channel = self._dm_channel(action.user) if action.kind == ActionKind.DM else action.channel
+        data = self._call(
+            "chat.postMessage",
+            channel=channel,
+            thread_ts=action.thread_ts if action.kind == ActionKind.THREAD_REPLY else None,
+            text=action.text,
+            unfurl_links=False,
+            metadata={
+                "event_type": METADATA_EVENT,
+                "event_payload": {"key": action.key, "rule": action.rule or ""},
+            },
+        ).data
+        assert isinstance(data, dict)
+        return str(data.get("ts"))
+
+    def find_posted(self, action: Action, since_ts: str) -> str | None:
+        """The ts of a message we already posted for ``action`` (looked up by metadata), if any."""
+        if action.kind in (ActionKind.EPHEMERAL, ActionKind.REACTION):
+            return None
+        if action.kind == ActionKind.THREAD_REPLY and action.thread_ts:
+            pages = self._pages(
+                "conversations.replies",
+                "messages",
+                channel=action.channel,
+                ts=action.thread_ts,
+                oldest=since_ts,
+                include_all_metadata=True,
+                limit=self.page_size,
+            )
+        else:
+            channel = self._dm_channel(action.user) if action.kind == ActionKind.DM else action.channel
+            pages = self._pages(
+                "conversations.history",
+                "messages",
+                channel=channel,
+                oldest=since_ts,
+                include_all_metadata=True,
+                limit=self.page_size,
+            )
+        for page in pages:
+            for raw in page:
+                metadata = raw.get("metadata") or {}
+                if (metadata.get("event_payload") or {}).get("key") == action.key:
+                    return str(raw.get("ts"))
+        return None
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        data = self._call("chat.getPermalink", channel=channel, message_ts=ts).data
+        return str(data.get("permalink")) if isinstance(data, dict) and data.get("permalink") else None
+
+    def _dm_channel(self, user: str | None) -> str:
+        if not user:
+            raise ExternalError("slack", "a direct message needs a user", transient=False)
+        data = self._call("conversations.open", users=user).data
+        assert isinstance(data, dict)
+        return str((data.get("channel") or {}).get("id"))

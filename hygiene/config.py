@@ -1,0 +1,209 @@
+"""The one TOML file support leads edit, validated by pydantic.
+
+Unknown keys are rejected, every problem is reported with its key path (``slack.channels[2]: …``)
+and secrets are read only from the environment. Rule settings are validated against each rule's
+own model when the rules are built (see :mod:`hygiene.wiring`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hygiene.errors import ConfigError
+
+DEFAULT_PATH = "hygiene.toml"
+SECRET_KEYS = {"token", "bot_token", "api_token", "password", "client_secret", "secret"}
+
+DEFAULT_BUDGET = {
+    "conversations.history": 40,
+    "conversations.replies": 40,
+    "conversations.list": 5,
+    "users.info": 50,
+    "chat.postMessage": 40,
+    "chat.postEphemeral": 40,
+    "chat.getPermalink": 40,
+    "conversations.open": 20,
+    "reactions.add": 20,
+    "auth.test": 2,
+}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets_in_file(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if key in SECRET_KEYS:
+                    raise ValueError(
+                        f"'{key}' is a secret: set it in the environment (see *_env keys), not in the file"
+                    )
+        return data
+
+
+class HygieneSection(Section):
+    state_dir: Path = Field(Path(".hygiene"), description="Where the SQLite store and the lock live.")
+    dry_run: bool = Field(False, description="Judge and record, but post and create nothing.")
+    timezone: str = "America/Sao_Paulo"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class SlackSection(Section):
+    token_env: str = "SLACK_BOT_TOKEN"
+    base_url: str = "https://slack.com/api/"
+    channels: list[str] = Field(min_length=1)
+    rescan_hours: float = Field(24, gt=0, le=24 * 14)
+    backfill_hours: float = Field(24, gt=0, le=24 * 90)
+    nudge_max_age_minutes: float = Field(240, gt=0)
+    page_size: int = Field(200, ge=1, le=999)
+    timeout_seconds: float = Field(15, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+    max_retry_after_seconds: float = Field(10, ge=0)
+    message_retention_days: float = Field(14, gt=0)
+    budget: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, value: list[str]) -> list[str]:
+        cleaned = [item.strip().lstrip("#") for item in value]
+        for index, item in enumerate(cleaned):
+            if not item:
+                raise ValueError(f"item {index} is empty")
+        return cleaned
+
+    @field_validator("budget")
+    @classmethod
+    def _known_methods(cls, value: dict[str, int]) -> dict[str, int]:
+        for method, calls in value.items():
+            if method not in DEFAULT_BUDGET:
+                raise ValueError(f"unknown Slack method {method!r} (known: {', '.join(sorted(DEFAULT_BUDGET))})")
+            if calls < 0:
+                raise ValueError(f"{method}: a budget cannot be negative")
+        return value
+
+    def call_budget(self) -> dict[str, int]:
+        return DEFAULT_BUDGET | self.budget
+
+
+class HelpdeskSection(Section):
+    kind: Literal["none", "files"] = "none"
+    path: Path | None = None
+    url_template: str | None = Field(None, description="A ticket's URL with {id}, e.g. https://…/tickets/{id}")
+
+    @model_validator(mode="after")
+    def _path_for_files(self) -> HelpdeskSection:
+        if self.kind == "files" and self.path is None:
+            raise ValueError("helpdesk kind 'files' needs a path")
+        return self
+
+
+class PolicySection(Section):
+    cooldown_minutes: float = Field(30, ge=0, description="At most one nudge per person in this span.")
+    daily_budget_per_person: int = Field(5, ge=0, description="At most this many nudges per person a day.")
+    exempt_channels: list[str] = Field(default_factory=list)
+    exempt_users: list[str] = Field(default_factory=list)
+    exempt_emoji: list[str] = Field(
+        default_factory=lambda: ["no_bell"],
+        description="A message with one of these reactions is left alone.",
+    )
+
+
+class Config(Section):
+    hygiene: HygieneSection = Field(default_factory=HygieneSection)
+    slack: SlackSection
+    helpdesk: HelpdeskSection = Field(default_factory=HelpdeskSection)
+    policy: PolicySection = Field(default_factory=PolicySection)
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @property
+    def store_path(self) -> Path:
+        return self.hygiene.state_dir / "hygiene.db"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.hygiene.state_dir / "hygiene.lock"
+
+    def slack_token(self) -> str:
+        token = os.environ.get(self.slack.token_env, "").strip()
+        if not token:
+            raise ConfigError(f"slack.token_env: environment variable {self.slack.token_env} is not set")
+        return token
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """``("slack", "channels", 2)`` → ``slack.channels[2]``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part not in ("function-after", "function-before") and not str(part).startswith("function"):
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def describe_errors(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        path = key_path(prefix + tuple(error["loc"]))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        problems.append(f"{path}: {message}")
+    return problems
+
+
+def resolve_path(path: str | Path | None) -> Path:
+    return Path(path or os.environ.get("HYGIENE_CONFIG") or DEFAULT_PATH)
+
+
+def parse(data: dict[str, Any], base_dir: Path | None = None) -> Config:
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+    if base_dir is not None:
+        config = _anchor_paths(config, base_dir)
+    return config
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read and validate the config file; relative paths in it are relative to the file."""
+    resolved = resolve_path(path)
+    try:
+        raw = resolved.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{resolved}: config file not found (pass --config, set HYGIENE_CONFIG, or copy config.example.toml)"
+        ) from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{resolved}: not valid TOML: {exc}") from None
+    return parse(data, resolved.resolve().parent)
+
+
+def _anchor_paths(config: Config, base_dir: Path) -> Config:
+    state_dir = config.hygiene.state_dir
+    if not state_dir.is_absolute():
+        config.hygiene.state_dir = base_dir / state_dir
+    if config.helpdesk.path is not None and not config.helpdesk.path.is_absolute():
+        config.helpdesk.path = base_dir / config.helpdesk.path
+    return config

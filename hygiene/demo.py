@@ -1,0 +1,154 @@
+"""The scripted demo: the real engine against the sandbox, as a person would see it in Slack.
+
+Cycle 1 runs after the morning's chat activity; then more messages arrive and time passes;
+cycle 2 judges them (and the greetings whose grace period ran out); cycle 3 re-runs with nothing
+new and must post nothing. Counts come from what the sandbox received, not from the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hygiene.clock import FrozenClock, from_slack_ts
+from hygiene.config import Config, parse
+from hygiene.engine import CycleReport
+from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
+from hygiene.store import Store
+from hygiene.wiring import build_engine
+
+ZONE = ZoneInfo("America/Sao_Paulo")
+DEMO_START = datetime(2026, 11, 18, 10, 0, tzinfo=ZONE)
+Printer = Callable[[str], None]
+
+
+def demo_config(state_dir: Path, base_url: str, tickets: Path) -> Config:
+    return parse(
+        {
+            "hygiene": {"state_dir": str(state_dir), "timezone": "America/Sao_Paulo"},
+            "slack": {
+                "base_url": base_url,
+                "channels": ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"],
+                "retries": 2,
+            },
+            "helpdesk": {
+                "kind": "files",
+                "path": str(tickets),
+                "url_template": "https://helpdesk.example/t/{id}",
+            },
+            "policy": {"cooldown_minutes": 0},
+            "rules": {"HY101": {"channels": {"elogios": {"mode": "off"}}}},
+        }
+    )
+
+
+def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, int]:
+    path = Path(scenario) if Path(scenario).exists() else SCENARIOS / f"{scenario}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    clock = FrozenClock(DEMO_START)
+    state = SlackState.from_scenario(path, clock)
+    with tempfile.TemporaryDirectory(prefix="hygiene-demo-") as tmp, SlackSandbox(state) as sandbox:
+        tickets = Path(tmp) / "tickets.json"
+        tickets.write_text(json.dumps(data.get("tickets", []), ensure_ascii=False), encoding="utf-8")
+        config = demo_config(Path(tmp) / "state", sandbox.base_url, tickets)
+
+        def cycle() -> CycleReport:
+            store = Store.open(config.store_path)
+            try:
+                return build_engine(config, store, clock, token=sandbox.token).run_cycle()
+            finally:
+                store.close()
+
+        out(f"hygiene demo — {data.get('description', scenario)}")
+        out(f"Sandbox Slack at {sandbox.base_url} · {clock.now().astimezone(ZONE):%A %d %b %Y %H:%M} (São Paulo)\n")
+        first = cycle()
+        out("== Cycle 1: after the morning's chat ==")
+        print_channels(state, out)
+        out(describe(first))
+
+        posted_before = len(state.bot_posts())
+        for item in data.get("later", []):
+            state.post_as(item["user"], item["channel"], item["text"])
+        clock.advance(minutes=10)
+        second = cycle()
+        out("\n== Cycle 2: ten minutes later, new messages and expired grace periods ==")
+        print_posts(state, state.bot_posts()[posted_before:], out)
+        out(describe(second))
+
+        clock.advance(minutes=2)
+        posted_before = len(state.bot_posts())
+        third = cycle()
+        rerun_posts = len(state.bot_posts()) - posted_before
+        out("\n== Cycle 3: quiet rerun with nothing new ==")
+        out(f"  bot posts: {rerun_posts}")
+        out(describe(third))
+        return count(state, rerun_posts)
+
+
+def count(state: SlackState, rerun_posts: int) -> dict[str, int]:
+    posts = state.bot_posts()
+
+    def rule_of(post: dict[str, Any]) -> str:
+        return str(((post.get("metadata") or {}).get("event_payload") or {}).get("rule", ""))
+
+    return {
+        "nudges": sum(1 for p in posts if p["kind"] in ("thread_reply", "dm")),
+        "tickets_created": 0,
+        "status_answers": sum(1 for p in posts if rule_of(p) == "HY102"),
+        "thread_updates": sum(1 for p in posts if rule_of(p) == "update"),
+        "duplicates_on_rerun": rerun_posts,
+    }
+
+
+def describe(report: CycleReport) -> str:
+    findings = ", ".join(f"{code}×{n}" for code, n in sorted(report.findings.items())) or "none"
+    return (
+        f"  [{report.messages_read} messages read, {report.new} new; findings: {findings}; "
+        f"{report.sent} posted; {sum(report.calls.values())} API calls]"
+    )
+
+
+def _clock_time(ts: str) -> str:
+    return f"{from_slack_ts(ts).astimezone(ZONE):%H:%M}"
+
+
+def _line(state: SlackState, message: dict[str, Any], indent: str) -> str:
+    user = state.users.get(message.get("user", ""), {}).get("name", message.get("user", "?"))
+    text = message.get("text", "").replace("\n", " ")
+    for user_id, info in state.users.items():
+        text = text.replace(f"<@{user_id}>", f"@{info['name']}")
+    marker = "🤖 " if message.get("bot_id") else ""
+    return f"{indent}{_clock_time(message['ts'])} {marker}{user}: {text}"
+
+
+def print_channels(state: SlackState, out: Printer) -> None:
+    for channel in state.channels.values():
+        if not channel.get("is_member") or channel["id"].startswith("D"):
+            continue
+        out(f"#{channel['name']}")
+        messages = state.messages[channel["id"]]
+        for message in messages:
+            if message.get("thread_ts") not in (None, message["ts"]):
+                continue
+            out(_line(state, message, "  "))
+            for reply in messages:
+                if reply.get("thread_ts") == message["ts"] and reply["ts"] != message["ts"]:
+                    out(_line(state, reply, "      ↳ "))
+        out("")
+
+
+def print_posts(state: SlackState, posts: list[dict[str, Any]], out: Printer) -> None:
+    for post in posts:
+        channel = state.channels[post["channel"]]
+        parent = state.find(post["channel"], post["thread_ts"]) if post.get("thread_ts") else None
+        out(f"#{channel['name']}")
+        if parent:
+            out(_line(state, parent, "  "))
+        message = state.find(post["channel"], post["ts"])
+        if message:
+            out(_line(state, message, "      ↳ "))

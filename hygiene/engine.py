@@ -1,0 +1,254 @@
+"""One cycle of hygiene: sync the helpdesk and chat, judge, decide, record, deliver.
+
+Per channel, everything a fetch produced — messages, deletions, findings, outbox rows and the
+cursor move — is written in one SQLite transaction, so a crash leaves either all of it or none.
+The cursor moves only when the whole range was read; what did not fit this cycle's call budget
+is read again next cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from hygiene.clock import Clock
+from hygiene.config import Config
+from hygiene.context import TicketSnapshot, WindowContext
+from hygiene.errors import AuthError, ExternalError
+from hygiene.models import Action, ActionKind, ChatMessage, Finding
+from hygiene.outbox import deliver
+from hygiene.policy import Policy
+from hygiene.ports import ChannelFetch, ChannelInfo, Chat, Helpdesk
+from hygiene.rulebase import Rule
+from hygiene.store import Store
+
+log = structlog.get_logger("hygiene.engine")
+
+
+@dataclass
+class CycleReport:
+    channels: int = 0
+    messages_read: int = 0
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    findings: dict[str, int] = field(default_factory=dict)
+    decisions: dict[str, int] = field(default_factory=dict)
+    enqueued: int = 0
+    sent: int = 0
+    recovered: int = 0
+    deferred: int = 0
+    failed: int = 0
+    incomplete_channels: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    tickets_synced: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Engine:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        chat: Chat,
+        rules: Sequence[Rule],
+        clock: Clock,
+        helpdesk: Helpdesk | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.chat = chat
+        self.rules = list(rules)
+        self.clock = clock
+        self.helpdesk = helpdesk
+        self.policy = Policy(config, store)
+
+    def run_cycle(self) -> CycleReport:
+        report = CycleReport()
+        now = self.clock.now()
+        run_id = self.store.start_run(now)
+        status = "failed"
+        try:
+            self._deliver(report)
+            self._sync_helpdesk(report)
+            self.chat.connect()
+            channels = self.chat.resolve_channels(self.config.slack.channels)
+            report.channels = len(channels)
+            for channel in channels:
+                self._process_channel(channel, report)
+            self._deliver(report)
+            self._purge()
+            status = "ok" if report.ok else "partial"
+        except AuthError as exc:
+            report.errors.append(str(exc))
+            raise
+        finally:
+            report.calls = self.chat.calls() | report.calls
+            for user_id, (name, is_bot) in self.chat.learned_users().items():
+                self.store.cache_user(user_id, name, is_bot, self.clock.now())
+            self.store.finish_run(run_id, self.clock.now(), status, report.as_dict())
+        return report
+
+    # helpdesk --------------------------------------------------------------------------------
+    def _sync_helpdesk(self, report: CycleReport) -> None:
+        if self.helpdesk is None:
+            return
+        key = f"helpdesk:{self.helpdesk.name}"
+        try:
+            batch = self.helpdesk.sync(self.store.cursor(key) or {})
+        except ExternalError as exc:
+            report.errors.append(str(exc))
+            log.warning("helpdesk.sync_failed", helpdesk=self.helpdesk.name, error=str(exc))
+            return
+        with self.store.atomic():
+            self.store.save_tickets(self.helpdesk.name, batch.tickets, self.clock.now())
+            if batch.complete:
+                self.store.set_cursor(key, batch.state, self.clock.now())
+        report.tickets_synced = len(batch.tickets)
+        report.calls[f"{self.helpdesk.name}.sync"] = batch.calls
+
+    def _snapshot(self) -> TicketSnapshot:
+        return TicketSnapshot(self.store.tickets(self.helpdesk.name) if self.helpdesk else [])
+
+    # chat ------------------------------------------------------------------------------------
+    def _oldest(self, channel: ChannelInfo, now: datetime) -> str:
+        slack = self.config.slack
+        rescan_start = (now - timedelta(hours=slack.rescan_hours)).timestamp()
+        backfill_start = (now - timedelta(hours=slack.backfill_hours)).timestamp()
+        cursor = self.store.cursor(f"slack:{channel.id}")
+        start = min(float(cursor), rescan_start) if cursor else min(rescan_start, backfill_start)
+        if cursor and float(cursor) < backfill_start:
+            log.warning("slack.gap_skipped", channel=channel.name, hours=slack.backfill_hours)
+        return f"{max(start, backfill_start):.6f}"
+
+    def _known_threads(self, channel: ChannelInfo, oldest: str) -> dict[str, str | None]:
+        rows = self.store.db.execute(
+            "select ts, latest_reply from messages where channel = ? and ts >= ? and reply_count > 0"
+            " and deleted_at is null",
+            [channel.id, oldest],
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def _process_channel(self, channel: ChannelInfo, report: CycleReport) -> None:
+        now = self.clock.now()
+        oldest = self._oldest(channel, now)
+        fetch = self.chat.fetch(channel, oldest, self._known_threads(channel, oldest))
+        report.messages_read += len(fetch.messages)
+        if not fetch.complete:
+            report.incomplete_channels.append(channel.name)
+            if fetch.error and "budget" not in fetch.error and "rate limited" not in fetch.error:
+                report.errors.append(f"#{channel.name}: {fetch.error}")
+            log.warning("slack.fetch_incomplete", channel=channel.name, error=fetch.error)
+        with self.store.atomic():
+            self._apply(fetch, oldest, now, report)
+            self._judge(channel, now, report)
+            if fetch.complete:
+                newest = max((m.ts for m in fetch.messages if not m.is_reply), default=None)
+                previous = self.store.cursor(f"slack:{channel.id}")
+                if newest and (previous is None or newest > previous):
+                    self.store.set_cursor(f"slack:{channel.id}", newest, now)
+                elif previous is None:
+                    self.store.set_cursor(f"slack:{channel.id}", oldest, now)
+
+    def _apply(self, fetch: ChannelFetch, oldest: str, now: datetime, report: CycleReport) -> None:
+        seen: set[str] = set()
+        for message in fetch.messages:
+            seen.add(message.ts)
+            outcome = self.store.upsert_message(message, now)
+            if outcome == "new":
+                report.new += 1
+            elif outcome == "changed":
+                report.changed += 1
+        if not fetch.complete:
+            return
+        for ts, thread_ts in self._stored_since(fetch.channel.id, oldest):
+            is_top = thread_ts in (None, ts)
+            if ts not in seen and (is_top or thread_ts in fetch.threads_read):
+                report.deleted += self.store.mark_deleted(fetch.channel.id, ts, now)
+
+    def _stored_since(self, channel: str, oldest: str) -> list[tuple[str, str | None]]:
+        rows = self.store.db.execute(
+            "select ts, thread_ts from messages where channel = ? and ts > ? and deleted_at is null",
+            [channel, oldest],
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    # judging ---------------------------------------------------------------------------------
+    def _judge(self, channel: ChannelInfo, now: datetime, report: CycleReport) -> None:
+        window_start = f"{(now - timedelta(hours=self.config.slack.rescan_hours)).timestamp():.6f}"
+        messages = self.store.messages_since(channel.id, window_start)
+        context = WindowContext(
+            now,
+            messages,
+            self._snapshot(),
+            self.helpdesk.url_patterns() if self.helpdesk else [],
+            self.store.links_of,
+        )
+        for message in messages:
+            if not message.judged or message.ts < window_start:
+                continue
+            for rule in self.rules:
+                self._judge_one(rule, message, context, now, report)
+
+    def _judge_one(
+        self, rule: Rule, message: ChatMessage, context: WindowContext, now: datetime, report: CycleReport
+    ) -> None:
+        settings = rule.settings_for(message)
+        if settings.mode.value == "off" or not rule.ready(message, context):
+            return
+        finding = rule.check(message, context)
+        if finding is None or self.store.has_finding(finding.fingerprint):
+            return
+        decision = self.policy.decide(finding, settings, message, now)
+        self.store.add_finding(finding, decision, now)
+        report.findings[finding.rule] = report.findings.get(finding.rule, 0) + 1
+        report.decisions[decision] = report.decisions.get(decision, 0) + 1
+        log.info("finding", rule=finding.rule, channel=channel_label(message), ts=message.ts, action=decision)
+        for action in plan_actions(finding, decision, message):
+            report.enqueued += self.store.enqueue(action, now)
+
+    # outbox ----------------------------------------------------------------------------------
+    def _deliver(self, report: CycleReport) -> None:
+        delivery = deliver(self.store, self.chat, self.clock)
+        report.sent += delivery.sent
+        report.recovered += delivery.recovered
+        report.deferred += delivery.deferred
+        report.failed += delivery.failed
+        report.errors.extend(delivery.errors)
+
+    def _purge(self) -> None:
+        retention = timedelta(days=self.config.slack.message_retention_days)
+        self.store.purge_text(self.clock.now() - retention)
+
+
+def plan_actions(finding: Finding, decision: str, message: ChatMessage) -> list[Action]:
+    """The side effects a decision asks for. A nudge is a reply in the message's thread."""
+    if decision not in ("nudge", "auto") or not finding.message:
+        return []
+    return [
+        Action(
+            kind=ActionKind.THREAD_REPLY,
+            key=f"{finding.fingerprint}:reply",
+            channel=message.channel,
+            thread_ts=message.root_ts,
+            text=finding.message,
+            user=message.user,
+            fingerprint=finding.fingerprint,
+            rule=finding.rule,
+        )
+    ]
+
+
+def channel_label(message: ChatMessage) -> str:
+    return message.channel_name or message.channel

@@ -1,0 +1,120 @@
+"""Versioned schema migrations for the store. Append new steps; never edit an applied one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db.table("cursors").create({"key": str, "value": str, "updated_at": str}, pk="key")
+    db.table("messages").create(
+        {
+            "channel": str,
+            "ts": str,
+            "channel_name": str,
+            "thread_ts": str,
+            "user": str,
+            "user_name": str,
+            "text": str,
+            "plain": str,
+            "text_hash": str,
+            "subtype": str,
+            "is_bot": int,
+            "edited_ts": str,
+            "reply_count": int,
+            "latest_reply": str,
+            "reactions": str,
+            "metadata_event": str,
+            "deleted_at": str,
+            "first_seen": str,
+            "updated_at": str,
+        },
+        pk=("channel", "ts"),
+    )
+    db.table("messages").create_index(["channel", "thread_ts"])
+    db.table("findings").create(
+        {
+            "fingerprint": str,
+            "rule": str,
+            "channel": str,
+            "channel_name": str,
+            "ts": str,
+            "thread_ts": str,
+            "user": str,
+            "score": float,
+            "evidence": str,
+            "action": str,
+            "created_at": str,
+            "feedback": str,
+        },
+        pk="fingerprint",
+    )
+    db.table("findings").create_index(["rule", "created_at"])
+    db.table("outbox").create(
+        {
+            "key": str,
+            "kind": str,
+            "status": str,
+            "fingerprint": str,
+            "rule": str,
+            "channel": str,
+            "thread_ts": str,
+            "user": str,
+            "text": str,
+            "emoji": str,
+            "attempts": int,
+            "error": str,
+            "result_ts": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="key",
+    )
+    db.table("outbox").create_index(["status"])
+    db.table("outbox").create_index(["user", "created_at"])
+    db.table("links").create(
+        {
+            "channel": str,
+            "thread_ts": str,
+            "ticket_id": str,
+            "helpdesk": str,
+            "source": str,
+            "created_at": str,
+        },
+        pk=("channel", "thread_ts", "ticket_id"),
+    )
+    db.table("tickets").create(
+        {"helpdesk": str, "id": str, "number": str, "data": str, "synced_at": str},
+        pk=("helpdesk", "id"),
+    )
+    db.table("tickets").create_index(["helpdesk", "number"])
+    db.table("runs").create(
+        {"id": int, "started_at": str, "finished_at": str, "status": str, "stats": str},
+        pk="id",
+    )
+    db.table("users").create({"id": str, "name": str, "is_bot": int, "fetched_at": str}, pk="id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial]
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("select max(version) from schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every migration not yet applied, each in its own transaction. Returns the version."""
+    if "schema_migrations" not in db.table_names():
+        db.table("schema_migrations").create({"version": int, "applied_at": str}, pk="version")
+    version = current_version(db)
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.atomic():
+            step(db)
+            db.table("schema_migrations").insert({"version": number, "applied_at": datetime.now(UTC).isoformat()})
+    return len(MIGRATIONS)

@@ -1,0 +1,183 @@
+"""The shared vocabulary: chat messages, tickets, findings and the actions taken on them.
+
+Connectors produce these, rules read them, the engine and the store move them around.
+The ticket model is the normalized one of CONTRACTS.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class Mode(StrEnum):
+    """What a rule is allowed to do with its findings."""
+
+    OFF = "off"
+    REPORT = "report"
+    NUDGE = "nudge"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One chat message, normalized from Slack's shape.
+
+    ``text`` is Slack's markup as received; ``plain`` is the rendered plain text rules judge.
+    """
+
+    channel: str
+    ts: str
+    text: str
+    plain: str
+    user: str | None = None
+    user_name: str | None = None
+    channel_name: str | None = None
+    thread_ts: str | None = None
+    subtype: str | None = None
+    is_bot: bool = False
+    edited_ts: str | None = None
+    reply_count: int = 0
+    latest_reply: str | None = None
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    metadata_event: str | None = None
+    metadata_payload: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+    @property
+    def root_ts(self) -> str:
+        """The ts of the thread this message belongs to (its own ts when it is a root)."""
+        return self.thread_ts or self.ts
+
+    @property
+    def judged(self) -> bool:
+        """Bot messages, joins, topics and other non-human events are never judged."""
+        return not self.is_bot and self.subtype in (None, "", "thread_broadcast", "file_share")
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+    def reacted_with(self, emoji: str) -> tuple[str, ...]:
+        for name, users in self.reactions:
+            if name == emoji:
+                return users
+        return ()
+
+
+Status = Literal["open", "pending", "solved", "closed"]
+Priority = Literal["urgent", "high", "normal", "low"]
+
+
+class Ticket(BaseModel):
+    """A helpdesk ticket in the normalized model of CONTRACTS.md."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    number: str | None = None
+    subject: str
+    client: str | None = None
+    status: Status
+    assignee: str | None = None
+    assignee_email: str | None = None
+    priority: Priority = "normal"
+    category: str | None = None
+    department: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    due_at: datetime | None = None
+    url: str | None = None
+
+    @field_validator("id", "number", mode="before")
+    @classmethod
+    def _keys_are_strings(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("number", "client", "assignee", "assignee_email", "category", "department", "url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _default_priority(cls, value: object) -> object:
+        return "normal" if value in (None, "") else value
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ("open", "pending")
+
+    @property
+    def reference(self) -> str:
+        """What people type in chat to name this ticket."""
+        return self.number or self.id
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule's verdict on one message, thread or ticket, with the evidence behind it."""
+
+    rule: str
+    name: str
+    channel: str
+    ts: str
+    user: str | None
+    text: str
+    score: float
+    evidence: dict[str, Any]
+    thread_ts: str | None = None
+    channel_name: str | None = None
+    message: str = ""
+    """The sentence the bot would say about it (separate from the rule's documentation)."""
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity: one finding per rule and message, whatever the text becomes."""
+        raw = f"{self.rule}|{self.channel}|{self.ts}"
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+    def as_record(self, action: str) -> dict[str, Any]:
+        """The finding format of CONTRACTS.md."""
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "channel": self.channel_name or self.channel,
+            "ts": self.ts,
+            "thread_ts": self.thread_ts,
+            "user": self.user,
+            "text": self.text,
+            "score": round(self.score, 2),
+            "evidence": self.evidence,
+            "action": action,
+        }
+
+
+class ActionKind(StrEnum):
+    THREAD_REPLY = "thread_reply"
+    DM = "dm"
+    EPHEMERAL = "ephemeral"
+    REACTION = "reaction"
+
+
+@dataclass(frozen=True)
+class Action:
+    """A side effect the outbox will carry out exactly once (at most once for ephemerals)."""
+
+    kind: ActionKind
+    key: str
+    channel: str
+    text: str = ""
+    thread_ts: str | None = None
+    user: str | None = None
+    emoji: str | None = None
+    fingerprint: str | None = None
+    rule: str | None = None

@@ -1,0 +1,61 @@
+"""Policy: what may be done with a finding. One finding → at most one nudge, and people first.
+
+The decision is ``report``, ``nudge``, ``auto`` or ``suppressed:<reason>``: the rule's mode,
+then exemptions, the message's age, dry-run, the per-person cooldown and daily budget, and the
+rule's own daily limit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hygiene.clock import from_slack_ts
+from hygiene.config import Config
+from hygiene.models import ChatMessage, Finding, Mode
+from hygiene.rulebase import RuleSettings
+from hygiene.store import Store
+
+
+class Policy:
+    def __init__(self, config: Config, store: Store) -> None:
+        self.policy = config.policy
+        self.dry_run = config.hygiene.dry_run
+        self.max_age = timedelta(minutes=config.slack.nudge_max_age_minutes)
+        self.zone = ZoneInfo(config.hygiene.timezone)
+        self.store = store
+
+    def decide(self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime) -> str:
+        if settings.mode == Mode.OFF:
+            return "suppressed:off"
+        if settings.mode == Mode.REPORT:
+            return "report"
+        reason = self._suppression(finding, settings, message, now)
+        return f"suppressed:{reason}" if reason else settings.mode.value
+
+    def _suppression(self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime) -> str:
+        exempt_channels = set(self.policy.exempt_channels)
+        if exempt_channels & {message.channel, message.channel_name}:
+            return "exempt_channel"
+        if message.user in self.policy.exempt_users or message.user_name in self.policy.exempt_users:
+            return "exempt_user"
+        if any(message.reacted_with(emoji) for emoji in self.policy.exempt_emoji):
+            return "exempt_emoji"
+        if now - from_slack_ts(message.ts) > self.max_age:
+            return "too_old"
+        if self.dry_run:
+            return "dry_run"
+        if message.user:
+            cooldown = timedelta(minutes=self.policy.cooldown_minutes)
+            if cooldown and self.store.nudges_to(message.user, now - cooldown):
+                return "cooldown"
+            if self.store.nudges_to(message.user, self._start_of_day(now)) >= self.policy.daily_budget_per_person:
+                return "daily_budget"
+        limit = settings.max_nudges_per_day
+        if limit is not None and self.store.nudges_for_rule(finding.rule, self._start_of_day(now)) >= limit:
+            return "rule_limit"
+        return ""
+
+    def _start_of_day(self, now: datetime) -> datetime:
+        local = now.astimezone(self.zone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)

@@ -1,0 +1,146 @@
+"""The interfaces connectors and rules implement or consume.
+
+The engine talks to a :class:`Chat` and a :class:`Helpdesk`; rules see only a :class:`RuleContext`.
+Nothing here knows Slack, G Click or Zendesk.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from hygiene.models import Action, ChatMessage, Ticket
+
+
+@dataclass(frozen=True)
+class SyncBatch:
+    """What one incremental helpdesk sync returned: changed tickets and the state to save after."""
+
+    tickets: list[Ticket]
+    state: dict[str, Any]
+    complete: bool = True
+    calls: int = 0
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    subject: str
+    description: str
+    client: str | None = None
+    requester: str | None = None
+    department: str | None = None
+
+
+class Helpdesk(ABC):
+    """One helpdesk behind one interface. State is a small JSON-able dict the core stores."""
+
+    name: str = "helpdesk"
+
+    @abstractmethod
+    def sync(self, state: dict[str, Any]) -> SyncBatch:
+        """Tickets changed since ``state`` (all of them when it is empty)."""
+
+    @abstractmethod
+    def get_ticket(self, key: str) -> Ticket | None:
+        """One ticket by id or number; None when it does not exist."""
+
+    @abstractmethod
+    def clients(self) -> list[str]:
+        """Client display names, for matching names in chat."""
+
+    @abstractmethod
+    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
+        """Create a ticket; calling twice with the same ``key`` returns the first ticket."""
+
+    @abstractmethod
+    def add_note(self, ticket_id: str, text: str) -> None:
+        """An internal note on the ticket (never counts as an update by a person)."""
+
+    def open_tickets_of(self, client: str) -> list[Ticket]:
+        return []
+
+    def ticket_url(self, ticket: Ticket) -> str | None:
+        return ticket.url
+
+    def url_patterns(self) -> list[re.Pattern[str]]:
+        return []
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: str
+    name: str
+
+
+@dataclass
+class ChannelFetch:
+    """One channel's messages from ``oldest`` on, and whether the whole range was read."""
+
+    channel: ChannelInfo
+    messages: list[ChatMessage] = field(default_factory=list)
+    complete: bool = True
+    error: str | None = None
+    threads_read: set[str] = field(default_factory=set)
+
+
+class Chat(Protocol):
+    """The chat platform as the engine needs it."""
+
+    bot_user_id: str
+
+    def resolve_channels(self, wanted: Sequence[str]) -> list[ChannelInfo]: ...
+
+    def connect(self) -> None: ...
+
+    def fetch(self, channel: ChannelInfo, oldest: str, known_threads: Mapping[str, str | None]) -> ChannelFetch:
+        """Messages since ``oldest``, plus replies of threads whose latest reply is not the known one."""
+        ...
+
+    def find_posted(self, action: Action, since_ts: str) -> str | None: ...
+
+    def send(self, action: Action) -> str | None: ...
+
+    def calls(self) -> dict[str, int]: ...
+
+    def learned_users(self) -> dict[str, tuple[str, bool]]:
+        """Users looked up this cycle (id → (name, is_bot)), for the store's cache."""
+        ...
+
+
+class TicketLookup(Protocol):
+    """What rules may ask of the helpdesk snapshot."""
+
+    def by_ref(self, key: str) -> Ticket | None: ...
+
+    def clients(self) -> list[str]: ...
+
+    def open_for_client(self, client: str) -> list[Ticket]: ...
+
+
+class RuleContext(Protocol):
+    """What a rule sees besides the message it judges."""
+
+    @property
+    def now(self) -> datetime: ...
+
+    @property
+    def tickets(self) -> TicketLookup: ...
+
+    @property
+    def url_patterns(self) -> list[re.Pattern[str]]: ...
+
+    def thread(self, message: ChatMessage) -> list[ChatMessage]:
+        """Every message of the message's thread, root first (just the message when it has none)."""
+        ...
+
+    def linked_tickets(self, message: ChatMessage) -> list[str]:
+        """Ids of tickets already linked to the message's thread."""
+        ...
+
+    def following(self, message: ChatMessage, within: timedelta) -> list[ChatMessage]:
+        """Human messages after ``message`` in the same conversation (channel or thread) within a span."""
+        ...

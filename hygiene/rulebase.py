@@ -1,0 +1,111 @@
+"""The pattern every rule follows.
+
+A rule is one class in ``rules/<CODE>.py`` with ``code``, ``name``, a nested pydantic
+``Settings`` and a docstring that is its user documentation ("What it does", "Why it matters",
+"Examples" in Portuguese and English, "Settings" is generated from the model). ``check`` takes a
+message and a :class:`~hygiene.ports.RuleContext` and returns a :class:`~hygiene.models.Finding`
+or None.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hygiene.clock import from_slack_ts
+from hygiene.models import ChatMessage, Finding, Mode
+from hygiene.ports import RuleContext
+
+
+class RuleSettings(BaseModel):
+    """Settings every rule has; a rule's own ``Settings`` subclasses this."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    mode: Mode = Field(Mode.NUDGE, description="off | report | nudge | auto")
+    max_nudges_per_day: int | None = Field(
+        None, ge=0, description="Cap on this rule's nudges per day across all channels (none: no cap)."
+    )
+    channels: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-channel overrides of these settings, keyed by channel name or id.",
+    )
+
+    def for_channel(self, *names: str | None) -> RuleSettings:
+        """These settings with the first matching per-channel override applied."""
+        for name in names:
+            if name and name in self.channels:
+                merged = self.model_dump(exclude={"channels"}) | self.channels[name]
+                return type(self).model_validate(merged)
+        return self
+
+
+class Rule(ABC):
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    default_mode: ClassVar[Mode] = Mode.NUDGE
+    Settings: ClassVar[type[RuleSettings]] = RuleSettings
+
+    def __init__(self, settings: RuleSettings | None = None) -> None:
+        self.settings = settings or self.Settings(mode=self.default_mode)
+
+    def settings_for(self, message: ChatMessage) -> RuleSettings:
+        return self.settings.for_channel(message.channel_name, message.channel)
+
+    def grace(self, settings: RuleSettings) -> timedelta:
+        """How long after a message the rule waits before judging it (people may still add to it)."""
+        return timedelta(0)
+
+    def ready(self, message: ChatMessage, ctx: RuleContext) -> bool:
+        return ctx.now - from_slack_ts(message.ts) >= self.grace(self.settings_for(message))
+
+    @abstractmethod
+    def check(self, message: ChatMessage, ctx: RuleContext) -> Finding | None:
+        """A finding when the rule fires on ``message``, else None."""
+
+    def finding(
+        self,
+        message: ChatMessage,
+        *,
+        score: float,
+        evidence: dict[str, Any],
+        says: str,
+    ) -> Finding:
+        return Finding(
+            rule=self.code,
+            name=self.name,
+            channel=message.channel,
+            channel_name=message.channel_name,
+            ts=message.ts,
+            thread_ts=message.thread_ts,
+            user=message.user,
+            text=message.plain,
+            score=max(0.0, min(1.0, score)),
+            evidence=evidence,
+            message=says,
+        )
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The docstring plus a generated table of settings, as ``hygiene rules CODE`` prints it."""
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        lines = [f"{cls.code} {cls.name}", "", doc, "", "Settings:"]
+        for field_name, info in cls.Settings.model_fields.items():
+            default = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+            if field_name == "mode":
+                default = cls.default_mode.value
+            elif hasattr(default, "value"):
+                default = default.value
+            lines.append(f"  {field_name} = {default!r}")
+            if info.description:
+                lines.append(f"      {info.description}")
+        return "\n".join(lines)
+
+
+def message_time(message: ChatMessage) -> datetime:
+    return from_slack_ts(message.ts)

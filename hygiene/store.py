@@ -1,0 +1,316 @@
+"""The SQLite store: cursors, messages, findings, the outbox, thread↔ticket links, runs.
+
+One file in WAL mode, written through sqlite-utils. Message text is kept only for a retention
+window (``purge_text``); everything else is small. ``atomic()`` groups writes that must land
+together — outbox rows and the cursor moves that cover them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from hygiene.migrations import migrate
+from hygiene.models import Action, ActionKind, ChatMessage, Finding, Ticket
+
+NUDGE_KINDS = (ActionKind.THREAD_REPLY.value, ActionKind.DM.value, ActionKind.EPHEMERAL.value)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.schema_version = migrate(db)
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path)
+        db.enable_wal()
+        db.execute("PRAGMA busy_timeout = 5000")
+        return cls(db)
+
+    @classmethod
+    def memory(cls) -> Store:
+        return cls(sqlite_utils.Database(memory=True))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # cursors -------------------------------------------------------------------------------
+    def cursor(self, key: str) -> Any:
+        row = self.db.execute("select value from cursors where key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_cursor(self, key: str, value: Any, now: datetime) -> None:
+        self.db.table("cursors").upsert({"key": key, "value": json.dumps(value), "updated_at": _iso(now)}, pk="key")
+
+    # messages ------------------------------------------------------------------------------
+    def upsert_message(self, message: ChatMessage, now: datetime) -> str:
+        """Store a message; returns ``new``, ``changed`` or ``same``."""
+        existing = self.db.execute(
+            "select text_hash, deleted_at, reply_count, latest_reply, reactions from messages"
+            " where channel = ? and ts = ?",
+            [message.channel, message.ts],
+        ).fetchone()
+        reactions = json.dumps([[name, list(users)] for name, users in message.reactions])
+        row = {
+            "channel": message.channel,
+            "ts": message.ts,
+            "channel_name": message.channel_name,
+            "thread_ts": message.thread_ts,
+            "user": message.user,
+            "user_name": message.user_name,
+            "text": message.text,
+            "plain": message.plain,
+            "text_hash": message.content_hash,
+            "subtype": message.subtype,
+            "is_bot": int(message.is_bot),
+            "edited_ts": message.edited_ts,
+            "reply_count": message.reply_count,
+            "latest_reply": message.latest_reply,
+            "reactions": reactions,
+            "metadata_event": message.metadata_event,
+            "deleted_at": None,
+            "updated_at": _iso(now),
+        }
+        if existing is None:
+            self.db.table("messages").insert(row | {"first_seen": _iso(now)})
+            return "new"
+        self.db.table("messages").update((message.channel, message.ts), row)
+        if existing[0] != message.content_hash or existing[1] is not None:
+            return "changed"
+        return "same"
+
+    def mark_deleted(self, channel: str, ts: str, now: datetime) -> bool:
+        cursor = self.db.execute(
+            "update messages set deleted_at = ?, text = null, plain = null"
+            " where channel = ? and ts = ? and deleted_at is null",
+            [_iso(now), channel, ts],
+        )
+        return cursor.rowcount > 0
+
+    def live_timestamps(self, channel: str, oldest: str) -> set[str]:
+        rows = self.db.execute(
+            "select ts from messages where channel = ? and ts >= ? and deleted_at is null", [channel, oldest]
+        )
+        return {row[0] for row in rows}
+
+    def messages_since(self, channel: str, oldest: str) -> list[ChatMessage]:
+        rows = self.db.query(
+            "select * from messages where channel = :channel and deleted_at is null and text is not null"
+            " and (ts >= :oldest or thread_ts >= :oldest) order by ts",
+            {"channel": channel, "oldest": oldest},
+        )
+        return [_message_from_row(row) for row in rows]
+
+    def watched_threads(self, channel: str, oldest: str) -> list[str]:
+        rows = self.db.execute(
+            "select ts from messages where channel = ? and ts >= ? and reply_count > 0"
+            " and deleted_at is null and (thread_ts is null or thread_ts = ts)",
+            [channel, oldest],
+        )
+        return [row[0] for row in rows]
+
+    def purge_text(self, older_than: datetime) -> int:
+        cursor = self.db.execute(
+            "update messages set text = null, plain = null where text is not null and updated_at < ?"
+            " and cast(ts as real) < ?",
+            [_iso(older_than), older_than.timestamp()],
+        )
+        return cursor.rowcount
+
+    # findings ------------------------------------------------------------------------------
+    def has_finding(self, fingerprint: str) -> bool:
+        row = self.db.execute("select 1 from findings where fingerprint = ?", [fingerprint]).fetchone()
+        return row is not None
+
+    def add_finding(self, finding: Finding, action: str, now: datetime) -> None:
+        self.db.table("findings").insert(
+            {
+                "fingerprint": finding.fingerprint,
+                "rule": finding.rule,
+                "channel": finding.channel,
+                "channel_name": finding.channel_name,
+                "ts": finding.ts,
+                "thread_ts": finding.thread_ts,
+                "user": finding.user,
+                "score": finding.score,
+                "evidence": json.dumps(finding.evidence, ensure_ascii=False),
+                "action": action,
+                "created_at": _iso(now),
+            },
+            ignore=True,
+        )
+
+    def findings(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from findings order by created_at, fingerprint"))
+
+    # outbox --------------------------------------------------------------------------------
+    def enqueue(self, action: Action, now: datetime) -> bool:
+        """Write an action down before it is attempted. False when its key is already there."""
+        if self.db.execute("select 1 from outbox where key = ?", [action.key]).fetchone():
+            return False
+        self.db.table("outbox").insert(
+            {
+                "key": action.key,
+                "kind": action.kind.value,
+                "status": "pending",
+                "fingerprint": action.fingerprint,
+                "rule": action.rule,
+                "channel": action.channel,
+                "thread_ts": action.thread_ts,
+                "user": action.user,
+                "text": action.text,
+                "emoji": action.emoji,
+                "attempts": 0,
+                "created_at": _iso(now),
+                "updated_at": _iso(now),
+            }
+        )
+        return True
+
+    def unfinished(self) -> list[tuple[Action, str, datetime, int]]:
+        """Actions not yet done, oldest first: (action, status, created_at, attempts)."""
+        rows = self.db.query("select * from outbox where status in ('pending', 'sending') order by created_at, key")
+        return [
+            (_action_from_row(row), row["status"], datetime.fromisoformat(row["created_at"]), row["attempts"])
+            for row in rows
+        ]
+
+    def mark(self, key: str, status: str, now: datetime, *, error: str | None = None, ts: str | None = None) -> None:
+        self.db.execute(
+            "update outbox set status = ?, error = ?, result_ts = coalesce(?, result_ts), updated_at = ?,"
+            " attempts = attempts + (case when ? = 'sending' then 1 else 0 end) where key = ?",
+            [status, error, ts, _iso(now), status, key],
+        )
+
+    def outbox_rows(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from outbox order by created_at, key"))
+
+    def nudges_to(self, user: str, since: datetime) -> int:
+        return self._count_nudges("user = ?", [user], since)
+
+    def nudges_for_rule(self, rule: str, since: datetime) -> int:
+        return self._count_nudges("rule = ?", [rule], since)
+
+    def _count_nudges(self, where: str, params: list[Any], since: datetime) -> int:
+        placeholders = ", ".join("?" for _ in NUDGE_KINDS)
+        row = self.db.execute(
+            f"select count(*) from outbox where {where} and created_at >= ? and kind in ({placeholders})"
+            " and status != 'skipped'",
+            [*params, _iso(since), *NUDGE_KINDS],
+        ).fetchone()
+        return int(row[0])
+
+    # links and tickets ---------------------------------------------------------------------
+    def link(self, channel: str, thread_ts: str, ticket_id: str, helpdesk: str, source: str, now: datetime) -> bool:
+        table = self.db.table("links")
+        before = table.count
+        table.insert(
+            {
+                "channel": channel,
+                "thread_ts": thread_ts,
+                "ticket_id": ticket_id,
+                "helpdesk": helpdesk,
+                "source": source,
+                "created_at": _iso(now),
+            },
+            ignore=True,
+        )
+        return table.count > before
+
+    def links_of(self, channel: str, thread_ts: str) -> list[str]:
+        rows = self.db.execute(
+            "select ticket_id from links where channel = ? and thread_ts = ? order by created_at",
+            [channel, thread_ts],
+        )
+        return [row[0] for row in rows]
+
+    def save_tickets(self, helpdesk: str, tickets: list[Ticket], now: datetime) -> None:
+        self.db.table("tickets").upsert_all(
+            (
+                {
+                    "helpdesk": helpdesk,
+                    "id": ticket.id,
+                    "number": ticket.number,
+                    "data": ticket.model_dump_json(),
+                    "synced_at": _iso(now),
+                }
+                for ticket in tickets
+            ),
+            pk=("helpdesk", "id"),
+        )
+
+    def tickets(self, helpdesk: str) -> list[Ticket]:
+        rows = self.db.execute("select data from tickets where helpdesk = ? order by id", [helpdesk])
+        return [Ticket.model_validate_json(row[0]) for row in rows]
+
+    # users ---------------------------------------------------------------------------------
+    def cached_users(self) -> dict[str, tuple[str, bool]]:
+        return {row[0]: (row[1], bool(row[2])) for row in self.db.execute("select id, name, is_bot from users")}
+
+    def cache_user(self, user_id: str, name: str, is_bot: bool, now: datetime) -> None:
+        self.db.table("users").upsert(
+            {"id": user_id, "name": name, "is_bot": int(is_bot), "fetched_at": _iso(now)}, pk="id"
+        )
+
+    # runs ----------------------------------------------------------------------------------
+    def start_run(self, now: datetime) -> int:
+        table = self.db.table("runs").insert({"started_at": _iso(now), "status": "running"})
+        return int(table.last_rowid or 0)
+
+    def finish_run(self, run_id: int, now: datetime, status: str, stats: dict[str, Any]) -> None:
+        self.db.table("runs").update(run_id, {"finished_at": _iso(now), "status": status, "stats": json.dumps(stats)})
+
+    def runs(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from runs order by id"))
+
+
+def _message_from_row(row: dict[str, Any]) -> ChatMessage:
+    reactions = tuple((name, tuple(users)) for name, users in json.loads(row["reactions"] or "[]"))
+    return ChatMessage(
+        channel=row["channel"],
+        ts=row["ts"],
+        text=row["text"] or "",
+        plain=row["plain"] or "",
+        user=row["user"],
+        user_name=row["user_name"],
+        channel_name=row["channel_name"],
+        thread_ts=row["thread_ts"],
+        subtype=row["subtype"],
+        is_bot=bool(row["is_bot"]),
+        edited_ts=row["edited_ts"],
+        reply_count=row["reply_count"] or 0,
+        latest_reply=row["latest_reply"],
+        reactions=reactions,
+        metadata_event=row["metadata_event"],
+    )
+
+
+def _action_from_row(row: dict[str, Any]) -> Action:
+    return Action(
+        kind=ActionKind(row["kind"]),
+        key=row["key"],
+        channel=row["channel"],
+        text=row["text"] or "",
+        thread_ts=row["thread_ts"],
+        user=row["user"],
+        emoji=row["emoji"],
+        fingerprint=row["fingerprint"],
+        rule=row["rule"],
+    )

@@ -1,0 +1,82 @@
+"""Slack markup to plain text, and the folding rules compare text with.
+
+Slack sends ``<@U123>``, ``<#C123|fiscal>``, ``<!here>``, ``<https://x|label>`` and escapes
+``&``, ``<`` and ``>``. Rules judge the rendered plain text, accent- and case-folded.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+
+_ANGLE = re.compile(r"<([^<>]+)>")
+_EMOJI = re.compile(r":[a-z0-9_+\-']+:")
+_SPACES = re.compile(r"\s+")
+_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
+
+UserNamer = Callable[[str], str | None]
+
+
+def render(markup: str, users: Mapping[str, str] | UserNamer | None = None) -> str:
+    """Render Slack message markup as the plain text a person reads."""
+
+    def name_of(user_id: str) -> str | None:
+        if users is None:
+            return None
+        if callable(users):
+            return users(user_id)
+        return users.get(user_id)
+
+    def replace(match: re.Match[str]) -> str:
+        body = match.group(1)
+        target, _, label = body.partition("|")
+        if target.startswith("@"):
+            return "@" + (label or name_of(target[1:]) or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            keyword = target[1:].split("^")[0]
+            if keyword.startswith("subteam"):
+                return label or "@group"
+            return _SPECIAL.get(keyword, label or keyword)
+        if label:
+            return f"{label} ({target})" if label != target else target
+        return target.removeprefix("mailto:")
+
+    return html.unescape(_ANGLE.sub(replace, markup or ""))
+
+
+def fold(text: str) -> str:
+    """Accent- and case-folded text with collapsed whitespace, for matching."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def strip_emoji(text: str) -> str:
+    return _SPACES.sub(" ", _EMOJI.sub(" ", text)).strip()
+
+
+def words(folded: str) -> list[str]:
+    """Word tokens of already-folded text (letters and digits, hyphens kept inside words)."""
+    return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", folded)
+
+
+_PT_MARKERS = frozenset(
+    """o a os as de do da dos das que nao e um uma para com por pra esta voce cliente pode obrigado
+    obrigada bom dia tarde noite oi ola tem isso ele ela nota mes ja foi ainda""".split()  # noqa: SIM905
+)
+_EN_MARKERS = frozenset(
+    """the a an of to and is are was for with can you please customer client this that it thanks hi
+    hello hey got any on we our my your be do does did has have""".split()  # noqa: SIM905
+)
+
+
+def guess_language(folded: str) -> str:
+    """``pt`` or ``en`` by counting common words; Portuguese wins ties (the product's home)."""
+    tokens = words(folded)
+    pt = sum(token in _PT_MARKERS for token in tokens)
+    en = sum(token in _EN_MARKERS for token in tokens)
+    return "en" if en > pt else "pt"

@@ -1,0 +1,79 @@
+"""Building the parts from a config: the one place that knows every connector and rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from slack_sdk import WebClient
+
+from connectors.files import FilesHelpdesk
+from connectors.slack import CallBudget, SlackChat
+from hygiene.clock import Clock
+from hygiene.config import Config, describe_errors
+from hygiene.engine import Engine
+from hygiene.errors import ConfigError
+from hygiene.logs import register_secrets
+from hygiene.ports import Helpdesk
+from hygiene.rulebase import Rule
+from hygiene.store import Store
+from rules import REGISTRY
+
+
+def build_rules(settings: Mapping[str, Mapping[str, Any]], registry: Mapping[str, type[Rule]] = REGISTRY) -> list[Rule]:
+    """Every registered rule with its settings validated; problems are named by key path."""
+    problems = [
+        f"rules.{code}: unknown rule (known: {', '.join(sorted(registry))})"
+        for code in settings
+        if code not in registry
+    ]
+    rules: list[Rule] = []
+    for code, rule_class in registry.items():
+        raw = dict(settings.get(code, {}))
+        try:
+            rule_settings = rule_class.Settings.model_validate({"mode": rule_class.default_mode, **raw})
+        except ValidationError as exc:
+            problems.extend(describe_errors(exc, ("rules", code)))
+            continue
+        for channel in rule_settings.channels:
+            try:
+                rule_settings.for_channel(channel)
+            except ValidationError as exc:
+                problems.extend(describe_errors(exc, ("rules", code, "channels", channel)))
+        rules.append(rule_class(rule_settings))
+    if problems:
+        raise ConfigError(problems)
+    return rules
+
+
+def build_helpdesk(config: Config) -> Helpdesk | None:
+    if config.helpdesk.kind == "files" and config.helpdesk.path is not None:
+        return FilesHelpdesk(config.helpdesk.path, config.helpdesk.url_template)
+    return None
+
+
+def build_chat(config: Config, store: Store, clock: Clock, token: str | None = None) -> SlackChat:
+    token = token or config.slack_token()
+    register_secrets([token])
+    client = WebClient(
+        token=token,
+        base_url=config.slack.base_url,
+        timeout=int(config.slack.timeout_seconds),
+        retry_handlers=[],
+    )
+    return SlackChat(
+        client,
+        clock,
+        CallBudget(config.slack.call_budget()),
+        retries=config.slack.retries,
+        max_retry_after=config.slack.max_retry_after_seconds,
+        page_size=config.slack.page_size,
+        users=store.cached_users(),
+    )
+
+
+def build_engine(config: Config, store: Store, clock: Clock, token: str | None = None) -> Engine:
+    rules = build_rules(config.rules)
+    chat = build_chat(config, store, clock, token)
+    return Engine(config, store, chat, rules, clock, helpdesk=build_helpdesk(config))

@@ -19,6 +19,7 @@ from hygiene.clock import Clock
 from hygiene.config import Config
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.errors import AuthError, ExternalError
+from hygiene.failpoints import failpoint
 from hygiene.models import Action, ActionKind, ChatMessage, Finding
 from hygiene.outbox import deliver
 from hygiene.policy import Policy
@@ -153,6 +154,7 @@ class Engine:
         with self.store.atomic():
             self._apply(fetch, oldest, now, report)
             self._judge(channel, now, report)
+            failpoint("engine.before_commit")
             if fetch.complete:
                 newest = max((m.ts for m in fetch.messages if not m.is_reply), default=None)
                 previous = self.store.cursor(f"slack:{channel.id}")

@@ -112,4 +112,4 @@ class HY101(Rule):
     def _ticket_in_thread(message: ChatMessage, ctx: RuleContext) -> bool:
         if ctx.linked_tickets(message):
             return True
-        return any(find_refs(item.plain, ctx.url_patterns) for item in ctx.thread(message))
+        return any(find_refs(item.plain, ctx.url_patterns) for item in ctx.thread(message) if not item.is_bot)

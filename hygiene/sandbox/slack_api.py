@@ -530,7 +530,9 @@ class SlackSandbox:
     def __init__(self, state: SlackState, port: int = 0) -> None:
         self.state = state
         self._server = _Server(("127.0.0.1", port), state)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-sandbox", daemon=True
+        )
 
     @property
     def base_url(self) -> str:

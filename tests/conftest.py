@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hygiene import failpoints
+from hygiene.clock import FrozenClock
+from hygiene.config import Config, parse
+from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
+from hygiene.store import Store
+
+START = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+SCENARIO = SCENARIOS / "accounting.json"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYGIENE_CONFIG", raising=False)
+    monkeypatch.delenv("HYGIENE_FAILPOINTS", raising=False)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    failpoints.disarm_all()
+    yield
+    failpoints.disarm_all()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def state(clock: FrozenClock) -> SlackState:
+    return SlackState.from_scenario(SCENARIO, clock)
+
+
+@pytest.fixture
+def sandbox(state: SlackState) -> Iterator[SlackSandbox]:
+    with SlackSandbox(state) as server:
+        yield server
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    db = Store.memory()
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def tickets_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tickets.json"
+    tickets = json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"]
+    path.write_text(json.dumps(tickets, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def make_config(tmp_path: Path, base_url: str, tickets: Path | None = None, **sections: Any) -> Config:
+    data: dict[str, Any] = {
+        "hygiene": {"state_dir": str(tmp_path / "state")},
+        "slack": {
+            "base_url": base_url,
+            "channels": ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"],
+            "retries": 2,
+            "timeout_seconds": 1,
+        },
+        "policy": {"cooldown_minutes": 0},
+    }
+    if tickets is not None:
+        data["helpdesk"] = {"kind": "files", "path": str(tickets)}
+    for section, values in sections.items():
+        data.setdefault(section, {}).update(values)
+    return parse(data)

@@ -1,0 +1,101 @@
+"""Config: validated by pydantic, every problem named by its key path, secrets only from the env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hygiene import config as config_module
+from hygiene.errors import ConfigError
+from hygiene.wiring import build_rules
+
+EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "hygiene.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        config = config_module.load(path)
+        build_rules(config.rules)
+    return caught.value.problems
+
+
+def test_the_example_config_is_valid() -> None:
+    config = config_module.load(EXAMPLE)
+    rules = build_rules(config.rules)
+    assert config.slack.channels[0] == "dia-a-dia"
+    assert {rule.code for rule in rules} >= {"HY101", "HY105"}
+    assert config.hygiene.state_dir == EXAMPLE.parent / ".hygiene", "relative paths are relative to the file"
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, '[slack]\nchannels = ["a"]\nchanels = ["b"]\n') == ["slack.chanels: unknown key"]
+
+
+def test_wrong_type_is_named(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, '[slack]\nchannels = ["a"]\nrescan_hours = "yesterday"\n')
+    assert problems == ["slack.rescan_hours: Input should be a valid number, unable to parse string as a number"]
+
+
+def test_list_items_are_named_by_index(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, '[slack]\nchannels = ["fiscal", 3]\n')
+    assert problems == ["slack.channels[1]: Input should be a valid string"]
+
+
+def test_missing_section_is_named(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "[hygiene]\ndry_run = true\n") == ["slack: required key is missing"]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, '[slack]\nchannels = []\n[policy]\ncooldown_minutes = -1\n')
+    assert len(problems) == 2
+    assert problems[0].startswith("slack.channels: ")
+    assert problems[1].startswith("policy.cooldown_minutes: ")
+
+
+def test_rule_settings_are_validated_with_their_key_path(tmp_path: Path) -> None:
+    text = '[slack]\nchannels = ["a"]\n[rules.HY101]\nmin_score = 2\nmood = "x"\n[rules.HY999]\nmode = "off"\n'
+    problems = problems_of(tmp_path, text)
+    assert problems[0].startswith("rules.HY999: unknown rule")
+    assert "rules.HY101.min_score: Input should be less than or equal to 1" in problems
+    assert "rules.HY101.mood: unknown key" in problems
+
+
+def test_per_channel_overrides_are_validated(tmp_path: Path) -> None:
+    text = '[slack]\nchannels = ["a"]\n[rules.HY105.channels.fiscal]\nmode = "loud"\n'
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.startswith("rules.HY105.channels.fiscal.mode: Input should be ")
+
+
+def test_secrets_are_refused_in_the_file(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, '[slack]\nchannels = ["a"]\ntoken = "xoxb-123"\n')
+    assert problem.startswith("slack: 'token' is a secret: set it in the environment")
+    assert "xoxb-123" not in problem
+
+
+def test_missing_token_names_the_variable(tmp_path: Path) -> None:
+    config = config_module.parse({"slack": {"channels": ["a"]}})
+    with pytest.raises(ConfigError) as caught:
+        config.slack_token()
+    assert caught.value.problems == ["slack.token_env: environment variable SLACK_BOT_TOKEN is not set"]
+
+
+def test_broken_toml_says_where(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, "[slack\nchannels = 1\n")
+    assert "not valid TOML" in problem and "line 1" in problem
+
+
+def test_default_path_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config_module.resolve_path(None) == Path("hygiene.toml")
+    monkeypatch.setenv("HYGIENE_CONFIG", str(tmp_path / "x.toml"))
+    assert config_module.resolve_path(None) == tmp_path / "x.toml"
+    with pytest.raises(ConfigError) as caught:
+        config_module.load(None)
+    assert "config file not found" in caught.value.problems[0]
+
+
+def test_unknown_timezone(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, '[hygiene]\ntimezone = "Mars/Olympus"\n[slack]\nchannels = ["a"]\n')
+    assert problem == "hygiene.timezone: unknown time zone 'Mars/Olympus'"

@@ -1,0 +1,223 @@
+"""Whole cycles against the sandbox: incremental reads, edits, deletions, exactly-once nudges."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hygiene import failpoints
+from hygiene.clock import FrozenClock
+from hygiene.config import Config
+from hygiene.engine import CycleReport
+from hygiene.errors import InjectedCrash
+from hygiene.sandbox.slack_api import SlackSandbox, SlackState
+from hygiene.store import Store
+from hygiene.wiring import build_engine
+from tests.conftest import make_config
+
+
+def cycle(config: Config, clock: FrozenClock, sandbox: SlackSandbox) -> CycleReport:
+    store = Store.open(config.store_path)
+    try:
+        return build_engine(config, store, clock, token=sandbox.token).run_cycle()
+    finally:
+        store.close()
+
+
+def nudge_keys(state: SlackState) -> list[str]:
+    return [p["metadata"]["event_payload"]["key"] for p in state.bot_posts() if p.get("metadata")]
+
+
+@pytest.fixture
+def config(tmp_path: Path, sandbox: SlackSandbox, tickets_file: Path) -> Config:
+    return make_config(tmp_path, sandbox.base_url, tickets_file)
+
+
+def test_first_cycle_nudges_and_a_rerun_posts_nothing(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    first = cycle(config, clock, sandbox)
+    assert first.ok
+    assert first.findings == {"HY101": 4, "HY105": 1}
+    assert first.sent == 5
+    clock.advance(minutes=1)
+    second = cycle(config, clock, sandbox)
+    assert second.sent == 0
+    assert second.findings == {}
+    assert len(state.bot_posts()) == 5
+
+
+def test_nudges_are_thread_replies_with_the_fingerprint_in_metadata(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    cycle(config, clock, sandbox)
+    store = Store.open(config.store_path)
+    findings = {f["fingerprint"]: f for f in store.findings()}
+    for post in state.bot_posts():
+        assert post["kind"] == "thread_reply"
+        payload = post["metadata"]["event_payload"]
+        fingerprint = payload["key"].split(":")[0]
+        assert findings[fingerprint]["ts"] == post["thread_ts"]
+        assert payload["rule"] == findings[fingerprint]["rule"]
+
+
+def test_edits_are_applied_through_the_rescan_window(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    ts = state.post_as("U06ANA", "dia-a-dia", "Reunião às 15h")
+    clock.advance(minutes=1)
+    cycle(config, clock, sandbox)
+    state.edit("dia-a-dia", ts, "O cliente Brascont pediu o envio do balancete de outubro até sexta.")
+    clock.advance(minutes=10)
+    report = cycle(config, clock, sandbox)
+    assert report.changed == 1
+    assert report.findings.get("HY101") == 1, "an edited message is judged on its new text"
+    row = Store.open(config.store_path).db.execute("select plain, edited_ts from messages where ts = ?", [ts]).fetchone()
+    assert row[0].startswith("O cliente Brascont pediu") and row[1]
+
+
+def test_deletions_are_applied_through_the_rescan_window(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    ts = state.post_as("U06ANA", "dia-a-dia", "Mensagem que vai sumir")
+    clock.advance(minutes=1)
+    cycle(config, clock, sandbox)
+    state.delete("dia-a-dia", ts)
+    clock.advance(minutes=1)
+    report = cycle(config, clock, sandbox)
+    assert report.deleted == 1
+    row = Store.open(config.store_path).db.execute("select deleted_at, text from messages where ts = ?", [ts]).fetchone()
+    assert row[0] is not None and row[1] is None
+
+
+def test_the_cursor_does_not_move_past_a_failure(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    state.inject("conversations.history", "server_error", times=3)  # all attempts for the first channel
+    report = cycle(config, clock, sandbox)
+    assert not report.ok
+    assert report.incomplete_channels == ["dia-a-dia"]
+    store = Store.open(config.store_path)
+    assert store.cursor("slack:C01DIADIA") is None
+    assert store.cursor("slack:C02FISCAL") is not None
+    clock.advance(minutes=1)
+    retry = cycle(config, clock, sandbox)
+    assert retry.ok
+    assert Store.open(config.store_path).cursor("slack:C01DIADIA") is not None
+    assert retry.findings == {"HY101": 1}, "the request in #dia-a-dia is judged once the channel is read"
+
+
+def test_a_crash_between_posting_and_recording_never_posts_twice(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    failpoints.arm("outbox.after_send")
+    with pytest.raises(InjectedCrash):
+        cycle(config, clock, sandbox)
+    failpoints.disarm_all()
+    assert len(state.bot_posts()) == 1, "the crash came right after the first post"
+    clock.advance(minutes=1)
+    rerun = cycle(config, clock, sandbox)
+    assert rerun.recovered == 1
+    keys = nudge_keys(state)
+    assert len(keys) == 5
+    assert Counter(keys).most_common(1)[0][1] == 1, "no nudge was posted twice"
+    statuses = {row["status"] for row in Store.open(config.store_path).outbox_rows()}
+    assert statuses == {"done"}
+
+
+def test_a_crash_before_the_channel_commits_loses_nothing(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    failpoints.arm("engine.before_commit")
+    with pytest.raises(InjectedCrash):
+        cycle(config, clock, sandbox)
+    failpoints.disarm_all()
+    store = Store.open(config.store_path)
+    assert store.outbox_rows() == [] and store.cursor("slack:C01DIADIA") is None
+    assert state.bot_posts() == []
+    report = cycle(config, clock, sandbox)
+    assert report.sent == 5
+    assert len(set(nudge_keys(state))) == len(nudge_keys(state)) == 5
+
+
+def test_a_failed_post_is_retried_next_cycle_without_duplicating(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    state.inject("chat.postMessage", "server_error", times=3)  # the first nudge exhausts its retries
+    first = cycle(config, clock, sandbox)
+    assert first.sent == 4 and first.failed == 1 and not first.ok
+    failed = [row["key"] for row in Store.open(config.store_path).outbox_rows() if row["status"] == "sending"]
+    assert len(failed) == 1
+    clock.advance(minutes=2)
+    cycle(config, clock, sandbox)
+    keys = nudge_keys(state)
+    assert keys.count(failed[0]) == 1
+    assert len(keys) == len(set(keys))
+
+
+def test_dry_run_records_findings_and_posts_nothing(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState, tickets_file: Path
+) -> None:
+    config = make_config(tmp_path, sandbox.base_url, tickets_file, hygiene={"dry_run": True})
+    report = cycle(config, clock, sandbox)
+    assert report.decisions == {"suppressed:dry_run": 5}
+    assert state.bot_posts() == []
+
+
+def test_rules_can_be_switched_off_per_channel(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, tickets_file: Path
+) -> None:
+    config = make_config(
+        tmp_path,
+        sandbox.base_url,
+        tickets_file,
+        rules={"HY101": {"channels": {"support-team": {"mode": "off"}, "fiscal": {"mode": "report"}}}},
+    )
+    report = cycle(config, clock, sandbox)
+    assert report.findings == {"HY101": 3, "HY105": 1}
+    assert report.decisions == {"nudge": 3, "report": 1}
+
+
+def test_cooldown_and_daily_budget_protect_people(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState, tickets_file: Path
+) -> None:
+    for client in ("Brascont", "Acme Corp", "Globex"):
+        state.post_as("U03JOAO", "dia-a-dia", f"O cliente {client} pediu a segunda via do boleto de outubro.")
+    clock.advance(minutes=6)
+    config = make_config(tmp_path, sandbox.base_url, tickets_file, policy={"cooldown_minutes": 60})
+    report = cycle(config, clock, sandbox)
+    assert report.decisions.get("suppressed:cooldown") == 3, "João gets one nudge, not four"
+    config = make_config(
+        tmp_path / "b", sandbox.base_url, tickets_file, policy={"cooldown_minutes": 0, "daily_budget_per_person": 2}
+    )
+    report = cycle(config, clock, sandbox)
+    assert report.decisions.get("suppressed:daily_budget") == 2
+
+
+def test_old_messages_are_recorded_but_not_nudged(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, tickets_file: Path
+) -> None:
+    config = make_config(tmp_path, sandbox.base_url, tickets_file, slack={"nudge_max_age_minutes": 49})
+    report = cycle(config, clock, sandbox)
+    assert report.decisions == {"suppressed:too_old": 3, "nudge": 2}
+
+
+def test_a_ticket_reference_in_the_thread_prevents_the_nudge(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    ts = state.post_as("U03JOAO", "dia-a-dia", "O cliente Globex pediu a alteração do contrato social.")
+    clock.advance(minutes=2)
+    state.post_as("U05PEDRO", "dia-a-dia", "Abri o atendimento 4600 pra isso", thread_ts=ts)
+    clock.advance(minutes=5)
+    cycle(config, clock, sandbox)
+    assert ts not in [p.get("thread_ts") for p in state.bot_posts()]
+
+
+def test_run_records_count_api_calls(config: Config, clock: FrozenClock, sandbox: SlackSandbox) -> None:
+    report = cycle(config, clock, sandbox)
+    runs = Store.open(config.store_path).runs()
+    assert runs[-1]["status"] == "ok"
+    assert report.calls["conversations.history"] == 5
+    assert report.calls["chat.postMessage"] == 5

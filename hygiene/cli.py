@@ -205,6 +205,7 @@ def demo(as_json: bool, scenario: str) -> None:
     """
     from hygiene.demo import run_demo
 
+    configure("warning")  # the demo's own output is the transcript; logs only for problems
     counts = run_demo(scenario, out=click.echo)
     if as_json:
         click.echo(json.dumps(counts, sort_keys=False))

@@ -102,7 +102,19 @@ class Ticket(BaseModel):
     def _keys_are_strings(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
 
-    @field_validator("number", "client", "assignee", "assignee_email", "category", "department", "url", mode="before")
+    @field_validator(
+        "number",
+        "client",
+        "assignee",
+        "assignee_email",
+        "category",
+        "department",
+        "url",
+        "created_at",
+        "updated_at",
+        "due_at",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value

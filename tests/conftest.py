@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import structlog
 
 from hygiene import failpoints
 from hygiene.clock import FrozenClock
@@ -28,6 +29,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     failpoints.disarm_all()
     yield
     failpoints.disarm_all()
+    structlog.reset_defaults()  # a test's captured stderr must not outlive it
 
 
 @pytest.fixture

@@ -67,7 +67,8 @@ def test_run_nudges_and_a_rerun_is_quiet(tmp_path: Path, live: SlackSandbox) -> 
     config = write_config(tmp_path, live.base_url)
     first = hygiene("run", "--config", str(config))
     assert first.returncode == 0, first.stderr
-    assert "posted 3" in first.stderr  # the scenario's HY101s; greetings and Brascont need no helpdesk here
+    # without a helpdesk only requests naming a "cliente"/"customer" fire (2), plus the bare "got a sec?"
+    assert "posted 3" in first.stderr
     second = hygiene("run", "--config", str(config))
     assert second.returncode == 0
     assert "posted 0" in second.stderr

@@ -49,7 +49,7 @@ def test_missing_section_is_named(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    problems = problems_of(tmp_path, '[slack]\nchannels = []\n[policy]\ncooldown_minutes = -1\n')
+    problems = problems_of(tmp_path, "[slack]\nchannels = []\n[policy]\ncooldown_minutes = -1\n")
     assert len(problems) == 2
     assert problems[0].startswith("slack.channels: ")
     assert problems[1].startswith("policy.cooldown_minutes: ")

@@ -74,7 +74,9 @@ def test_edits_are_applied_through_the_rescan_window(
     report = cycle(config, clock, sandbox)
     assert report.changed == 1
     assert report.findings.get("HY101") == 1, "an edited message is judged on its new text"
-    row = Store.open(config.store_path).db.execute("select plain, edited_ts from messages where ts = ?", [ts]).fetchone()
+    row = (
+        Store.open(config.store_path).db.execute("select plain, edited_ts from messages where ts = ?", [ts]).fetchone()
+    )
     assert row[0].startswith("O cliente Brascont pediu") and row[1]
 
 
@@ -88,7 +90,9 @@ def test_deletions_are_applied_through_the_rescan_window(
     clock.advance(minutes=1)
     report = cycle(config, clock, sandbox)
     assert report.deleted == 1
-    row = Store.open(config.store_path).db.execute("select deleted_at, text from messages where ts = ?", [ts]).fetchone()
+    row = (
+        Store.open(config.store_path).db.execute("select deleted_at, text from messages where ts = ?", [ts]).fetchone()
+    )
     assert row[0] is not None and row[1] is None
 
 

@@ -35,8 +35,13 @@ def load_cases() -> list[Any]:
 def message(text: str, minutes_ago: float, *, user: str = "U03JOAO", channel: str = "dia-a-dia", **extra: Any):
     ts = to_slack_ts(START - timedelta(minutes=minutes_ago))
     return ChatMessage(
-        channel="C" + channel.upper()[:8], channel_name=channel, ts=ts, text=text, plain=render(text, NAMES),
-        user=user, **extra,
+        channel="C" + channel.upper()[:8],
+        channel_name=channel,
+        ts=ts,
+        text=text,
+        plain=render(text, NAMES),
+        user=user,
+        **extra,
     )
 
 
@@ -58,7 +63,9 @@ def test_rule_case(code: str, case: dict[str, Any]) -> None:
         for i, text in enumerate(case.get("thread", []))
     ]
     others += [
-        message(f["text"], 30 - f["after_minutes"], user="U05PEDRO" if f.get("other_user") else "U03JOAO", channel=channel)
+        message(
+            f["text"], 30 - f["after_minutes"], user="U05PEDRO" if f.get("other_user") else "U03JOAO", channel=channel
+        )
         for f in case.get("followups", [])
     ]
     context = WindowContext(

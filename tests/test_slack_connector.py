@@ -92,9 +92,7 @@ def test_timeout_is_retried(sandbox: SlackSandbox, state: SlackState, clock: Fro
     assert state.calls["conversations.history"] == 2
 
 
-def test_bad_token_is_an_auth_error_that_hides_the_token(
-    sandbox: SlackSandbox, clock: FrozenClock
-) -> None:
+def test_bad_token_is_an_auth_error_that_hides_the_token(sandbox: SlackSandbox, clock: FrozenClock) -> None:
     secret = "xoxb-this-is-a-wrong-token"
     client = WebClient(token=secret, base_url=sandbox.base_url, timeout=1, retry_handlers=[])
     chat = SlackChat(client, clock, CallBudget(DEFAULT_BUDGET))
@@ -106,7 +104,9 @@ def test_bad_token_is_an_auth_error_that_hides_the_token(
 
 def test_bot_messages_and_our_own_are_marked(sandbox: SlackSandbox, state: SlackState, clock: FrozenClock) -> None:
     chat = make_chat(sandbox, clock)
-    chat.send(Action(ActionKind.THREAD_REPLY, "k1", "C05SUPPORT", "hello", thread_ts=state.messages["C05SUPPORT"][0]["ts"]))
+    chat.send(
+        Action(ActionKind.THREAD_REPLY, "k1", "C05SUPPORT", "hello", thread_ts=state.messages["C05SUPPORT"][0]["ts"])
+    )
     fetch = chat.fetch(SUPPORT, "0", {})
     bots = [m for m in fetch.messages if m.is_bot]
     assert {m.user for m in bots} == {"U09DEPLOY", "U0HYGIENE"}
@@ -149,7 +149,9 @@ def test_channels_resolve_by_name_and_id_with_key_paths(sandbox: SlackSandbox, c
     ]
 
 
-def test_posted_messages_are_found_again_by_metadata(sandbox: SlackSandbox, state: SlackState, clock: FrozenClock) -> None:
+def test_posted_messages_are_found_again_by_metadata(
+    sandbox: SlackSandbox, state: SlackState, clock: FrozenClock
+) -> None:
     chat = make_chat(sandbox, clock)
     parent = state.messages["C05SUPPORT"][0]["ts"]
     action = Action(ActionKind.THREAD_REPLY, "fp123:reply", "C05SUPPORT", "a nudge", thread_ts=parent, rule="HY101")

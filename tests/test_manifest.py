@@ -1,0 +1,40 @@
+"""The Slack app manifest asks for exactly the scopes of the methods the connector calls."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+SCOPES_OF = {
+    "auth.test": set(),
+    "chat.getPermalink": set(),
+    "conversations.history": {"channels:history", "groups:history", "im:history", "metadata.message:read"},
+    "conversations.replies": {"channels:history", "groups:history", "metadata.message:read"},
+    "conversations.list": {"channels:read", "groups:read"},
+    "users.info": {"users:read"},
+    "chat.postMessage": {"chat:write"},
+    "chat.postEphemeral": {"chat:write"},
+    "conversations.open": {"im:write"},
+    "reactions.add": {"reactions:write"},
+}
+
+
+def called_methods() -> set[str]:
+    source = (ROOT / "connectors" / "slack.py").read_text(encoding="utf-8")
+    return set(re.findall(r'(?:_call|_pages)\(\s*"([a-zA-Z]+\.[a-zA-Z]+)"', source))
+
+
+def manifest_scopes() -> set[str]:
+    text = (ROOT / "contrib" / "slack-app-manifest.yml").read_text(encoding="utf-8")
+    bot = text.split("bot:", 1)[1].split("settings:", 1)[0]
+    return set(re.findall(r"^\s+- ([a-z.:_]+)\s*$", bot, re.MULTILINE))
+
+
+def test_every_called_method_has_a_known_scope_set() -> None:
+    assert called_methods() <= set(SCOPES_OF), called_methods() - set(SCOPES_OF)
+
+
+def test_manifest_scopes_are_exactly_the_used_ones() -> None:
+    needed = set().union(*(SCOPES_OF[m] for m in called_methods()))
+    assert manifest_scopes() == needed

@@ -12,21 +12,17 @@ from __future__ import annotations
 import argparse
 import random
 import resource
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hygiene.clock import FrozenClock  # noqa: E402
-from hygiene.config import parse  # noqa: E402
-from hygiene.logs import configure  # noqa: E402
-from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState  # noqa: E402
-from hygiene.store import Store  # noqa: E402
-from hygiene.wiring import build_engine  # noqa: E402
+from hygiene.clock import FrozenClock
+from hygiene.config import parse
+from hygiene.logs import configure
+from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
+from hygiene.store import Store
+from hygiene.wiring import build_engine
 
 CHANNELS = ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"]
 USERS = ["U02MARINA", "U03JOAO", "U04CARLA", "U05PEDRO", "U06ANA", "U07SARAH", "U08MIKE"]

@@ -154,11 +154,14 @@ class SlackChat:
                 return
 
     # identity and channels -------------------------------------------------------------------
-    def connect(self) -> None:
-        data = self._call("auth.test").data
-        assert isinstance(data, dict)
-        self.bot_user_id = str(data.get("user_id", ""))
-        self.bot_id = str(data.get("bot_id", ""))
+    def connect(self, identity: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Learn who the bot is (``auth.test``), unless a recently cached identity is given."""
+        if not identity:
+            data = self._call("auth.test").data
+            assert isinstance(data, dict)
+            identity = {"user_id": str(data.get("user_id", "")), "bot_id": str(data.get("bot_id", ""))}
+        self.bot_user_id, self.bot_id = identity["user_id"], identity["bot_id"]
+        return dict(identity)
 
     def resolve_channels(self, wanted: Sequence[str]) -> list[ChannelInfo]:
         """Channel names or ids to channels the bot can read; unknown ones are config errors."""

@@ -119,8 +119,9 @@ def summary_line(report: CycleReport) -> str:
 @click.option(
     "--interval", type=click.FloatRange(min=5), default=120, show_default=True, help="Seconds between cycles."
 )
+@click.option("--cycles", type=click.IntRange(min=1), default=None, help="Stop after this many cycles (default: never).")
 @guarded
-def watch(config_path: Path | None, interval: float) -> None:
+def watch(config_path: Path | None, interval: float, cycles: int | None) -> None:
     """Run cycles forever, one every INTERVAL seconds (Ctrl-C stops).
 
     Example:
@@ -128,6 +129,7 @@ def watch(config_path: Path | None, interval: float) -> None:
         hygiene watch --interval 120
     """
     config = config_module.load(config_path)
+    done = 0
     while True:
         started = time.monotonic()
         try:
@@ -138,6 +140,9 @@ def watch(config_path: Path | None, interval: float) -> None:
             if isinstance(exc, ConfigError):
                 raise
             click.echo(f"error: {redact(str(exc))}", err=True)
+        done += 1
+        if cycles is not None and done >= cycles:
+            return
         try:
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
         except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -57,9 +58,9 @@ class WindowContext:
         self._threads: dict[tuple[str, str], list[ChatMessage]] = defaultdict(list)
         self._top: dict[str, list[ChatMessage]] = defaultdict(list)
         for message in sorted(messages, key=lambda m: m.ts):
-            self.add(message)
+            self._add(message)
 
-    def add(self, message: ChatMessage) -> None:
+    def _add(self, message: ChatMessage) -> None:
         self._threads[(message.channel, message.root_ts)].append(message)
         if not message.is_reply:
             self._top[message.channel].append(message)
@@ -83,13 +84,17 @@ class WindowContext:
         return self._links(message.channel, message.root_ts) if self._links else []
 
     def following(self, message: ChatMessage, within: timedelta) -> list[ChatMessage]:
-        conversation = (
-            self._threads.get((message.channel, message.root_ts), [])
-            if message.is_reply
-            else self._top.get(message.channel, []) + self._threads.get((message.channel, message.ts), [])[1:]
-        )
-        until = from_slack_ts(message.ts) + within
-        return sorted(
-            (m for m in conversation if m.ts > message.ts and not m.is_bot and from_slack_ts(m.ts) <= until),
-            key=lambda m: m.ts,
-        )
+        until = f"{(from_slack_ts(message.ts) + within).timestamp():.6f}"
+        if message.is_reply:
+            conversations = [self._threads.get((message.channel, message.root_ts), [])]
+        else:
+            conversations = [self._top.get(message.channel, []), self._threads.get((message.channel, message.ts), [])]
+        found: list[ChatMessage] = []
+        for conversation in conversations:  # each is sorted by ts
+            start = bisect_right(conversation, message.ts, key=lambda m: m.ts)
+            for other in conversation[start:]:
+                if other.ts > until:
+                    break
+                if not other.is_bot and other.ts != message.ts:
+                    found.append(other)
+        return sorted(set(found), key=lambda m: m.ts)

@@ -29,6 +29,10 @@ from hygiene.store import Store
 
 log = structlog.get_logger("hygiene.engine")
 
+WORKSPACE_CACHE = "slack:workspace"
+WORKSPACE_CACHE_TTL = timedelta(hours=1)
+CHANNEL_GONE = ("channel_not_found", "not_in_channel", "is_archived")
+
 
 @dataclass
 class CycleReport:
@@ -83,8 +87,7 @@ class Engine:
         try:
             self._deliver(report)
             self._sync_helpdesk(report)
-            self.chat.connect()
-            channels = self.chat.resolve_channels(self.config.slack.channels)
+            channels = self._connect()
             report.channels = len(channels)
             for channel in channels:
                 self._process_channel(channel, report)
@@ -123,6 +126,29 @@ class Engine:
         return TicketSnapshot(self.store.tickets(self.helpdesk.name) if self.helpdesk else [])
 
     # chat ------------------------------------------------------------------------------------
+    def _connect(self) -> list[ChannelInfo]:
+        """The bot's identity and channels, from a cache younger than an hour when it fits the config."""
+        now = self.clock.now()
+        wanted = list(self.config.slack.channels)
+        cached = self.store.cursor(WORKSPACE_CACHE)
+        fresh = (
+            cached is not None
+            and cached.get("wanted") == wanted
+            and now - datetime.fromisoformat(cached["at"]) < WORKSPACE_CACHE_TTL
+        )
+        identity = self.chat.connect(cached["identity"] if fresh and cached else None)
+        if fresh and cached:
+            return [ChannelInfo(id=c[0], name=c[1]) for c in cached["channels"]]
+        channels = self.chat.resolve_channels(wanted)
+        value = {
+            "at": now.isoformat(),
+            "wanted": wanted,
+            "identity": identity,
+            "channels": [[c.id, c.name] for c in channels],
+        }
+        self.store.set_cursor(WORKSPACE_CACHE, value, now)
+        return channels
+
     def _oldest(self, channel: ChannelInfo, now: datetime) -> str:
         slack = self.config.slack
         rescan_start = (now - timedelta(hours=slack.rescan_hours)).timestamp()
@@ -150,6 +176,8 @@ class Engine:
             report.incomplete_channels.append(channel.name)
             if fetch.error and "budget" not in fetch.error and "rate limited" not in fetch.error:
                 report.errors.append(f"#{channel.name}: {fetch.error}")
+            if fetch.error and any(code in fetch.error for code in CHANNEL_GONE):
+                self.store.set_cursor(WORKSPACE_CACHE, None, now)  # resolve the channels again next cycle
             log.warning("slack.fetch_incomplete", channel=channel.name, error=fetch.error)
         with self.store.atomic():
             self._apply(fetch, oldest, now, report)

@@ -94,7 +94,9 @@ class Chat(Protocol):
 
     def resolve_channels(self, wanted: Sequence[str]) -> list[ChannelInfo]: ...
 
-    def connect(self) -> None: ...
+    def connect(self, identity: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Who the bot is; a cached identity saves the call."""
+        ...
 
     def fetch(self, channel: ChannelInfo, oldest: str, known_threads: Mapping[str, str | None]) -> ChannelFetch:
         """Messages since ``oldest``, plus replies of threads whose latest reply is not the known one."""

@@ -61,13 +61,22 @@ class Store:
 
     # messages ------------------------------------------------------------------------------
     def upsert_message(self, message: ChatMessage, now: datetime) -> str:
-        """Store a message; returns ``new``, ``changed`` or ``same``."""
+        """Store a message; returns ``new``, ``changed`` (text edited or undeleted) or ``same``."""
+        reactions = json.dumps([[name, list(users)] for name, users in message.reactions])
         existing = self.db.execute(
-            "select text_hash, deleted_at, reply_count, latest_reply, reactions from messages"
+            "select text_hash, deleted_at, reply_count, latest_reply, reactions, text is null from messages"
             " where channel = ? and ts = ?",
             [message.channel, message.ts],
         ).fetchone()
-        reactions = json.dumps([[name, list(users)] for name, users in message.reactions])
+        if existing is not None and tuple(existing) == (
+            message.content_hash,
+            None,
+            message.reply_count,
+            message.latest_reply,
+            reactions,
+            0,
+        ):
+            return "same"
         row = {
             "channel": message.channel,
             "ts": message.ts,
@@ -89,12 +98,18 @@ class Store:
             "updated_at": _iso(now),
         }
         if existing is None:
-            self.db.table("messages").insert(row | {"first_seen": _iso(now)})
+            row["first_seen"] = _iso(now)
+            columns = ", ".join(row)
+            self.db.execute(
+                f"insert into messages ({columns}) values ({', '.join('?' for _ in row)})", list(row.values())
+            )
             return "new"
-        self.db.table("messages").update((message.channel, message.ts), row)
-        if existing[0] != message.content_hash or existing[1] is not None:
-            return "changed"
-        return "same"
+        assignments = ", ".join(f"{column} = ?" for column in row)
+        self.db.execute(
+            f"update messages set {assignments} where channel = ? and ts = ?",
+            [*row.values(), message.channel, message.ts],
+        )
+        return "changed" if existing[0] != message.content_hash or existing[1] is not None else "same"
 
     def mark_deleted(self, channel: str, ts: str, now: datetime) -> bool:
         cursor = self.db.execute(

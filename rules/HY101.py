@@ -18,13 +18,17 @@ NUDGE = {
     "pt": (
         "Isso parece um pedido de cliente{client}. Pelo nosso combinado, o que precisa ser feito "
         "ou verificado vira atendimento, para não se perder no chat. Se já existe, responda aqui "
-        "com o número (ex.: #4521)."
+        "com o número do atendimento."
     ),
     "en": (
         "This looks like a client request{client}. Our rule: anything to do or check for a client "
         "is a ticket, so it does not get lost in chat. If there is one already, reply here with "
-        "its number (e.g. #4521)."
+        "its number."
     ),
+}
+OPEN_TICKETS = {
+    "pt": " {client} já tem atendimento aberto: {tickets}. Se for o mesmo assunto, registre lá.",
+    "en": " {client} already has an open ticket: {tickets}. If this is the same matter, record it there.",
 }
 
 
@@ -88,13 +92,17 @@ class HY101(Rule):
             return None
         client_words = phrases.matches("client", folded)
         work = phrases.matches("work", folded)
-        known = ClientMatcher(ctx.tickets.clients(), settings.client_aliases).find(message.plain)
+        known = self._matcher(ctx.tickets.clients(), settings.client_aliases).find(message.plain)
         score = 0.45 + (0.3 if client_words else 0) + (0.3 if known else 0) + (0.15 if work else 0)
         score += 0.05 * min(len(request) - 1, 2)
         if score < settings.min_score or not (client_words or known):
             return None
         client = known.client if known else None
+        open_tickets = ctx.tickets.open_for_client(client)[:3] if client else []
         says = NUDGE[language].format(client=f" ({client})" if client else "")
+        if client and open_tickets:
+            listed = ", ".join(f"#{t.reference} ({t.subject})" for t in open_tickets)
+            says += OPEN_TICKETS[language].format(client=client, tickets=listed)
         return self.finding(
             message,
             score=min(score, 1.0),
@@ -103,10 +111,19 @@ class HY101(Rule):
                 "client": client,
                 "client_score": round(known.score / 100, 2) if known else None,
                 "ticket": None,
+                "open_tickets": [t.reference for t in open_tickets],
                 "language": language,
             },
             says=says,
         )
+
+    def _matcher(self, clients: list[str], aliases: dict[str, str]) -> ClientMatcher:
+        """One matcher per client list: building it folds every name, so it is kept between messages."""
+        key = (tuple(clients), tuple(sorted(aliases.items())))
+        if getattr(self, "_matcher_key", None) != key:
+            self._matcher_key = key
+            self._matcher_cache = ClientMatcher(clients, aliases)
+        return self._matcher_cache
 
     @staticmethod
     def _ticket_in_thread(message: ChatMessage, ctx: RuleContext) -> bool:

@@ -166,3 +166,12 @@ def test_demo_json_golden() -> None:
     assert last["nudges"] == 7
     assert last["duplicates_on_rerun"] == 0
     assert "== Cycle 3: quiet rerun with nothing new ==" in result.stdout
+
+
+def test_watch_runs_cycles_and_keeps_going_after_a_failure(tmp_path: Path, live: SlackSandbox) -> None:
+    live.state.inject("auth.test", "server_error", times=2)  # the first cycle fails after its retry
+    config = write_config(tmp_path, live.base_url)
+    result = hygiene("watch", "--config", str(config), "--interval", "5", "--cycles", "2")
+    assert result.returncode == 0, result.stderr
+    assert "error: slack: auth.test: HTTP 500" in result.stderr
+    assert "posted 3" in result.stderr

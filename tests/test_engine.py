@@ -11,7 +11,7 @@ from hygiene import failpoints
 from hygiene.clock import FrozenClock
 from hygiene.config import Config
 from hygiene.engine import CycleReport
-from hygiene.errors import InjectedCrash
+from hygiene.errors import ConfigError, InjectedCrash
 from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 from hygiene.store import Store
 from hygiene.wiring import build_engine
@@ -225,3 +225,23 @@ def test_run_records_count_api_calls(config: Config, clock: FrozenClock, sandbox
     assert runs[-1]["status"] == "ok"
     assert report.calls["conversations.history"] == 5
     assert report.calls["chat.postMessage"] == 5
+
+
+def test_identity_and_channels_are_cached_for_an_hour(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    cycle(config, clock, sandbox)
+    clock.advance(minutes=30)
+    quiet = cycle(config, clock, sandbox)
+    assert "auth.test" not in quiet.calls and "conversations.list" not in quiet.calls
+    assert quiet.calls["conversations.history"] == 5
+    state.channels["C02FISCAL"]["is_member"] = False  # someone removed the bot from #fiscal
+    clock.advance(minutes=2)
+    broken = cycle(config, clock, sandbox)
+    assert broken.errors == ["#fiscal: slack: conversations.history: not_in_channel"]
+    clock.advance(minutes=2)
+    with pytest.raises(ConfigError) as caught:
+        cycle(config, clock, sandbox)
+    assert caught.value.problems == [
+        "slack.channels[1]: the bot is not a member of #fiscal (invite it with /invite @hygiene)"
+    ]

@@ -119,7 +119,7 @@ def summary_line(report: CycleReport) -> str:
 @click.option(
     "--interval", type=click.FloatRange(min=5), default=120, show_default=True, help="Seconds between cycles."
 )
-@click.option("--cycles", type=click.IntRange(min=1), default=None, help="Stop after this many cycles (default: never).")
+@click.option("--cycles", type=click.IntRange(min=1), default=None, help="Stop after N cycles (default: never).")
 @guarded
 def watch(config_path: Path | None, interval: float, cycles: int | None) -> None:
     """Run cycles forever, one every INTERVAL seconds (Ctrl-C stops).

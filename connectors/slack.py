@@ -19,11 +19,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from connectors.slack_messages import to_chat_message
 from hygiene.clock import Clock
 from hygiene.errors import AuthError, BudgetExhausted, ConfigError, ExternalError
 from hygiene.models import Action, ActionKind, ChatMessage
 from hygiene.ports import ChannelFetch, ChannelInfo
-from hygiene.text import render
 
 log = structlog.get_logger("hygiene.slack")
 
@@ -237,37 +237,7 @@ class SlackChat:
         return found
 
     def normalize(self, raw: dict[str, Any], channel: ChannelInfo) -> ChatMessage:
-        user = raw.get("user")
-        subtype = raw.get("subtype")
-        metadata: dict[str, Any] = raw.get("metadata") or {}
-        is_bot = bool(
-            raw.get("bot_id")
-            or subtype == "bot_message"
-            or (user and user == self.bot_user_id)
-            or (user and self._user(user)[1])
-        )
-        thread_ts = raw.get("thread_ts")
-        return ChatMessage(
-            channel=channel.id,
-            channel_name=channel.name,
-            ts=str(raw["ts"]),
-            thread_ts=str(thread_ts) if thread_ts else None,
-            user=user,
-            user_name=self._user(user)[0] if user else raw.get("username"),
-            text=raw.get("text") or "",
-            plain=render(raw.get("text") or "", self._name),
-            subtype=subtype,
-            is_bot=is_bot,
-            edited_ts=(raw.get("edited") or {}).get("ts"),
-            reply_count=int(raw.get("reply_count") or 0),
-            latest_reply=raw.get("latest_reply"),
-            reactions=tuple((str(r.get("name")), tuple(r.get("users") or ())) for r in raw.get("reactions") or ()),
-            metadata_event=metadata.get("event_type"),
-            metadata_payload=metadata.get("event_payload") or {},
-        )
-
-    def _name(self, user_id: str) -> str | None:
-        return self._user(user_id)[0]
+        return to_chat_message(raw, channel, self._user, self.bot_user_id)
 
     def _user(self, user_id: str) -> tuple[str, bool]:
         if user_id in self.users:

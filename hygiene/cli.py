@@ -7,23 +7,36 @@ failed, 2 bad usage or configuration.
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
+from connectors.files import read_tickets
+from connectors.slack_export import MessageReader
 from hygiene import __version__
 from hygiene import config as config_module
+from hygiene.audit import Auditor
+from hygiene.audit_output import FindingWriter, print_scores, print_summary
 from hygiene.clock import SystemClock
+from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import run_lock
 from hygiene.logs import configure, redact
+from hygiene.models import ChatEvent, ChatMessage
+from hygiene.policy import static_action
+from hygiene.refs import url_pattern
 from hygiene.store import Store
+from hygiene.text import guess_language, matchable, render
 from hygiene.wiring import build_chat, build_engine, build_rules
 from rules import REGISTRY
 
@@ -214,6 +227,174 @@ def demo(as_json: bool, scenario: str) -> None:
     counts = run_demo(scenario, out=click.echo)
     if as_json:
         click.echo(json.dumps(counts, sort_keys=False))
+
+
+def optional_config(path: Path | None) -> config_module.Config | None:
+    """The config when one is given or found; audits and explain also work without one."""
+    if path is None and not os.environ.get("HYGIENE_CONFIG") and not Path(config_module.DEFAULT_PATH).exists():
+        return None
+    return config_module.load(path)
+
+
+def ticket_snapshot(config: config_module.Config | None, tickets: Path | None) -> TicketSnapshot:
+    source = tickets or (config.helpdesk.path if config and config.helpdesk.kind == "files" else None)
+    clients = config.clients if config else config_module.ClientsSection()
+    found = read_tickets(source) if source else []
+    return TicketSnapshot(found, clients.aliases, clients.match_threshold, clients.names)
+
+
+def tickets_option(function: F) -> F:
+    return click.option(
+        "--tickets",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="A ticket export (.json, .jsonl, .csv) for ticket numbers and client names.",
+    )(function)
+
+
+@cli.command()
+@config_option
+@click.option("--slack-export", type=click.Path(exists=True, path_type=Path), help="A Slack export folder or zip.")
+@click.option(
+    "--messages",
+    multiple=True,
+    type=click.Path(allow_dash=True, dir_okay=False),
+    help="Message lines (JSONL, one Slack message with a channel key per line); repeatable; - for stdin.",
+)
+@tickets_option
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option("--labels", is_flag=True, help="Print precision and recall per rule for messages with a labels key.")
+@click.option("--mistakes", is_flag=True, help="With --labels: list every false positive and every miss.")
+@click.option(
+    "--window-minutes",
+    type=click.FloatRange(min=1),
+    default=60,
+    show_default=True,
+    help="How far past a message the audit looks (replies, follow-ups, edits) before judging it.",
+)
+@click.option("--rules", "only", default=None, help="Comma-separated rule codes to run (default: every rule).")
+@click.argument("message_files", nargs=-1, type=click.Path(allow_dash=True, dir_okay=False))
+@guarded
+def audit(
+    message_files: tuple[str, ...],
+    config_path: Path | None,
+    slack_export: Path | None,
+    messages: tuple[str, ...],
+    tickets: Path | None,
+    fmt: str,
+    labels: bool,
+    mistakes: bool,
+    window_minutes: float,
+    only: str | None,
+) -> None:
+    """Run the chat rules over history and print what they find; posts nothing.
+
+    Findings go to stdout (table, jsonl or csv); a summary per rule goes to stderr. Message files
+    can also be given as arguments (the same as --messages).
+
+    Example:
+
+        hygiene audit --slack-export export.zip --tickets tickets.csv --format jsonl > findings.jsonl
+    """
+    messages = messages + message_files
+    if not slack_export and not messages:
+        raise ConfigError("audit: give --slack-export DIR_OR_ZIP or --messages FILE (or both)")
+    config = optional_config(config_path)
+    rules = build_rules(config.rules if config else {})
+    if only:
+        wanted = {code.strip().upper() for code in only.split(",")}
+        unknown = wanted - {rule.code for rule in rules}
+        if unknown:
+            raise ConfigError(f"--rules: unknown rule(s) {', '.join(sorted(unknown))}")
+        rules = [rule for rule in rules if rule.code in wanted]
+    reader = MessageReader()
+    auditor = Auditor(
+        rules,
+        ticket_snapshot(config, tickets),
+        config.policy if config else None,
+        timedelta(minutes=window_minutes),
+        ZoneInfo(config.hygiene.timezone) if config else None,
+        build_url_patterns(config),
+    )
+    writer = FindingWriter(sys.stdout, fmt)
+    for finding, action in auditor.run(_events(reader, slack_export, messages)):
+        writer.write(finding, action)
+    echo = partial(click.echo, err=True)
+    print_summary(auditor.summary, {rule.code: rule.name for rule in rules}, echo, reader.skipped)
+    if labels:
+        print_scores(auditor.summary, echo, mistakes)
+    if reader.skipped:
+        sys.exit(1)
+
+
+def _events(reader: MessageReader, export: Path | None, files: tuple[str, ...]) -> Iterator[ChatEvent]:
+    if export is not None:
+        yield from reader.from_export(export)
+    for name in files:
+        if name == "-":
+            yield from reader.from_lines(sys.stdin, "<stdin>")
+            continue
+        try:
+            with open(name, encoding="utf-8") as handle:
+                yield from reader.from_lines(handle, name)
+        except FileNotFoundError:
+            raise ConfigError(f"--messages: {name}: no such file") from None
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--channel", default="dia-a-dia", show_default=True, help="Channel name (per-channel settings apply).")
+@tickets_option
+@config_option
+@guarded
+def explain(text: str, channel: str, tickets: Path | None, config_path: Path | None) -> None:
+    """Show which rules fire on a message and which don't, with evidence and scores.
+
+    Timed rules judge the message as if their wait had passed with nothing else said.
+
+    Example:
+
+        hygiene explain "O cliente Brascont pediu a segunda via do boleto" --tickets tickets.json
+    """
+    config = optional_config(config_path)
+    rules = build_rules(config.rules if config else {})
+    snapshot = ticket_snapshot(config, tickets)
+    zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
+    now = SystemClock().now()
+    message = ChatMessage(
+        channel=channel,
+        channel_name=channel,
+        ts=f"{now.timestamp() - 3600:.6f}",
+        text=text,
+        plain=render(text),
+        user="U0EXPLAIN",
+        user_name="you",
+    )
+    context = WindowContext(now, [message], snapshot, build_url_patterns(config), zone=zone)
+    click.echo(f"text:     {message.plain}")
+    click.echo(
+        f"language: {guess_language(matchable(message.plain))} · channel: #{channel} · "
+        f"{len(snapshot)} tickets, {len(snapshot.clients())} clients known"
+    )
+    click.echo("")
+    policy = config.policy if config else config_module.PolicySection()
+    for rule in rules:
+        verdict = rule.verdict(message, context)
+        if verdict.fired:
+            action = static_action(policy, rule.settings_for(message), message)
+            click.echo(f"{rule.code} {rule.name:<20} FIRES  score {verdict.score:.2f}  → {action}")
+            for key, value in verdict.evidence.items():
+                if value not in (None, [], ""):
+                    click.echo(f"      {key}: {value}")
+            click.echo(f"      says: {verdict.says}")
+        else:
+            score = f" (score {verdict.score:.2f})" if verdict.score else ""
+            click.echo(f"{rule.code} {rule.name:<20} -      {verdict.reason}{score}")
+
+
+def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:
+    template = config.helpdesk.url_template if config else None
+    return [url_pattern(template)] if template else []
 
 
 def main() -> None:

@@ -124,11 +124,20 @@ class PolicySection(Section):
     )
 
 
+class ClientsSection(Section):
+    aliases: dict[str, str] = Field(
+        default_factory=dict, description="Other names people use in chat for a client: alias → helpdesk name."
+    )
+    names: list[str] = Field(default_factory=list, description="Clients to recognise besides the helpdesk's.")
+    match_threshold: float = Field(90, ge=50, le=100, description="rapidfuzz score for a close spelling.")
+
+
 class Config(Section):
     hygiene: HygieneSection = Field(default_factory=HygieneSection)
     slack: SlackSection
     helpdesk: HelpdeskSection = Field(default_factory=HelpdeskSection)
     policy: PolicySection = Field(default_factory=PolicySection)
+    clients: ClientsSection = Field(default_factory=ClientsSection)
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property

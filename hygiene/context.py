@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from hygiene.clients import ClientMatch, ClientMatcher
 from hygiene.clock import from_slack_ts
 from hygiene.models import ChatMessage, Ticket
 from hygiene.text import fold
@@ -16,7 +18,13 @@ from hygiene.text import fold
 class TicketSnapshot:
     """The :class:`~hygiene.ports.TicketLookup` over a list of tickets."""
 
-    def __init__(self, tickets: Iterable[Ticket] = ()) -> None:
+    def __init__(
+        self,
+        tickets: Iterable[Ticket] = (),
+        aliases: Mapping[str, str] | None = None,
+        threshold: float = 90,
+        extra_clients: Iterable[str] = (),
+    ) -> None:
         self._tickets = list(tickets)
         self._by_ref: dict[str, Ticket] = {}
         for ticket in self._tickets:
@@ -24,7 +32,8 @@ class TicketSnapshot:
         for ticket in self._tickets:
             if ticket.number:
                 self._by_ref[ticket.number] = ticket
-        self._clients = sorted({t.client for t in self._tickets if t.client})
+        self._clients = sorted({t.client for t in self._tickets if t.client} | set(extra_clients))
+        self._matcher = ClientMatcher(self._clients, aliases, threshold)
 
     def by_ref(self, key: str) -> Ticket | None:
         return self._by_ref.get(key)
@@ -36,12 +45,22 @@ class TicketSnapshot:
         wanted = fold(client)
         return [t for t in self._tickets if t.is_active and t.client and fold(t.client) == wanted]
 
+    def find_client(self, text: str) -> ClientMatch | None:
+        return self._matcher.find(text)
+
+    def __len__(self) -> int:
+        return len(self._tickets)
+
     def all(self) -> list[Ticket]:
         return list(self._tickets)
 
 
 class WindowContext:
-    """The :class:`~hygiene.ports.RuleContext` over messages already in memory."""
+    """The :class:`~hygiene.ports.RuleContext` over messages held in memory.
+
+    The engine builds one per channel and cycle; an audit keeps one per channel and slides it
+    along the stream (``add``, ``remove``, ``evict_before``, ``now``).
+    """
 
     def __init__(
         self,
@@ -50,24 +69,55 @@ class WindowContext:
         tickets: TicketSnapshot,
         url_patterns: list[re.Pattern[str]] | None = None,
         links: Callable[[str, str], list[str]] | None = None,
+        zone: ZoneInfo | None = None,
     ) -> None:
-        self._now = now
+        self.now = now
+        self._zone = zone or ZoneInfo("America/Sao_Paulo")
         self._tickets = tickets
         self._url_patterns = url_patterns or []
         self._links = links
         self._threads: dict[tuple[str, str], list[ChatMessage]] = defaultdict(list)
         self._top: dict[str, list[ChatMessage]] = defaultdict(list)
+        self._by_key: dict[tuple[str, str], ChatMessage] = {}
         for message in sorted(messages, key=lambda m: m.ts):
-            self._add(message)
+            self.add(message)
 
-    def _add(self, message: ChatMessage) -> None:
-        self._threads[(message.channel, message.root_ts)].append(message)
+    def add(self, message: ChatMessage) -> None:
+        """Add a message, or replace the one with the same channel and ts (an edit)."""
+        if (message.channel, message.ts) in self._by_key:
+            self.remove(message.channel, message.ts)
+        self._by_key[(message.channel, message.ts)] = message
+        insort(self._threads[(message.channel, message.root_ts)], message, key=_ts)
         if not message.is_reply:
-            self._top[message.channel].append(message)
+            insort(self._top[message.channel], message, key=_ts)
+
+    def remove(self, channel: str, ts: str) -> ChatMessage | None:
+        message = self._by_key.pop((channel, ts), None)
+        if message is None:
+            return None
+        _drop(self._threads[(channel, message.root_ts)], ts)
+        if not message.is_reply:
+            _drop(self._top[channel], ts)
+        return message
+
+    def get(self, channel: str, ts: str) -> ChatMessage | None:
+        return self._by_key.get((channel, ts))
+
+    def evict_before(self, channel: str, ts: str) -> None:
+        """Forget a channel's threads that started before ``ts``."""
+        top = self._top[channel]
+        cut = bisect_left(top, ts, key=_ts)
+        del top[:cut]
+        for key in [k for k in self._threads if k[0] == channel and k[1] < ts]:
+            for message in self._threads.pop(key):
+                self._by_key.pop((channel, message.ts), None)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
 
     @property
-    def now(self) -> datetime:
-        return self._now
+    def zone(self) -> ZoneInfo:
+        return self._zone
 
     @property
     def tickets(self) -> TicketSnapshot:
@@ -89,12 +139,22 @@ class WindowContext:
             conversations = [self._threads.get((message.channel, message.root_ts), [])]
         else:
             conversations = [self._top.get(message.channel, []), self._threads.get((message.channel, message.ts), [])]
-        found: list[ChatMessage] = []
-        for conversation in conversations:  # each is sorted by ts
-            start = bisect_right(conversation, message.ts, key=lambda m: m.ts)
+        found: dict[str, ChatMessage] = {}
+        for conversation in conversations:
+            start = bisect_right(conversation, message.ts, key=_ts)
             for other in conversation[start:]:
                 if other.ts > until:
                     break
-                if not other.is_bot and other.ts != message.ts:
-                    found.append(other)
-        return sorted(set(found), key=lambda m: m.ts)
+                if not other.is_bot:
+                    found[other.ts] = other
+        return [found[ts] for ts in sorted(found)]
+
+
+def _ts(message: ChatMessage) -> str:
+    return message.ts
+
+
+def _drop(messages: list[ChatMessage], ts: str) -> None:
+    index = bisect_left(messages, ts, key=_ts)
+    if index < len(messages) and messages[index].ts == ts:
+        del messages[index]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -123,7 +124,9 @@ class Engine:
         report.calls[f"{self.helpdesk.name}.sync"] = batch.calls
 
     def _snapshot(self) -> TicketSnapshot:
-        return TicketSnapshot(self.store.tickets(self.helpdesk.name) if self.helpdesk else [])
+        clients = self.config.clients
+        tickets = self.store.tickets(self.helpdesk.name) if self.helpdesk else []
+        return TicketSnapshot(tickets, clients.aliases, clients.match_threshold, clients.names)
 
     # chat ------------------------------------------------------------------------------------
     def _connect(self) -> list[ChannelInfo]:
@@ -224,6 +227,7 @@ class Engine:
             self._snapshot(),
             self.helpdesk.url_patterns() if self.helpdesk else [],
             self.store.links_of,
+            ZoneInfo(self.config.hygiene.timezone),
         )
         for message in messages:
             if not message.judged or message.ts < window_start:

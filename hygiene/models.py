@@ -193,3 +193,19 @@ class Action:
     emoji: str | None = None
     fingerprint: str | None = None
     rule: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """One line of chat history as an audit reads it: a message, an edit or a deletion.
+
+    ``labels`` is the list of rule codes a person said should fire on this message (None when the
+    message is not labeled); ``source`` names where it came from (``file:line``) for errors.
+    """
+
+    kind: Literal["message", "changed", "deleted"]
+    channel: str
+    ts: str
+    message: ChatMessage | None = None
+    labels: tuple[str, ...] | None = None
+    source: str = ""

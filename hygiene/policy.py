@@ -11,10 +11,31 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hygiene.clock import from_slack_ts
-from hygiene.config import Config
+from hygiene.config import Config, PolicySection
 from hygiene.models import ChatMessage, Finding, Mode
 from hygiene.rulebase import RuleSettings
 from hygiene.store import Store
+
+
+def exemption(policy: PolicySection, message: ChatMessage) -> str:
+    """Why a message is exempt from nudges (``exempt_channel``, ``exempt_user``, ``exempt_emoji``), or ""."""
+    if set(policy.exempt_channels) & {message.channel, message.channel_name}:
+        return "exempt_channel"
+    if message.user in policy.exempt_users or message.user_name in policy.exempt_users:
+        return "exempt_user"
+    if any(message.reacted_with(emoji) for emoji in policy.exempt_emoji):
+        return "exempt_emoji"
+    return ""
+
+
+def static_action(policy: PolicySection, settings: RuleSettings, message: ChatMessage) -> str:
+    """What the policy would do without the time-dependent parts (age, cooldowns, budgets): for audits."""
+    if settings.mode == Mode.OFF:
+        return "suppressed:off"
+    if settings.mode == Mode.REPORT:
+        return "report"
+    reason = exemption(policy, message)
+    return f"suppressed:{reason}" if reason else settings.mode.value
 
 
 class Policy:
@@ -34,13 +55,8 @@ class Policy:
         return f"suppressed:{reason}" if reason else settings.mode.value
 
     def _suppression(self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime) -> str:
-        exempt_channels = set(self.policy.exempt_channels)
-        if exempt_channels & {message.channel, message.channel_name}:
-            return "exempt_channel"
-        if message.user in self.policy.exempt_users or message.user_name in self.policy.exempt_users:
-            return "exempt_user"
-        if any(message.reacted_with(emoji) for emoji in self.policy.exempt_emoji):
-            return "exempt_emoji"
+        if reason := exemption(self.policy, message):
+            return reason
         if now - from_slack_ts(message.ts) > self.max_age:
             return "too_old"
         if self.dry_run:

@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
+from hygiene.clients import ClientMatch
 from hygiene.models import Action, ChatMessage, Ticket
 
 
@@ -122,12 +124,23 @@ class TicketLookup(Protocol):
 
     def open_for_client(self, client: str) -> list[Ticket]: ...
 
+    def find_client(self, text: str) -> ClientMatch | None:
+        """The helpdesk client (or configured alias) named in ``text``."""
+        ...
+
+    def __len__(self) -> int: ...
+
 
 class RuleContext(Protocol):
     """What a rule sees besides the message it judges."""
 
     @property
     def now(self) -> datetime: ...
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The team's time zone, for times shown to people."""
+        ...
 
     @property
     def tickets(self) -> TicketLookup: ...

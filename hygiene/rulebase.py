@@ -2,19 +2,22 @@
 
 A rule is one class in ``rules/<CODE>.py`` with ``code``, ``name``, a nested pydantic
 ``Settings`` and a docstring that is its user documentation ("What it does", "Why it matters",
-"Examples" in Portuguese and English, "Settings" is generated from the model). ``check`` takes a
-message and a :class:`~hygiene.ports.RuleContext` and returns a :class:`~hygiene.models.Finding`
-or None.
+"Examples" in Portuguese and English; "Settings" is generated from the model). ``evaluate``
+takes a message and a :class:`~hygiene.ports.RuleContext` and returns a :class:`Verdict` —
+fired or not, and why — so that ``hygiene explain`` can show the reasoning; ``check`` turns a
+fired verdict into a :class:`~hygiene.models.Finding`.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hygiene.clock import from_slack_ts
 from hygiene.models import ChatMessage, Finding, Mode
@@ -30,10 +33,27 @@ class RuleSettings(BaseModel):
     max_nudges_per_day: int | None = Field(
         None, ge=0, description="Cap on this rule's nudges per day across all channels (none: no cap)."
     )
+    phrases: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="Extra phrase patterns by language and list, e.g. {pt = {request = ['\\\\bsolicitamos\\\\b']}}.",
+    )
+    replace_phrases: bool = Field(False, description="true: the phrases above replace the shipped lists.")
     channels: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per-channel overrides of these settings, keyed by channel name or id.",
     )
+
+    @field_validator("phrases")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+        for language, lists in value.items():
+            for name, patterns in lists.items():
+                for index, pattern in enumerate(patterns):
+                    try:
+                        re.compile(pattern)
+                    except re.error as exc:
+                        raise ValueError(f"{language}.{name}[{index}]: not a regular expression: {exc}") from None
+        return value
 
     def for_channel(self, *names: str | None) -> RuleSettings:
         """These settings with the first matching per-channel override applied."""
@@ -44,12 +64,33 @@ class RuleSettings(BaseModel):
         return self
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A rule's answer about one message: whether it fires, how sure it is, and why."""
+
+    fired: bool
+    reason: str
+    score: float = 0.0
+    evidence: dict[str, Any] = field(default_factory=dict)
+    says: str = ""
+
+    @classmethod
+    def no(cls, reason: str, score: float = 0.0, **evidence: Any) -> Verdict:
+        return cls(False, reason, score, evidence)
+
+    @classmethod
+    def yes(cls, score: float, evidence: dict[str, Any], says: str, reason: str = "fires") -> Verdict:
+        return cls(True, reason, max(0.0, min(1.0, score)), evidence, says)
+
+
 class Rule(ABC):
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
     default_mode: ClassVar[Mode] = Mode.NUDGE
     Settings: ClassVar[type[RuleSettings]] = RuleSettings
+    phrase_lists: ClassVar[tuple[str, ...]] = ()
+    """The phrase lists this rule reads from ``rules/data/<CODE>.toml`` (so the TOML can extend them)."""
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
         self.settings = settings or self.Settings(mode=self.default_mode)
@@ -65,17 +106,21 @@ class Rule(ABC):
         return ctx.now - from_slack_ts(message.ts) >= self.grace(self.settings_for(message))
 
     @abstractmethod
+    def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
+        """Judge ``message`` with the settings that apply in its channel."""
+
+    def verdict(self, message: ChatMessage, ctx: RuleContext) -> Verdict:
+        settings = self.settings_for(message)
+        if settings.mode == Mode.OFF:
+            return Verdict.no(f"switched off in #{message.channel_name or message.channel}")
+        return self.evaluate(message, ctx, settings)
+
     def check(self, message: ChatMessage, ctx: RuleContext) -> Finding | None:
         """A finding when the rule fires on ``message``, else None."""
+        verdict = self.verdict(message, ctx)
+        return self.finding(message, verdict) if verdict.fired else None
 
-    def finding(
-        self,
-        message: ChatMessage,
-        *,
-        score: float,
-        evidence: dict[str, Any],
-        says: str,
-    ) -> Finding:
+    def finding(self, message: ChatMessage, verdict: Verdict) -> Finding:
         return Finding(
             rule=self.code,
             name=self.name,
@@ -85,9 +130,9 @@ class Rule(ABC):
             thread_ts=message.thread_ts,
             user=message.user,
             text=message.plain,
-            score=max(0.0, min(1.0, score)),
-            evidence=evidence,
-            message=says,
+            score=verdict.score,
+            evidence=verdict.evidence,
+            message=verdict.says,
         )
 
     @classmethod
@@ -104,6 +149,8 @@ class Rule(ABC):
             lines.append(f"  {field_name} = {default!r}")
             if info.description:
                 lines.append(f"      {info.description}")
+        if cls.phrase_lists:
+            lines += ["", f"Phrase lists (rules/data/{cls.code}.toml, per language): {', '.join(cls.phrase_lists)}"]
         return "\n".join(lines)
 
 

@@ -80,3 +80,11 @@ def guess_language(folded: str) -> str:
     pt = sum(token in _PT_MARKERS for token in tokens)
     en = sum(token in _EN_MARKERS for token in tokens)
     return "en" if en > pt else "pt"
+
+
+_APOSTROPHES = re.compile(r"[’'`´]")
+
+
+def matchable(text: str) -> str:
+    """Folded text with apostrophes as spaces ("what's" → "what s"), as phrase lists expect."""
+    return _SPACES.sub(" ", _APOSTROPHES.sub(" ", fold(text))).strip()

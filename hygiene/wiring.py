@@ -18,29 +18,40 @@ from hygiene.logs import register_secrets
 from hygiene.ports import Helpdesk
 from hygiene.rulebase import Rule
 from hygiene.store import Store
-from rules import REGISTRY
+from rules import CUSTOM_CODE, REGISTRY, CustomSettings, custom_rule_class, unknown_phrase_keys
 
 
 def build_rules(settings: Mapping[str, Mapping[str, Any]], registry: Mapping[str, type[Rule]] = REGISTRY) -> list[Rule]:
-    """Every registered rule with its settings validated; problems are named by key path."""
-    problems = [
-        f"rules.{code}: unknown rule (known: {', '.join(sorted(registry))})"
-        for code in settings
-        if code not in registry
-    ]
-    rules: list[Rule] = []
-    for code, rule_class in registry.items():
-        raw = dict(settings.get(code, {}))
+    """Every registered rule, plus the TOML's custom HY9xx rules, with settings validated by key path."""
+    problems: list[str] = []
+    classes = dict(registry)
+    for code, raw in settings.items():
+        if code in classes:
+            continue
+        if not CUSTOM_CODE.match(code):
+            known = ", ".join(sorted(registry))
+            problems.append(f"rules.{code}: unknown rule (known: {known}; HY900–HY999 are for custom rules)")
+            continue
         try:
-            rule_settings = rule_class.Settings.model_validate({"mode": rule_class.default_mode, **raw})
+            classes[code] = custom_rule_class(code, CustomSettings.model_validate(raw))
         except ValidationError as exc:
             problems.extend(describe_errors(exc, ("rules", code)))
+    rules: list[Rule] = []
+    for code, rule_class in classes.items():
+        try:
+            rule_settings = rule_class.Settings.model_validate(
+                {"mode": rule_class.default_mode, **settings.get(code, {})}
+            )
+        except ValidationError as exc:
+            if not CUSTOM_CODE.match(code):
+                problems.extend(describe_errors(exc, ("rules", code)))
             continue
         for channel in rule_settings.channels:
             try:
                 rule_settings.for_channel(channel)
             except ValidationError as exc:
                 problems.extend(describe_errors(exc, ("rules", code, "channels", channel)))
+        problems.extend(unknown_phrase_keys(code, rule_class.phrase_lists, rule_settings))
         rules.append(rule_class(rule_settings))
     if problems:
         raise ConfigError(problems)

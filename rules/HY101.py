@@ -6,13 +6,12 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from hygiene.clients import ClientMatcher
-from hygiene.models import ChatMessage, Finding, Mode
+from hygiene.models import ChatMessage, Mode, Ticket
 from hygiene.ports import RuleContext
-from hygiene.refs import find_refs
-from hygiene.rulebase import Rule, RuleSettings
-from hygiene.text import fold, guess_language
-from rules.phrases import load_phrases
+from hygiene.rulebase import Rule, RuleSettings, Verdict
+from hygiene.text import guess_language, matchable
+from rules.phrases import phrases_for
+from rules.signals import client_signal, progress_question, thread_refs
 
 NUDGE = {
     "pt": (
@@ -36,11 +35,16 @@ class HY101(Rule):
     """Flags a client request made in chat with no ticket behind it.
 
     What it does:
-        Fires on a message that asks for something to be done or checked for a client — a
-        request phrase together with a client (the word "cliente"/"customer" or a client name
-        known to the helpdesk) or client work (a nota fiscal, a guia, an invoice, seats) — when
-        neither the message nor its thread names a ticket. It waits ``grace_minutes`` so that
-        someone can answer with the ticket number first.
+        Fires on a message that asks for something to be done, checked or answered for a
+        client — a request ("pediu", "pode verificar se", "wants", "can someone check") together
+        with a client: a name the helpdesk knows (fuzzy and accent-insensitive, plus configured
+        aliases), the word "cliente"/"customer"/"client" used for a customer, or a named party
+        asking for client work ("a nota da Padaria…", "Initech's invoice"). It stays quiet when
+        the message or its thread names a ticket, when it reports work already done or a ticket
+        updated, for how-to questions, announcements and praise, and for progress questions
+        about tracked work (HY102's job). It waits ``grace_minutes`` so that someone can answer
+        with the ticket number first. When the client already has open tickets, the nudge
+        lists them so the request can go there instead.
 
     Why it matters:
         Work asked for in chat has no owner, no due date and no history. The teams' rule is
@@ -52,81 +56,71 @@ class HY101(Rule):
             O cliente Brascont pediu a segunda via do boleto de março.
             Pode verificar se a nota da Padaria Pão Quente foi emitida?
             Customer Acme wants two more seats on their plan.
+            Can someone check why Initech's last invoice was charged twice?
         Does not fire:
             Atualizei o atendimento 4521 com o retorno da Receita.
             Como faço para exportar o relatório de horas?
             I opened ticket 8830 for Acme's renewal.
             Parabéns pelo fechamento do mês, time!
+            Can you check the build? The client tests are failing.
     """
 
     code = "HY101"
     name = "request-in-chat"
     summary = "A client request made in chat with no ticket referenced"
     default_mode = Mode.NUDGE
+    phrase_lists = ("request", "client", "client_weak", "client_tech", "work", "not_request", "tech")
 
     class Settings(RuleSettings):
-        grace_minutes: float = Field(5, ge=0, description="Wait this long for a ticket reference.")
+        grace_minutes: float = Field(5, ge=0, description="Wait this long for a ticket reference in the thread.")
         min_score: float = Field(0.7, ge=0, le=1, description="Fire at or above this score.")
-        client_aliases: dict[str, str] = Field(
-            default_factory=dict, description="Other names people use for a client: alias → client."
-        )
 
     def grace(self, settings: RuleSettings) -> timedelta:
         assert isinstance(settings, HY101.Settings)
         return timedelta(minutes=settings.grace_minutes)
 
-    def check(self, message: ChatMessage, ctx: RuleContext) -> Finding | None:
-        settings = self.settings_for(message)
+    def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY101.Settings)
-        if message.is_reply or settings.mode == Mode.OFF:
-            return None
-        folded = fold(message.plain)
-        if len(folded) < 15 or self._ticket_in_thread(message, ctx):
-            return None
-        language = guess_language(folded)
-        phrases = load_phrases(self.code)[language]
-        if phrases.matches("not_request", folded):
-            return None
-        request = phrases.matches("request", folded)
+        if message.is_reply:
+            return Verdict.no("a thread reply: requests are judged where the thread starts")
+        text = matchable(message.plain)
+        if len(text) < 12:
+            return Verdict.no("too short to be a request")
+        refs = thread_refs(message, ctx)
+        if refs or ctx.linked_tickets(message):
+            return Verdict.no(f"a ticket is referenced ({refs[0].matched if refs else 'linked'})")
+        phrases = phrases_for(self.code, settings)
+        if blocked := phrases.matches("not_request", text):
+            return Verdict.no(f"not a new request ({blocked[0]!r})", phrases=blocked)
+        request = phrases.matches("request", text)
         if not request:
-            return None
-        client_words = phrases.matches("client", folded)
-        work = phrases.matches("work", folded)
-        known = self._matcher(ctx.tickets.clients(), settings.client_aliases).find(message.plain)
-        score = 0.45 + (0.3 if client_words else 0) + (0.3 if known else 0) + (0.15 if work else 0)
-        score += 0.05 * min(len(request) - 1, 2)
-        if score < settings.min_score or not (client_words or known):
-            return None
-        client = known.client if known else None
-        open_tickets = ctx.tickets.open_for_client(client)[:3] if client else []
-        says = NUDGE[language].format(client=f" ({client})" if client else "")
-        if client and open_tickets:
-            listed = ", ".join(f"#{t.reference} ({t.subject})" for t in open_tickets)
-            says += OPEN_TICKETS[language].format(client=client, tickets=listed)
-        return self.finding(
-            message,
-            score=min(score, 1.0),
-            evidence={
-                "phrases": request + client_words + work,
-                "client": client,
-                "client_score": round(known.score / 100, 2) if known else None,
-                "ticket": None,
-                "open_tickets": [t.reference for t in open_tickets],
-                "language": language,
-            },
-            says=says,
-        )
+            return Verdict.no("no request phrase")
+        known = ctx.tickets.find_client(message.plain)
+        open_tickets = ctx.tickets.open_for_client(known.client) if known else []
+        status = progress_question(text)
+        if status and open_tickets:
+            return Verdict.no(f"a progress question about tracked work ({status[0]!r}): HY102's case")
+        signal = client_signal(message.plain, text, ctx, phrases)
+        if not signal.score:
+            return Verdict.no("no client: not a known client name, nor 'cliente'/'customer'", phrases=request)
+        score = 0.45 + 0.35 * signal.score + (0.15 if signal.work else 0.0) + 0.05 * min(len(request), 2)
+        language = guess_language(text)
+        evidence = {
+            "phrases": request + signal.words + signal.work,
+            "client": signal.client,
+            "client_score": round(signal.score, 2),
+            "ticket": None,
+            "open_tickets": [t.reference for t in open_tickets[:3]],
+            "language": language,
+        }
+        if score < settings.min_score:
+            return Verdict.no(f"score {score:.2f} below min_score {settings.min_score}", score, **evidence)
+        return Verdict.yes(score, evidence, _nudge(language, signal.known_client, open_tickets))
 
-    def _matcher(self, clients: list[str], aliases: dict[str, str]) -> ClientMatcher:
-        """One matcher per client list: building it folds every name, so it is kept between messages."""
-        key = (tuple(clients), tuple(sorted(aliases.items())))
-        if getattr(self, "_matcher_key", None) != key:
-            self._matcher_key = key
-            self._matcher_cache = ClientMatcher(clients, aliases)
-        return self._matcher_cache
 
-    @staticmethod
-    def _ticket_in_thread(message: ChatMessage, ctx: RuleContext) -> bool:
-        if ctx.linked_tickets(message):
-            return True
-        return any(find_refs(item.plain, ctx.url_patterns) for item in ctx.thread(message) if not item.is_bot)
+def _nudge(language: str, client: str | None, open_tickets: list[Ticket]) -> str:
+    says = NUDGE[language].format(client=f" ({client})" if client else "")
+    if client and open_tickets:
+        listed = ", ".join(f"#{t.reference} ({t.subject})" for t in open_tickets[:3])
+        says += OPEN_TICKETS[language].format(client=client, tickets=listed)
+    return says

@@ -7,32 +7,14 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from hygiene.models import ChatMessage, Finding, Mode
+from hygiene.models import ChatMessage, Mode
 from hygiene.ports import RuleContext
-from hygiene.rulebase import Rule, RuleSettings
-from hygiene.text import fold, guess_language, strip_emoji
+from hygiene.rulebase import Rule, RuleSettings, Verdict
+from hygiene.text import guess_language, matchable, strip_emoji
+from rules.phrases import PhraseSet, phrases_for
 
-_GREETING = re.compile(
-    r"^(?:oi+|ola|opa|ei|e ai|eai|fala|bom dia|boa tarde|boa noite|hi+|hello|hey+|yo|morning|good morning"
-    r"|good afternoon|good evening)\b"
-)
-# Greetings that call someone's attention; "bom dia" alone is a courtesy, not an unfinished ask.
-_CALLS = frozenset({"oi", "oii", "oiii", "ola", "opa", "ei", "e ai", "eai", "fala", "hi", "hey", "hello", "yo"})
+_PUNCT = re.compile(r"[?!.,;:…()\-\"*_~]+")
 _PERSON = re.compile(r"^\s*@\S+")
-_GROUP = re.compile(r"^\s*(?:pessoal|gente|galera|time|turma|todos|all|team|everyone|folks|guys|there|y'?all)\b")
-_ASK = re.compile(
-    r"^\s*(?:"
-    r"(?:voce |vc |alguem )?(?:tem|teria|tens) (?:um )?(?:minuto|minutinho|segundo|tempinho|tempo)(?: ai)?"
-    r"|(?:posso|poderia) (?:te |lhe )?(?:fazer uma pergunta|perguntar uma coisa|tirar uma duvida|falar com voce)"
-    r"|(?:pode|podemos|consegue) falar(?: agora)?|(?:alguem|voce|vc) (?:ai|esta ai|ta ai|por ai|online)"
-    r"|(?:alguem pode|pode) me ajudar|(?:tenho |tem )?uma duvida|(?:preciso de|queria) uma ajuda"
-    r"|preciso falar com voce|posso te ligar"
-    r"|(?:have|got|do you have|you have|anyone have) (?:a |one )?(?:sec|second|minute|min|moment)"
-    r"|quick question|can i ask (?:you )?(?:something|a question)|(?:are you|you|anyone) (?:there|around|online)"
-    r"|can (?:someone|anyone|you) help(?: me)?|ping|need (?:some )?help|can we talk"
-    r")\b"
-)
-_PUNCT = re.compile(r"[?!.,;:…()\-\"']+")
 
 NUDGE = {
     "pt": (
@@ -51,8 +33,9 @@ class HY105(Rule):
 
     What it does:
         Fires on a message that is only a greeting or a request for attention ("oi", "bom dia,
-        tem um minuto?", "hey, got a sec?") when its author adds nothing to the same
-        conversation within ``grace_minutes``.
+        tem um minuto?", "hey, got a sec?", "oi @marina") when its author adds nothing to the
+        same conversation within ``grace_minutes``. A courtesy to everyone ("Bom dia,
+        pessoal!") is not an unfinished ask and is left alone.
 
     Why it matters:
         Chat is asynchronous. A bare "oi" makes the other person stop, answer and wait for the
@@ -75,6 +58,7 @@ class HY105(Rule):
     name = "incomplete-message"
     summary = "A greeting or 'got a minute?' with nothing after it"
     default_mode = Mode.NUDGE
+    phrase_lists = ("greeting", "call", "group", "ask")
 
     class Settings(RuleSettings):
         grace_minutes: float = Field(5, ge=0, description="How long the author has to complete the message.")
@@ -83,49 +67,37 @@ class HY105(Rule):
         assert isinstance(settings, HY105.Settings)
         return timedelta(minutes=settings.grace_minutes)
 
-    def check(self, message: ChatMessage, ctx: RuleContext) -> Finding | None:
-        settings = self.settings_for(message)
+    def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY105.Settings)
-        bare = _PUNCT.sub(" ", fold(strip_emoji(message.plain)))
-        bare = re.sub(r"\s+", " ", bare).strip()
-        shape = bare_shape(bare)
+        bare = re.sub(r"\s+", " ", _PUNCT.sub(" ", matchable(strip_emoji(message.plain)))).strip()
+        shape = bare_shape(bare, phrases_for(self.code, settings))
         if shape is None:
-            return None
-        followed = [
-            other
-            for other in ctx.following(message, timedelta(minutes=settings.grace_minutes))
-            if other.user == message.user
-        ]
+            return Verdict.no("says something beyond a greeting")
+        grace = timedelta(minutes=settings.grace_minutes)
+        followed = [m for m in ctx.following(message, grace) if m.user == message.user]
         if followed:
-            return None
-        language = guess_language(fold(message.plain))
-        return self.finding(
-            message,
-            score=0.9,
-            evidence={
-                "phrases": [bare],
-                "shape": shape,
-                "grace_minutes": settings.grace_minutes,
-                "language": language,
-            },
-            says=NUDGE[language],
-        )
+            return Verdict.no(f"completed by the author {float(followed[0].ts) - float(message.ts):.0f}s later")
+        language = guess_language(matchable(message.plain))
+        evidence = {"phrases": [bare], "shape": shape, "grace_minutes": settings.grace_minutes, "language": language}
+        return Verdict.yes(0.9, evidence, NUDGE[language])
 
 
-def bare_shape(bare: str) -> str | None:
+def bare_shape(bare: str, phrases: PhraseSet) -> str | None:
     """How a folded, punctuation-free text is incomplete, or None when it says something.
 
     ``ask`` ("tem um minuto?"), ``greeting-to-person`` ("oi @ana") or ``call`` ("oi").
     """
     rest, greeting, person, group, ask = bare, "", False, False, False
-    if match := _GREETING.match(rest):
-        greeting, rest = match.group(0), rest[match.end() :]
+    for pattern in phrases.lists.get("greeting", ()):
+        if match := pattern.match(rest):
+            greeting, rest = match.group(0), rest[match.end() :]
+            break
     while True:
         if match := _PERSON.match(rest):
             person, rest = True, rest[match.end() :]
-        elif match := _GROUP.match(rest):
+        elif match := _first_match(phrases, "group", rest):
             group, rest = True, rest[match.end() :]
-        elif not ask and (match := _ASK.match(rest)):
+        elif not ask and (match := _first_match(phrases, "ask", rest)):
             ask, rest = True, rest[match.end() :]
         else:
             break
@@ -135,6 +107,13 @@ def bare_shape(bare: str) -> str | None:
         return "ask"
     if greeting and person:
         return "greeting-to-person"
-    if greeting in _CALLS and not group:
+    if greeting and not group and phrases.any("call", greeting.strip()):
         return "call"
+    return None
+
+
+def _first_match(phrases: PhraseSet, name: str, text: str) -> re.Match[str] | None:
+    for pattern in phrases.lists.get(name, ()):
+        if match := pattern.match(text):
+            return match
     return None

@@ -1,11 +1,20 @@
-"""The one table of rule codes. A rule is a module named by its code, holding one class."""
+"""The one table of rule codes. A rule is a module named by its code, holding one class.
+
+Codes HY900–HY999 are left for custom rules defined in the TOML (:mod:`rules.custom`).
+"""
 
 from __future__ import annotations
 
 from hygiene.rulebase import Rule
+from rules.custom import CUSTOM_CODE, CustomSettings, custom_rule_class
 from rules.HY101 import HY101
+from rules.HY102 import HY102
+from rules.HY103 import HY103
+from rules.HY104 import HY104
 from rules.HY105 import HY105
+from rules.HY106 import HY106
+from rules.phrases import unknown_phrase_keys
 
-REGISTRY: dict[str, type[Rule]] = {rule.code: rule for rule in (HY101, HY105)}
+REGISTRY: dict[str, type[Rule]] = {rule.code: rule for rule in (HY101, HY102, HY103, HY104, HY105, HY106)}
 
-__all__ = ["REGISTRY"]
+__all__ = ["CUSTOM_CODE", "REGISTRY", "CustomSettings", "custom_rule_class", "unknown_phrase_keys"]

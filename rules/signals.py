@@ -1,0 +1,131 @@
+"""Signals several chat rules share: ticket references in a thread, progress questions, urgency."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hygiene.models import ChatMessage
+from hygiene.ports import RuleContext
+from hygiene.refs import TicketRef, find_refs
+from hygiene.rulebase import RuleSettings
+from hygiene.text import fold, strip_emoji
+from rules.phrases import PhraseSet, phrases_for
+
+_LEADING_NOISE = re.compile(r"^(?:\s|@\S+|[*_~>:!\-–—\[\](){}|,.])*")
+_URGENT_MARK = re.compile(r"^(urgente|urgent|urgencia)\b")
+
+
+def thread_refs(message: ChatMessage, ctx: RuleContext) -> list[TicketRef]:
+    """Ticket references people made in the message or its thread (the bot's own words never count)."""
+    thread = ctx.thread(message)
+    items = thread if any(m.ts == message.ts for m in thread) else [message, *thread]
+    return [ref for item in items if not item.is_bot for ref in find_refs(item.plain, ctx.url_patterns)]
+
+
+def is_tracked(message: ChatMessage, ctx: RuleContext) -> bool:
+    """A ticket is referenced in the thread or linked to it."""
+    return bool(ctx.linked_tickets(message) or thread_refs(message, ctx))
+
+
+def progress_question(text: str) -> list[str]:
+    """Phrases that ask how tracked work is going ("como está", "any update on", "já saiu?").
+
+    Empty when the message asks someone to check ("pode verificar se … foi emitida?"): that is a
+    request.
+    """
+    phrases = phrases_for("HY102", _SHIPPED)
+    return [] if phrases.any("check_request", text) else phrases.matches("status", text)
+
+
+def marked_urgent(plain: str) -> bool:
+    """The message starts with URGENTE or URGENT (after mentions, emoji and punctuation)."""
+    head = _LEADING_NOISE.sub("", fold(strip_emoji(plain)))
+    return bool(_URGENT_MARK.match(head))
+
+
+_SHIPPED = RuleSettings()
+
+
+# "Cliente Ótica Visão", "customer Acme", "client Initech" (capitals mark the name, so plain text).
+_CLIENT_NAMED = re.compile(
+    r"\b(?:[Cc]lientes?|[Cc]ustomers?|[Cc]lients?)\s+(?:nov[oa],?\s+|new\s+|[ao]\s+)?"
+    r"([A-ZÁÉÍÓÚÂÊÔÃÕÇ][\w&'.-]+(?:\s+[A-ZÁÉÍÓÚÂÊÔÃÕÇ][\w&'.-]+)*)"
+)
+# A named party asking: "Initech is asking for…", "A Mercearia quer…" (on the rendered text, so
+# capital letters still mark a name).
+_NAMED_PARTY = re.compile(
+    r"(?:^|[.!?]\s+|\b(?i:a|o|os|as|the)\s+)([A-ZÁÉÍÓÚÂÊÔÃÕÇ][\w&'.-]+(?:\s+(?:[A-ZÁÉÍÓÚÂÊÔÃÕÇ][\w&'.-]+|d[aoe]s?|&)){0,4})"
+    r"(?:'s\s+\w+(?:\s+\w+)?)?\s+(?:is asking|asked|asks|wants|needs|would like|requested|reported|complained|"
+    r"quer|querem|pediu|pediram|precisa|precisam|solicitou|está pedindo|mandou|ligou|reclamou|gostaria|vai precisar)\b"
+)
+# "a nota da Padaria Pão Quente", "o DAS da Mercearia", "Initech's invoice".
+_WORK_OF_NAME = re.compile(
+    r"\b(?:nota|notas|NF|NFs|guia|guias|boleto|boletos|folha|DAS|DARF|DCTF|certidão|balancete|contrato|"
+    r"holerites?|rescisão|férias|declaração|extratos?|cadastro|senha|SPED|EFD)\b"
+    r"(?:\s+\w+){0,4}?\s+d[aoe]s?\s+([A-ZÁÉÍÓÚÂÊÔÃÕÇ][\w&'.-]+)"
+    r"|\b([A-Z][\w&.-]+)'s\s+(?:\w+\s+)?(?:invoice|invoices|account|plan|billing|contract|renewal|password|admin|"
+    r"data|report|seats|licenses|subscription)\b"
+)
+
+
+@dataclass(frozen=True)
+class ClientSignal:
+    """How sure we are that a message is about a client, and which one."""
+
+    score: float
+    client: str | None
+    known_client: str | None
+    words: list[str]
+    work: list[str]
+
+
+def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -> ClientSignal:
+    """A known client (helpdesk or alias), the word for a customer, or a named party asking for client work.
+
+    ``phrases`` holds HY101's lists (client, client_weak, work, tech). A client known only by one
+    word of its name needs client work or the word "cliente" beside it; "client" in English
+    counts only with client work and no technical words around.
+    """
+    known = ctx.tickets.find_client(plain)
+    work = phrases.matches("work", text)
+    software_client = phrases.any("client_tech", text)
+    technical = software_client or len(phrases.distinct("tech", text)) >= 2
+    words = phrases.matches("client", text)
+    named_client = None if software_client else _CLIENT_NAMED.search(plain)
+    if software_client and not known:
+        words = []
+    if named_client:
+        words.append(named_client.group(0))
+    if work and not technical:
+        words += phrases.matches("client_weak", text)
+    named = _named_party(plain) if work and not technical else ""
+    known_score = known.score if known and (known.score >= 1 or work or words) else 0.0
+    score = max(known_score, 0.7 if words else 0.0, 0.6 if named else 0.0)
+    if known_score:
+        client: str | None = known.client if known else None
+    else:
+        client = named_client.group(1) if named_client else (named or None)
+    return ClientSignal(score, client, known.client if known_score and known else None, words, work)
+
+
+# Capitalised words that start sentences but name no client.
+_NOT_A_NAME = frozenset(
+    """i he she we they it you someone somebody anyone anybody everyone everybody nobody people who
+    this that these those what which admin admins user users team support sales finance marketing ops
+    dev devs engineering management legal product he's she's ele ela eles elas alguem ninguem todos
+    todo voce voces gente pessoal time equipe financeiro suporte sistema quem isso isto aquilo
+    cliente clientes customer customers client clients o a os as""".split()  # noqa: SIM905
+)
+
+
+_ARTICLE = re.compile(r"^(?:[AaOo]s?|The)\s+")
+
+
+def _named_party(plain: str) -> str:
+    for pattern in (_NAMED_PARTY, _WORK_OF_NAME):
+        for match in pattern.finditer(plain):
+            name = _ARTICLE.sub("", next(group for group in match.groups() if group))
+            if name and fold(name).split()[0] not in _NOT_A_NAME:
+                return name
+    return ""

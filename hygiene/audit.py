@@ -92,6 +92,10 @@ class Auditor:
             yield from self._judge_ready()
         yield from self._judge_ready(flush=True)
 
+    def held(self) -> int:
+        """Messages held in memory right now (pending and context): bounded by the window."""
+        return sum(len(context) for context in self._contexts.values())
+
     # the stream -------------------------------------------------------------------------------
     def _context(self, channel: str) -> WindowContext:
         if channel not in self._contexts:

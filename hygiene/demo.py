@@ -74,9 +74,9 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
         posted_before = len(state.bot_posts())
         for item in data.get("later", []):
             state.post_as(item["user"], item["channel"], item["text"])
-        clock.advance(minutes=10)
+        clock.advance(minutes=12)
         second = cycle()
-        out("\n== Cycle 2: ten minutes later, new messages and expired grace periods ==")
+        out("\n== Cycle 2: twelve minutes later, new messages and expired waits ==")
         print_posts(state, state.bot_posts()[posted_before:], out)
         out(describe(second))
 

@@ -53,7 +53,7 @@ class HY103(Rule):
     name = "urgent-unmarked"
     summary = "An urgent situation without the URGENTE/URGENT prefix"
     default_mode = Mode.NUDGE
-    phrase_lists = ("urgent", "not_urgent")
+    phrase_lists = ("leaving", "urgent", "not_urgent")
 
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         if marked_urgent(message.plain):
@@ -64,14 +64,15 @@ class HY103(Rule):
         phrases = phrases_for(self.code, settings)
         if calm := phrases.matches("not_urgent", text):
             return Verdict.no(f"a reminder or announcement ({calm[0]!r})")
-        urgent = phrases.matches("urgent", text)
+        leaving = phrases.matches("leaving", text)
+        urgent = leaving + phrases.matches("urgent", text)
         if not urgent:
             return Verdict.no("nothing urgent in it")
         client = client_signal(message.plain, text, ctx, phrases_for("HY101", _SHIPPED))
-        if not client.score:
+        if not client.score and not leaving:
             return Verdict.no("urgent words, but not about a client or client work", phrases=urgent)
         language = guess_language(text)
-        score = min(1.0, 0.7 + 0.2 * client.score + 0.05 * (len(urgent) - 1))
+        score = min(1.0, 0.7 + 0.2 * max(client.score, 0.8 if leaving else 0.0) + 0.05 * (len(urgent) - 1))
         evidence = {"phrases": urgent + client.words, "client": client.client, "language": language}
         return Verdict.yes(score, evidence, NUDGE[language])
 

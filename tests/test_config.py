@@ -56,9 +56,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_rule_settings_are_validated_with_their_key_path(tmp_path: Path) -> None:
-    text = '[slack]\nchannels = ["a"]\n[rules.HY101]\nmin_score = 2\nmood = "x"\n[rules.HY999]\nmode = "off"\n'
+    text = '[slack]\nchannels = ["a"]\n[rules.HY101]\nmin_score = 2\nmood = "x"\n[rules.HY777]\nmode = "off"\n'
     problems = problems_of(tmp_path, text)
-    assert problems[0].startswith("rules.HY999: unknown rule")
+    assert problems[0].startswith("rules.HY777: unknown rule")
     assert "rules.HY101.min_score: Input should be less than or equal to 1" in problems
     assert "rules.HY101.mood: unknown key" in problems
 
@@ -99,3 +99,22 @@ def test_default_path_and_environment(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_unknown_timezone(tmp_path: Path) -> None:
     (problem,) = problems_of(tmp_path, '[hygiene]\ntimezone = "Mars/Olympus"\n[slack]\nchannels = ["a"]\n')
     assert problem == "hygiene.timezone: unknown time zone 'Mars/Olympus'"
+
+
+def test_custom_rules_are_validated(tmp_path: Path) -> None:
+    text = '[slack]\nchannels = ["a"]\n[rules.HY901]\nname = "Bad Name"\nmatch_patterns = ["(unclosed"]\n'
+    problems = problems_of(tmp_path, text)
+    assert "rules.HY901.name: String should match pattern '^[a-z0-9]+(-[a-z0-9]+)*$'" in problems
+    assert any(p.startswith("rules.HY901.match_patterns: [0]: not a regular expression") for p in problems)
+    assert "rules.HY901.says: required key is missing" in problems
+
+
+def test_phrase_extensions_are_validated(tmp_path: Path) -> None:
+    text = (
+        '[slack]\nchannels = ["a"]\n[rules.HY101.phrases.pt]\nreqest = ["x"]\n'
+        '[rules.HY101.phrases.fr]\nrequest = ["x"]\n[rules.HY102.phrases.en]\nstatus = ["(bad"]\n'
+    )
+    problems = problems_of(tmp_path, text)
+    assert any(p.startswith("rules.HY101.phrases.pt.reqest: unknown phrase list") for p in problems)
+    assert "rules.HY101.phrases.fr: unknown language (use pt or en)" in problems
+    assert any(p.startswith("rules.HY102.phrases: en.status[0]: not a regular expression") for p in problems)

@@ -1,4 +1,11 @@
-"""Every rule's fixture file (tests/rule_cases/<CODE>.toml), run by one parametrized test."""
+"""Every rule's fixture file (tests/rule_cases/<CODE>.toml), run by one parametrized test.
+
+A case: ``text`` (Slack markup), ``fires``, and optionally ``channel``, ``reply`` (judge it as a
+thread reply), ``thread`` (replies by someone else, ``thread_after_minutes`` apart from the
+message), ``followups`` (later top-level messages: ``after_minutes``, ``text``, ``other_user``),
+``reactions`` (emoji → users), ``settings`` (the rule's settings), ``no_tickets`` (no helpdesk),
+``evidence`` (keys that must match) and ``says`` (a piece of what the bot would say).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ from tests.conftest import SCENARIO, START
 CASES_DIR = Path(__file__).parent / "rule_cases"
 NAMES = {"U02MARINA": "marina", "U07SARAH": "sarah"}
 TICKETS = [Ticket.model_validate(t) for t in json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"]]
+AUTHOR, OTHER = "U03JOAO", "U05PEDRO"
 
 
 def load_cases() -> list[Any]:
@@ -32,7 +40,7 @@ def load_cases() -> list[Any]:
     return params
 
 
-def message(text: str, minutes_ago: float, *, user: str = "U03JOAO", channel: str = "dia-a-dia", **extra: Any):
+def message(text: str, minutes_ago: float, *, user: str = AUTHOR, channel: str = "dia-a-dia", **extra: Any):
     ts = to_slack_ts(START - timedelta(minutes=minutes_ago))
     return ChatMessage(
         channel="C" + channel.upper()[:8],
@@ -45,38 +53,55 @@ def message(text: str, minutes_ago: float, *, user: str = "U03JOAO", channel: st
     )
 
 
+def build_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
+    channel = case.get("channel", "dia-a-dia")
+    reactions = tuple((emoji, tuple(users)) for emoji, users in case.get("reactions", {}).items())
+    root = message(case["text"], 30, channel=channel, reactions=reactions)
+    judged = root
+    if case.get("reply"):
+        parent = message("Alguma novidade por aqui?", 40, channel=channel)
+        judged = message(case["text"], 30, channel=channel, thread_ts=parent.ts)
+    gap = case.get("thread_after_minutes", 0.5)
+    others = [
+        message(text, 30 - gap * (i + 1), user=OTHER, channel=channel, thread_ts=root.ts)
+        for i, text in enumerate(case.get("thread", []))
+    ]
+    others += [
+        message(f["text"], 30 - f["after_minutes"], user=OTHER if f.get("other_user") else AUTHOR, channel=channel)
+        for f in case.get("followups", [])
+    ]
+    tickets = TicketSnapshot([] if case.get("no_tickets") else TICKETS)
+    patterns = [url_pattern("https://helpdesk.example/t/{id}")]
+    return judged, WindowContext(START, [judged, *others], tickets, patterns)
+
+
 def test_every_rule_has_a_fixture_file() -> None:
     assert {p.stem for p in CASES_DIR.glob("*.toml")} == set(REGISTRY)
+
+
+def test_every_fixture_has_firing_and_quiet_cases_in_both_languages() -> None:
+    for path in CASES_DIR.glob("*.toml"):
+        cases = tomllib.loads(path.read_text(encoding="utf-8"))["case"]
+        for fires in (True, False):
+            names = [c["name"] for c in cases if c["fires"] is fires]
+            assert any(n.startswith("pt_") for n in names), f"{path.name}: no Portuguese case with fires={fires}"
+            assert any(n.startswith("en_") for n in names), f"{path.name}: no English case with fires={fires}"
 
 
 @pytest.mark.parametrize(("code", "case"), load_cases())
 def test_rule_case(code: str, case: dict[str, Any]) -> None:
     (rule,) = [r for r in build_rules({code: case.get("settings", {})}) if r.code == code]
-    channel = case.get("channel", "dia-a-dia")
-    root = message(case["text"], 30, channel=channel)
-    judged = root
-    if case.get("reply"):
-        parent = message("Alguma novidade por aqui?", 40, channel=channel)
-        judged = message(case["text"], 30, channel=channel, thread_ts=parent.ts)
-    others = [
-        message(text, 30 - 0.5 * (i + 1), user="U05PEDRO", channel=channel, thread_ts=root.ts)
-        for i, text in enumerate(case.get("thread", []))
-    ]
-    others += [
-        message(
-            f["text"], 30 - f["after_minutes"], user="U05PEDRO" if f.get("other_user") else "U03JOAO", channel=channel
-        )
-        for f in case.get("followups", [])
-    ]
-    context = WindowContext(
-        START, [judged, *others], TicketSnapshot(TICKETS), [url_pattern("https://helpdesk.example/t/{id}")]
-    )
+    judged, context = build_context(case)
     assert rule.ready(judged, context)
-    finding = rule.check(judged, context)
-    assert (finding is not None) == case["fires"], finding
-    if finding is not None:
-        assert 0 <= finding.score <= 1
-        assert finding.evidence.get("phrases"), "every finding carries its evidence"
-        assert finding.message, "a firing rule says something to the person"
-        if "client" in case:
-            assert finding.evidence["client"] == case["client"]
+    verdict = rule.verdict(judged, context)
+    assert verdict.fired == case["fires"], verdict
+    if verdict.fired:
+        assert 0 <= verdict.score <= 1
+        assert verdict.evidence.get("phrases") is not None, "every finding carries its evidence"
+        assert verdict.says, "a firing rule says something to the person"
+        for key, value in case.get("evidence", {}).items():
+            assert verdict.evidence[key] == value
+        if "says" in case:
+            assert case["says"] in verdict.says
+    else:
+        assert verdict.reason, "a quiet rule says why"

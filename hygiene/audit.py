@@ -9,6 +9,7 @@ result then scores precision and recall per rule.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -81,6 +82,7 @@ class Auditor:
         self.summary = AuditSummary(scores={rule.code: Score() for rule in rules})
         self._contexts: dict[str, WindowContext] = {}
         self._pending: dict[str, dict[str, _Pending]] = {}
+        self._queue: list[tuple[float, str, str]] = []  # (ts, channel, ts) of pending messages
         self._clock = 0.0
         self._since_evict = 0
 
@@ -122,18 +124,19 @@ class Auditor:
         context.add(message)
         if message.judged and (event.kind == "message" or event.ts in pending):
             labels = event.labels if event.labels is not None else getattr(pending.get(event.ts), "labels", None)
+            if event.ts not in pending:
+                heapq.heappush(self._queue, (float(event.ts), event.channel, event.ts))
             pending[event.ts] = _Pending(message, labels)
         self._clock = max(self._clock, float(event.ts))
 
     def _judge_ready(self, flush: bool = False) -> Iterator[tuple[Finding, str]]:
         horizon = self._clock - self.window
-        for channel, pending in self._pending.items():
-            ready = sorted(ts for ts in pending if flush or float(ts) <= horizon)
-            context = self._contexts[channel]
-            for ts in ready:
-                item = pending.pop(ts)
-                yield from self._judge(item, context)
-            self._since_evict += len(ready)
+        while self._queue and (flush or self._queue[0][0] <= horizon):
+            _, channel, ts = heapq.heappop(self._queue)
+            item = self._pending[channel].pop(ts, None)
+            if item is not None:  # deleted while it waited
+                self._since_evict += 1
+                yield from self._judge(item, self._contexts[channel])
         if self._since_evict > 500 or flush:
             self._since_evict = 0
             for channel, context in self._contexts.items():

@@ -10,6 +10,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 _ANGLE = re.compile(r"<([^<>]+)>")
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
@@ -48,11 +49,13 @@ def render(markup: str, users: Mapping[str, str] | UserNamer | None = None) -> s
     return html.unescape(_ANGLE.sub(replace, markup or ""))
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Accent- and case-folded text with collapsed whitespace, for matching."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", text.casefold()).strip()
 
 
 def strip_emoji(text: str) -> str:
@@ -85,6 +88,7 @@ def guess_language(folded: str) -> str:
 _APOSTROPHES = re.compile(r"[’'`´]")
 
 
+@lru_cache(maxsize=8192)
 def matchable(text: str) -> str:
     """Folded text with apostrophes as spaces ("what's" → "what s"), as phrase lists expect."""
     return _SPACES.sub(" ", _APOSTROPHES.sub(" ", fold(text))).strip()

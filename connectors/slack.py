@@ -88,6 +88,7 @@ class SlackChat:
         self.new_users: dict[str, tuple[str, bool]] = {}
         self.bot_user_id = ""
         self.bot_id = ""
+        self._channel_list: dict[str, str] | None = None
 
     # calls ---------------------------------------------------------------------------------
     def _call(self, method: str, **kwargs: Any) -> SlackResponse:
@@ -177,6 +178,7 @@ class SlackChat:
             for channel in page:
                 by_name[str(channel.get("name", ""))] = channel
                 by_id[str(channel.get("id", ""))] = channel
+        self._channel_list = {name: str(channel.get("id")) for name, channel in by_name.items()}
         resolved: list[ChannelInfo] = []
         problems: list[str] = []
         for index, item in enumerate(wanted):
@@ -318,6 +320,30 @@ class SlackChat:
                 if (metadata.get("event_payload") or {}).get("key") == action.key:
                     return str(raw.get("ts"))
         return None
+
+    def user_by_email(self, email: str) -> str | None:
+        """The Slack user id for an e-mail (``users.lookupByEmail``), None when nobody has it."""
+        try:
+            data = self._call("users.lookupByEmail", email=email).data
+        except ExternalError as exc:
+            if "users_not_found" in str(exc):
+                return None
+            raise
+        assert isinstance(data, dict)
+        return str((data.get("user") or {}).get("id") or "") or None
+
+    def channel_id(self, name_or_id: str) -> str | None:
+        """A channel's id from its name (or id), from the list read for ``resolve_channels``."""
+        name = name_or_id.lstrip("#")
+        if CHANNEL_ID.match(name):
+            return name
+        if self._channel_list is None:
+            self._channel_list = {}
+            for page in self._pages(
+                "conversations.list", "channels", types="public_channel,private_channel", exclude_archived=True, limit=1000
+            ):
+                self._channel_list.update({str(c.get("name")): str(c.get("id")) for c in page})
+        return self._channel_list.get(name)
 
     def permalink(self, channel: str, ts: str) -> str | None:
         data = self._call("chat.getPermalink", channel=channel, message_ts=ts).data

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from hygiene.config import PolicySection
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.models import ChatEvent, ChatMessage, Finding
 from hygiene.policy import static_action
-from hygiene.rulebase import Rule
+from hygiene.rulebase import Rule, TicketRule
 
 EXAMPLES_PER_RULE = 3
 
@@ -66,20 +66,20 @@ class _Pending:
 class Auditor:
     def __init__(
         self,
-        rules: list[Rule],
+        rules: Sequence[Rule | TicketRule],
         tickets: TicketSnapshot,
         policy: PolicySection | None = None,
         window: timedelta = timedelta(minutes=60),
         zone: ZoneInfo | None = None,
         url_patterns: list[re.Pattern[str]] | None = None,
     ) -> None:
-        self.rules = rules
+        self.rules = [rule for rule in rules if isinstance(rule, Rule)]  # ticket rules judge tickets, not chat
         self.tickets = tickets
         self.policy = policy or PolicySection()
         self.window = window.total_seconds()
         self.zone = zone
         self.url_patterns = url_patterns or []
-        self.summary = AuditSummary(scores={rule.code: Score() for rule in rules})
+        self.summary = AuditSummary(scores={rule.code: Score() for rule in self.rules})
         self._contexts: dict[str, WindowContext] = {}
         self._pending: dict[str, dict[str, _Pending]] = {}
         self._queue: list[tuple[float, str, str]] = []  # (ts, channel, ts) of pending messages

@@ -37,7 +37,7 @@ from hygiene.policy import static_action
 from hygiene.refs import url_pattern
 from hygiene.store import Store
 from hygiene.text import guess_language, matchable, render
-from hygiene.wiring import build_chat, build_engine, build_rules
+from hygiene.wiring import build_chat, build_engine, build_rules, message_rules
 from rules import REGISTRY
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -300,7 +300,7 @@ def audit(
     if not slack_export and not messages:
         raise ConfigError("audit: give --slack-export DIR_OR_ZIP or --messages FILE (or both)")
     config = optional_config(config_path)
-    rules = build_rules(config.rules if config else {})
+    rules = message_rules(build_rules(config.rules if config else {}))
     if only:
         wanted = {code.strip().upper() for code in only.split(",")}
         unknown = wanted - {rule.code for rule in rules}
@@ -357,7 +357,7 @@ def explain(text: str, channel: str, tickets: Path | None, config_path: Path | N
         hygiene explain "O cliente Brascont pediu a segunda via do boleto" --tickets tickets.json
     """
     config = optional_config(config_path)
-    rules = build_rules(config.rules if config else {})
+    rules = message_rules(build_rules(config.rules if config else {}))
     snapshot = ticket_snapshot(config, tickets)
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = SystemClock().now()

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
 
 DEFAULT_PATH = "hygiene.toml"
@@ -31,6 +34,7 @@ DEFAULT_BUDGET = {
     "conversations.open": 20,
     "reactions.add": 20,
     "auth.test": 2,
+    "users.lookupByEmail": 20,
 }
 
 
@@ -118,6 +122,9 @@ class PolicySection(Section):
     daily_budget_per_person: int = Field(5, ge=0, description="At most this many nudges per person a day.")
     exempt_channels: list[str] = Field(default_factory=list)
     exempt_users: list[str] = Field(default_factory=list)
+    working_hours_only: bool = Field(
+        True, description="Nudges wait for the calendar's working hours and quiet hours (never dropped)."
+    )
     exempt_emoji: list[str] = Field(
         default_factory=lambda: ["no_bell"],
         description="A message with one of these reactions is left alone.",
@@ -132,12 +139,107 @@ class ClientsSection(Section):
     match_threshold: float = Field(90, ge=50, le=100, description="rapidfuzz score for a close spelling.")
 
 
+def _clock_range(value: str) -> tuple[time, time]:
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a range like 08:00-18:00") from None
+    return start, end
+
+
+class CalendarSection(Section):
+    """Working hours, holidays and days off. ``[calendar]`` is the default; ``[calendars.NAME]``
+    with ``departments`` applies to those departments' tickets."""
+
+    workdays: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    hours: str = Field("08:00-18:00", description="Working hours, HH:MM-HH:MM.")
+    country: str | None = Field("BR", description="Public holidays of this country (holidays library), or none.")
+    subdivision: str | None = Field(None, description="A state or region for local holidays, e.g. SP.")
+    days_off: list[date] = Field(default_factory=list, description="Extra days off (YYYY-MM-DD).")
+    quiet_hours: list[str] = Field(default_factory=list, description="Nudges wait through these, e.g. 12:00-13:00.")
+    departments: list[str] = Field(default_factory=list)
+
+    @field_validator("workdays")
+    @classmethod
+    def _day_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name.lower()[:3] not in DAY_NAMES:
+                raise ValueError(f"unknown day {name!r} (use {', '.join(DAY_NAMES)})")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        start, end = _clock_range(value)
+        if end <= start:
+            raise ValueError("working hours must end after they start")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: list[str]) -> list[str]:
+        for item in value:
+            _clock_range(item)
+        return value
+
+    @model_validator(mode="after")
+    def _known_holidays(self) -> CalendarSection:
+        if self.country:
+            try:
+                holidays.country_holidays(self.country, subdiv=self.subdivision)
+            except NotImplementedError as exc:
+                raise ValueError(f"no holidays known for {self.country}/{self.subdivision}: {exc}") from None
+        return self
+
+    def build(self, zone: ZoneInfo) -> BusinessCalendar:
+        opens, closes = _clock_range(self.hours)
+        return BusinessCalendar(
+            zone,
+            workdays=[DAY_NAMES.index(name.lower()[:3]) for name in self.workdays],
+            opens=opens,
+            closes=closes,
+            country=self.country,
+            subdivision=self.subdivision,
+            days_off=self.days_off,
+            quiet=[_clock_range(item) for item in self.quiet_hours],
+        )
+
+
+class SlaPolicy(Section):
+    """Response and update windows, in business time, for tickets that match every key given."""
+
+    priority: Literal["urgent", "high", "normal", "low"] | None = None
+    category: str | None = None
+    department: str | None = None
+    first_response_minutes: float = Field(gt=0, description="Business minutes to a first answer.")
+    update_hours: float = Field(gt=0, description="Business hours a ticket may go without an update by a person.")
+
+
+class PeopleSection(Section):
+    slack_ids: dict[str, str] = Field(
+        default_factory=dict, description="Helpdesk owner (name or e-mail) → Slack user id, e.g. U05PEDRO."
+    )
+    lookup_by_email: bool = Field(True, description="Find owners in Slack by e-mail (users.lookupByEmail).")
+
+
+class ReportSection(Section):
+    channel: str | None = Field(None, description="Where `hygiene report --post` posts (name or id).")
+    department_channels: dict[str, str] = Field(
+        default_factory=dict, description="Department → channel for tickets whose owner is not found in Slack."
+    )
+
+
 class Config(Section):
     hygiene: HygieneSection = Field(default_factory=HygieneSection)
     slack: SlackSection
     helpdesk: HelpdeskSection = Field(default_factory=HelpdeskSection)
     policy: PolicySection = Field(default_factory=PolicySection)
     clients: ClientsSection = Field(default_factory=ClientsSection)
+    calendar: CalendarSection = Field(default_factory=CalendarSection)
+    calendars: dict[str, CalendarSection] = Field(default_factory=dict)
+    sla: list[SlaPolicy] = Field(default_factory=list)
+    people: PeopleSection = Field(default_factory=PeopleSection)
+    report: ReportSection = Field(default_factory=ReportSection)
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property

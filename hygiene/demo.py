@@ -42,7 +42,10 @@ def demo_config(state_dir: Path, base_url: str, tickets: Path) -> Config:
                 "url_template": "https://helpdesk.example/t/{id}",
             },
             "policy": {"cooldown_minutes": 0},
-            "rules": {"HY101": {"channels": {"elogios": {"mode": "off"}}}},
+            "rules": {
+                "HY101": {"channels": {"elogios": {"mode": "off"}}},
+                "HY201": {"channels": {"Support": {"language": "en"}}},
+            },
         }
     )
 
@@ -69,6 +72,7 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
         first = cycle()
         out("== Cycle 1: after the morning's chat ==")
         print_channels(state, out)
+        print_posts(state, [p for p in state.bot_posts() if p["kind"] == "dm"], out)
         out(describe(first))
 
         posted_before = len(state.bot_posts())
@@ -145,6 +149,11 @@ def print_channels(state: SlackState, out: Printer) -> None:
 def print_posts(state: SlackState, posts: list[dict[str, Any]], out: Printer) -> None:
     for post in posts:
         channel = state.channels[post["channel"]]
+        if channel.get("is_im"):
+            person = state.users.get(channel.get("user", ""), {}).get("name", "?")
+            out(f"DM to @{person}")
+            out(f"  🤖 hygiene: {post['text']}")
+            continue
         parent = state.find(post["channel"], post["thread_ts"]) if post.get("thread_ts") else None
         out(f"#{channel['name']}")
         if parent:

@@ -25,8 +25,11 @@ from hygiene.models import Action, ActionKind, ChatMessage, Finding
 from hygiene.outbox import deliver
 from hygiene.policy import Policy
 from hygiene.ports import ChannelFetch, ChannelInfo, Chat, Helpdesk
-from hygiene.rulebase import Rule
+from hygiene.recipients import Recipients
+from hygiene.rulebase import Rule, TicketRule
+from hygiene.sla import SlaBook
 from hygiene.store import Store
+from hygiene.ticket_watch import TicketWatch
 
 log = structlog.get_logger("hygiene.engine")
 
@@ -68,17 +71,27 @@ class Engine:
         config: Config,
         store: Store,
         chat: Chat,
-        rules: Sequence[Rule],
+        rules: Sequence[Rule | TicketRule],
         clock: Clock,
         helpdesk: Helpdesk | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.chat = chat
-        self.rules = list(rules)
+        self.rules = [rule for rule in rules if isinstance(rule, Rule)]
         self.clock = clock
         self.helpdesk = helpdesk
         self.policy = Policy(config, store)
+        zone = ZoneInfo(config.hygiene.timezone)
+        self.calendar = config.calendar.build(zone) if config.policy.working_hours_only else None
+        self.tickets = TicketWatch(
+            [rule for rule in rules if isinstance(rule, TicketRule)],
+            SlaBook.from_config(config),
+            store,
+            self.policy,
+            Recipients(config, store, chat),
+            self.calendar,
+        )
 
     def run_cycle(self) -> CycleReport:
         report = CycleReport()
@@ -92,6 +105,7 @@ class Engine:
             report.channels = len(channels)
             for channel in channels:
                 self._process_channel(channel, report)
+            self._judge_tickets(report)
             self._deliver(report)
             self._purge()
             status = "ok" if report.ok else "partial"
@@ -122,6 +136,15 @@ class Engine:
                 self.store.set_cursor(key, batch.state, self.clock.now())
         report.tickets_synced = len(batch.tickets)
         report.calls[f"{self.helpdesk.name}.sync"] = batch.calls
+
+    def _judge_tickets(self, report: CycleReport) -> None:
+        if self.helpdesk is None or not self.tickets.rules:
+            return
+        with self.store.atomic():
+            findings, enqueued = self.tickets.judge(self.store.tickets(self.helpdesk.name), self.clock.now())
+        for code, count in findings.items():
+            report.findings[code] = report.findings.get(code, 0) + count
+        report.enqueued += enqueued
 
     def _snapshot(self) -> TicketSnapshot:
         clients = self.config.clients
@@ -249,8 +272,9 @@ class Engine:
         report.findings[finding.rule] = report.findings.get(finding.rule, 0) + 1
         report.decisions[decision] = report.decisions.get(decision, 0) + 1
         log.info("finding", rule=finding.rule, channel=channel_label(message), ts=message.ts, action=decision)
+        not_before = self.calendar.next_open(now) if self.calendar else None
         for action in plan_actions(finding, decision, message):
-            report.enqueued += self.store.enqueue(action, now)
+            report.enqueued += self.store.enqueue(action, now, not_before if not_before != now else None)
 
     # outbox ----------------------------------------------------------------------------------
     def _deliver(self, report: CycleReport) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -135,6 +135,16 @@ class Ticket(BaseModel):
 
 
 @dataclass(frozen=True)
+class SlaTerms:
+    """The windows a ticket's SLA policy gives it, in business time."""
+
+    first_response: timedelta
+    update: timedelta
+    policy: str
+    """How the policy reads, for evidence: ``priority=normal`` …"""
+
+
+@dataclass(frozen=True)
 class Finding:
     """A rule's verdict on one message, thread or ticket, with the evidence behind it."""
 
@@ -150,11 +160,13 @@ class Finding:
     channel_name: str | None = None
     message: str = ""
     """The sentence the bot would say about it (separate from the rule's documentation)."""
+    key: str = ""
+    """What the finding is about when it is not a message (``ticket:4521:…``)."""
 
     @property
     def fingerprint(self) -> str:
-        """Stable identity: one finding per rule and message, whatever the text becomes."""
-        raw = f"{self.rule}|{self.channel}|{self.ts}"
+        """Stable identity: one finding per rule and message (or ticket episode), whatever the text becomes."""
+        raw = f"{self.rule}|{self.key}" if self.key else f"{self.rule}|{self.channel}|{self.ts}"
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
     def as_record(self, action: str) -> dict[str, Any]:
@@ -175,6 +187,7 @@ class Finding:
 
 class ActionKind(StrEnum):
     THREAD_REPLY = "thread_reply"
+    CHANNEL_POST = "channel_post"
     DM = "dm"
     EPHEMERAL = "ephemeral"
     REACTION = "reaction"

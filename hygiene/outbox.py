@@ -37,7 +37,7 @@ class Delivery:
 def deliver(store: Store, chat: Chat, clock: Clock) -> Delivery:
     result = Delivery()
     closed_kinds: set[ActionKind] = set()
-    for action, status, created_at, attempts in store.unfinished():
+    for action, status, created_at, attempts in store.unfinished(clock.now()):
         if action.kind in closed_kinds:
             result.deferred += 1
             continue

@@ -72,6 +72,22 @@ class Policy:
             return "rule_limit"
         return ""
 
+    def decide_ticket(self, finding: Finding, settings: RuleSettings, recipient: str | None, now: datetime) -> str:
+        """Ticket findings: the mode, dry-run, the recipient's daily budget and the rule's limit."""
+        if settings.mode == Mode.OFF:
+            return "suppressed:off"
+        if settings.mode == Mode.REPORT:
+            return "report"
+        if self.dry_run:
+            return "suppressed:dry_run"
+        day = self._start_of_day(now)
+        if recipient and self.store.nudges_to(recipient, day) >= self.policy.daily_budget_per_person:
+            return "suppressed:daily_budget"
+        limit = settings.max_nudges_per_day
+        if limit is not None and self.store.nudges_for_rule(finding.rule, day) >= limit:
+            return "suppressed:rule_limit"
+        return settings.mode.value
+
     def _start_of_day(self, now: datetime) -> datetime:
         local = now.astimezone(self.zone)
         return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from hygiene.business_time import BusinessCalendar
 from hygiene.clients import ClientMatch
-from hygiene.models import Action, ChatMessage, Ticket
+from hygiene.models import Action, ChatMessage, SlaTerms, Ticket
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ class Chat(Protocol):
 
     def calls(self) -> dict[str, int]: ...
 
+    def user_by_email(self, email: str) -> str | None:
+        """The chat user id for an e-mail, None when nobody has it."""
+        ...
+
+    def channel_id(self, name_or_id: str) -> str | None: ...
+
     def learned_users(self) -> dict[str, tuple[str, bool]]:
         """Users looked up this cycle (id → (name, is_bot)), for the store's cache."""
         ...
@@ -159,3 +166,14 @@ class RuleContext(Protocol):
     def following(self, message: ChatMessage, within: timedelta) -> list[ChatMessage]:
         """Human messages after ``message`` in the same conversation (channel or thread) within a span."""
         ...
+
+
+class TicketContext(Protocol):
+    """What ticket rules see: the time, and each ticket's calendar and SLA terms."""
+
+    @property
+    def now(self) -> datetime: ...
+
+    def calendar(self, ticket: Ticket) -> BusinessCalendar: ...
+
+    def terms(self, ticket: Ticket) -> SlaTerms: ...

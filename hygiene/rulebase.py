@@ -15,13 +15,13 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hygiene.clock import from_slack_ts
-from hygiene.models import ChatMessage, Finding, Mode
-from hygiene.ports import RuleContext
+from hygiene.models import ChatMessage, Finding, Mode, Ticket
+from hygiene.ports import RuleContext, TicketContext
 
 
 class RuleSettings(BaseModel):
@@ -40,7 +40,7 @@ class RuleSettings(BaseModel):
     replace_phrases: bool = Field(False, description="true: the phrases above replace the shipped lists.")
     channels: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="Per-channel overrides of these settings, keyed by channel name or id.",
+        description="Per-channel overrides (ticket rules: per department), keyed by name or id.",
     )
 
     @field_validator("phrases")
@@ -156,3 +156,53 @@ class Rule(ABC):
 
 def message_time(message: ChatMessage) -> datetime:
     return from_slack_ts(message.ts)
+
+
+class TicketRuleSettings(RuleSettings):
+    language: Literal["pt", "en"] = Field("pt", description="Language of the message (per department under channels).")
+
+
+class TicketRule(ABC):
+    """A rule over helpdesk tickets (HY2xx): judged on the ticket snapshot every cycle.
+
+    ``channels`` overrides in its settings are keyed by the ticket's department.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    default_mode: ClassVar[Mode] = Mode.NUDGE
+    Settings: ClassVar[type[RuleSettings]] = TicketRuleSettings
+    phrase_lists: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: RuleSettings | None = None) -> None:
+        self.settings = settings or self.Settings(mode=self.default_mode)
+
+    def settings_for(self, ticket: Ticket) -> RuleSettings:
+        return self.settings.for_channel(ticket.department)
+
+    @abstractmethod
+    def evaluate(self, ticket: Ticket, ctx: TicketContext, settings: RuleSettings) -> Verdict:
+        """Judge one ticket; a fired verdict's evidence has ``key`` (the episode it is about)."""
+
+    def verdict(self, ticket: Ticket, ctx: TicketContext) -> Verdict:
+        settings = self.settings_for(ticket)
+        if settings.mode == Mode.OFF:
+            return Verdict.no(f"switched off for {ticket.department or 'this department'}")
+        return self.evaluate(ticket, ctx, settings)
+
+    def finding(self, ticket: Ticket, verdict: Verdict) -> Finding:
+        return Finding(
+            rule=self.code,
+            name=self.name,
+            channel="",
+            ts="",
+            user=ticket.assignee,
+            text=f"#{ticket.reference} {ticket.subject}",
+            score=verdict.score,
+            evidence=verdict.evidence,
+            message=verdict.says,
+            key=str(verdict.evidence.get("key", f"ticket:{ticket.id}")),
+        )
+
+    documentation = Rule.documentation

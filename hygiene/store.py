@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,9 @@ import sqlite_utils
 from hygiene.migrations import migrate
 from hygiene.models import Action, ActionKind, ChatMessage, Finding, Ticket
 
-NUDGE_KINDS = (ActionKind.THREAD_REPLY.value, ActionKind.DM.value, ActionKind.EPHEMERAL.value)
+NUDGE_KINDS = tuple(
+    k.value for k in (ActionKind.THREAD_REPLY, ActionKind.CHANNEL_POST, ActionKind.DM, ActionKind.EPHEMERAL)
+)
 
 
 def _iso(moment: datetime) -> str:
@@ -176,8 +178,8 @@ class Store:
         return list(self.db.query("select * from findings order by created_at, fingerprint"))
 
     # outbox --------------------------------------------------------------------------------
-    def enqueue(self, action: Action, now: datetime) -> bool:
-        """Write an action down before it is attempted. False when its key is already there."""
+    def enqueue(self, action: Action, now: datetime, not_before: datetime | None = None) -> bool:
+        """Write an action down before it is attempted (not before ``not_before``). False when already there."""
         if self.db.execute("select 1 from outbox where key = ?", [action.key]).fetchone():
             return False
         self.db.table("outbox").insert(
@@ -195,13 +197,19 @@ class Store:
                 "attempts": 0,
                 "created_at": _iso(now),
                 "updated_at": _iso(now),
+                "not_before": _iso(not_before.astimezone(UTC)) if not_before else None,
             }
         )
         return True
 
-    def unfinished(self) -> list[tuple[Action, str, datetime, int]]:
-        """Actions not yet done, oldest first: (action, status, created_at, attempts)."""
-        rows = self.db.query("select * from outbox where status in ('pending', 'sending') order by created_at, key")
+    def unfinished(self, now: datetime | None = None) -> list[tuple[Action, str, datetime, int]]:
+        """Actions not yet done and due by ``now``, oldest first: (action, status, created_at, attempts)."""
+        due = _iso(now.astimezone(UTC)) if now else "9999"
+        rows = self.db.query(
+            "select * from outbox where status in ('pending', 'sending')"
+            " and (not_before is null or not_before <= :due) order by created_at, key",
+            {"due": due},
+        )
         return [
             (_action_from_row(row), row["status"], datetime.fromisoformat(row["created_at"]), row["attempts"])
             for row in rows
@@ -275,7 +283,24 @@ class Store:
         rows = self.db.execute("select data from tickets where helpdesk = ? order by id", [helpdesk])
         return [Ticket.model_validate_json(row[0]) for row in rows]
 
+    def waiting(self) -> int:
+        """Actions held back for working or quiet hours."""
+        row = self.db.execute("select count(*) from outbox where status = 'pending' and not_before is not null")
+        return int(row.fetchone()[0])
+
     # users ---------------------------------------------------------------------------------
+    def slack_id_for_email(self, email: str) -> str | None:
+        row = self.db.execute("select user_id from slack_emails where email = ?", [email.lower()]).fetchone()
+        return row[0] if row else None
+
+    def remember_email(self, email: str, user_id: str | None, now: datetime) -> None:
+        self.db.table("slack_emails").upsert(
+            {"email": email.lower(), "user_id": user_id or "", "fetched_at": _iso(now)}, pk="email"
+        )
+
+    def knows_email(self, email: str) -> bool:
+        return self.db.execute("select 1 from slack_emails where email = ?", [email.lower()]).fetchone() is not None
+
     def cached_users(self) -> dict[str, tuple[str, bool]]:
         return {row[0]: (row[1], bool(row[2])) for row in self.db.execute("select id, name, is_bot from users")}
 

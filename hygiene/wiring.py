@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,15 +16,19 @@ from hygiene.engine import Engine
 from hygiene.errors import ConfigError
 from hygiene.logs import register_secrets
 from hygiene.ports import Helpdesk
-from hygiene.rulebase import Rule
+from hygiene.rulebase import Rule, TicketRule
 from hygiene.store import Store
 from rules import CUSTOM_CODE, REGISTRY, CustomSettings, custom_rule_class, unknown_phrase_keys
 
+AnyRule = Rule | TicketRule
 
-def build_rules(settings: Mapping[str, Mapping[str, Any]], registry: Mapping[str, type[Rule]] = REGISTRY) -> list[Rule]:
+
+def build_rules(
+    settings: Mapping[str, Mapping[str, Any]], registry: Mapping[str, type[AnyRule]] = REGISTRY
+) -> list[AnyRule]:
     """Every registered rule, plus the TOML's custom HY9xx rules, with settings validated by key path."""
     problems: list[str] = []
-    classes = dict(registry)
+    classes: dict[str, type[AnyRule]] = dict(registry)
     for code, raw in settings.items():
         if code in classes:
             continue
@@ -36,7 +40,7 @@ def build_rules(settings: Mapping[str, Mapping[str, Any]], registry: Mapping[str
             classes[code] = custom_rule_class(code, CustomSettings.model_validate(raw))
         except ValidationError as exc:
             problems.extend(describe_errors(exc, ("rules", code)))
-    rules: list[Rule] = []
+    rules: list[AnyRule] = []
     for code, rule_class in classes.items():
         try:
             rule_settings = rule_class.Settings.model_validate(
@@ -88,3 +92,11 @@ def build_engine(config: Config, store: Store, clock: Clock, token: str | None =
     rules = build_rules(config.rules)
     chat = build_chat(config, store, clock, token)
     return Engine(config, store, chat, rules, clock, helpdesk=build_helpdesk(config))
+
+
+def message_rules(rules: Sequence[AnyRule]) -> list[Rule]:
+    return [rule for rule in rules if isinstance(rule, Rule)]
+
+
+def ticket_rules(rules: Sequence[AnyRule]) -> list[TicketRule]:
+    return [rule for rule in rules if isinstance(rule, TicketRule)]

@@ -5,7 +5,7 @@ Codes HY900–HY999 are left for custom rules defined in the TOML (:mod:`rules.c
 
 from __future__ import annotations
 
-from hygiene.rulebase import Rule
+from hygiene.rulebase import Rule, TicketRule
 from rules.custom import CUSTOM_CODE, CustomSettings, custom_rule_class
 from rules.HY101 import HY101
 from rules.HY102 import HY102
@@ -13,8 +13,13 @@ from rules.HY103 import HY103
 from rules.HY104 import HY104
 from rules.HY105 import HY105
 from rules.HY106 import HY106
+from rules.HY201 import HY201
+from rules.HY202 import HY202
+from rules.HY203 import HY203
 from rules.phrases import unknown_phrase_keys
 
-REGISTRY: dict[str, type[Rule]] = {rule.code: rule for rule in (HY101, HY102, HY103, HY104, HY105, HY106)}
+REGISTRY: dict[str, type[Rule] | type[TicketRule]] = {
+    rule.code: rule for rule in (HY101, HY102, HY103, HY104, HY105, HY106, HY201, HY202, HY203)
+}
 
 __all__ = ["CUSTOM_CODE", "REGISTRY", "CustomSettings", "custom_rule_class", "unknown_phrase_keys"]

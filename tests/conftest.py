@@ -73,9 +73,15 @@ def make_config(tmp_path: Path, base_url: str, tickets: Path | None = None, **se
             "timeout_seconds": 1,
         },
         "policy": {"cooldown_minutes": 0},
+        # chat tests: ticket rules have their own tests (tests/test_tickets.py)
+        "rules": {code: {"mode": "off"} for code in ("HY201", "HY202", "HY203")},
     }
     if tickets is not None:
         data["helpdesk"] = {"kind": "files", "path": str(tickets)}
     for section, values in sections.items():
-        data.setdefault(section, {}).update(values)
+        if section == "rules":
+            for code, settings in values.items():
+                data["rules"][code] = settings
+        else:
+            data.setdefault(section, {}).update(values)
     return parse(data)

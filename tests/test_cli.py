@@ -42,6 +42,7 @@ retries = 1
 timeout_seconds = 2
 [policy]
 cooldown_minutes = 0
+working_hours_only = false
 {extra}
 """,
         encoding="utf-8",
@@ -164,7 +165,7 @@ def test_demo_json_golden() -> None:
     last = json.loads(result.stdout.strip().splitlines()[-1])
     assert list(last) == ["nudges", "tickets_created", "status_answers", "thread_updates", "duplicates_on_rerun"]
     assert all(isinstance(value, int) for value in last.values())
-    assert last["nudges"] == 9
+    assert last["nudges"] == 11
     assert last["status_answers"] >= 1
     assert last["duplicates_on_rerun"] == 0
     assert "== Cycle 3: quiet rerun with nothing new ==" in result.stdout

@@ -13,6 +13,7 @@ SCOPES_OF = {
     "conversations.replies": {"channels:history", "groups:history", "metadata.message:read"},
     "conversations.list": {"channels:read", "groups:read"},
     "users.info": {"users:read"},
+    "users.lookupByEmail": {"users:read", "users:read.email"},
     "chat.postMessage": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
     "conversations.open": {"im:write"},

@@ -4,23 +4,29 @@ A case: ``text`` (Slack markup), ``fires``, and optionally ``channel``, ``reply`
 thread reply), ``thread`` (replies by someone else, ``thread_after_minutes`` apart from the
 message), ``followups`` (later top-level messages: ``after_minutes``, ``text``, ``other_user``),
 ``reactions`` (emoji → users), ``settings`` (the rule's settings), ``no_tickets`` (no helpdesk),
-``evidence`` (keys that must match) and ``says`` (a piece of what the bot would say).
+``evidence`` (keys that must match) and ``says`` (a piece of what the bot would say). Ticket
+rules' cases have ``ticket`` (the normalized model of CONTRACTS.md) and ``now`` instead of
+``text``; their calendar is 08:00–18:00, Monday to Friday, with São Paulo's holidays.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hygiene.business_time import BusinessCalendar
 from hygiene.clock import to_slack_ts
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.models import ChatMessage, Ticket
 from hygiene.refs import url_pattern
+from hygiene.rulebase import TicketRule
+from hygiene.sla import SlaBook, TicketClock
 from hygiene.text import render
 from hygiene.wiring import build_rules
 from rules import REGISTRY
@@ -30,6 +36,7 @@ CASES_DIR = Path(__file__).parent / "rule_cases"
 NAMES = {"U02MARINA": "marina", "U07SARAH": "sarah"}
 TICKETS = [Ticket.model_validate(t) for t in json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"]]
 AUTHOR, OTHER = "U03JOAO", "U05PEDRO"
+ZONE = ZoneInfo("America/Sao_Paulo")
 
 
 def load_cases() -> list[Any]:
@@ -88,9 +95,27 @@ def test_every_fixture_has_firing_and_quiet_cases_in_both_languages() -> None:
             assert any(n.startswith("en_") for n in names), f"{path.name}: no English case with fires={fires}"
 
 
+def ticket_case(rule: TicketRule, case: dict[str, Any]) -> None:
+    """Ticket rules: ``ticket`` (the normalized model) judged at ``now`` (naive: São Paulo time)."""
+    ticket = Ticket.model_validate(case["ticket"])
+    now = datetime.fromisoformat(case["now"]).replace(tzinfo=ZONE)
+    book = SlaBook([], BusinessCalendar(ZONE, subdivision="SP"))
+    verdict = rule.verdict(ticket, TicketClock(now, book))
+    assert verdict.fired == case["fires"], verdict
+    for key, value in case.get("evidence", {}).items():
+        assert verdict.evidence[key] == value, (key, verdict.evidence)
+    if verdict.fired:
+        assert verdict.says and verdict.evidence["key"].startswith(f"ticket:{ticket.id}:")
+        if "says" in case:
+            assert case["says"] in verdict.says
+
+
 @pytest.mark.parametrize(("code", "case"), load_cases())
 def test_rule_case(code: str, case: dict[str, Any]) -> None:
     (rule,) = [r for r in build_rules({code: case.get("settings", {})}) if r.code == code]
+    if isinstance(rule, TicketRule):
+        ticket_case(rule, case)
+        return
     judged, context = build_context(case)
     assert rule.ready(judged, context)
     verdict = rule.verdict(judged, context)

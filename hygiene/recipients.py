@@ -1,0 +1,66 @@
+"""Who hears about a ticket in Slack: its owner by DM, else the department's channel, else the report channel.
+
+Owners are found through ``[people] slack_ids`` (by helpdesk name or e-mail), then by e-mail
+with ``users.lookupByEmail`` (answers, including "nobody", are remembered in the store).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hygiene.config import Config
+from hygiene.errors import BudgetExhausted, ExternalError
+from hygiene.models import ActionKind, Ticket
+from hygiene.ports import Chat
+from hygiene.store import Store
+from hygiene.text import fold
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: ActionKind
+    channel: str
+    user: str | None
+    described: str
+
+
+class Recipients:
+    def __init__(self, config: Config, store: Store, chat: Chat) -> None:
+        self.config = config
+        self.store = store
+        self.chat = chat
+        self._people = {fold(k): v for k, v in config.people.slack_ids.items()}
+        self._departments = {fold(k): v for k, v in config.report.department_channels.items()}
+
+    def for_ticket(self, ticket: Ticket, now: datetime, *, owner_first: bool = True) -> Recipient | None:
+        if owner_first:
+            user = self._owner(ticket, now)
+            if user:
+                return Recipient(ActionKind.DM, "", user, f"DM to {ticket.assignee or user}")
+        for name in (self._departments.get(fold(ticket.department or "")), self.config.report.channel):
+            if name and (channel := self._channel(name)):
+                return Recipient(ActionKind.CHANNEL_POST, channel, None, f"#{name.lstrip('#')}")
+        return None
+
+    def _owner(self, ticket: Ticket, now: datetime) -> str | None:
+        for key in (ticket.assignee_email, ticket.assignee):
+            if key and fold(key) in self._people:
+                return self._people[fold(key)]
+        email = ticket.assignee_email
+        if not email or not self.config.people.lookup_by_email:
+            return None
+        if self.store.knows_email(email):
+            return self.store.slack_id_for_email(email) or None
+        try:
+            user = self.chat.user_by_email(email)
+        except (BudgetExhausted, ExternalError):
+            return None
+        self.store.remember_email(email, user, now)
+        return user
+
+    def _channel(self, name: str) -> str | None:
+        try:
+            return self.chat.channel_id(name)
+        except (BudgetExhausted, ExternalError):
+            return None

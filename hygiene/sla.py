@@ -2,8 +2,9 @@
 
 Policies come from the TOML (``[[sla]]``) before the built-in defaults, which follow the
 teams' rulebook: urgent answered in 10 minutes, normal in 40, a question by the next business
-day, and an update window per priority. The most specific policy that matches wins (each of
-priority, category and department that it names must match); ties go to the first listed.
+day, and an update window per priority. Of the policies that match (each of priority, category
+and department that a policy names must match), the most specific wins — a category weighs more
+than a department, a department more than a priority — and ties go to the first listed.
 """
 
 from __future__ import annotations
@@ -58,12 +59,15 @@ class SlaBook:
             keys = {"priority": policy.priority, "category": policy.category, "department": policy.department}
             named = {k: v for k, v in keys.items() if v is not None}
             if all(fold(str(getattr(ticket, k) or "")) == fold(v) for k, v in named.items()):
-                rank = len(named) * 1000 - index
+                rank = sum(WEIGHTS[k] for k in named) * 1000 - index
                 if rank > best_rank:
                     best, best_rank = policy, rank
         assert best is not None, "the defaults cover every priority"
         described = ", ".join(f"{k}={v}" for k in ("priority", "category", "department") if (v := getattr(best, k)))
         return SlaTerms(timedelta(minutes=best.first_response_minutes), timedelta(hours=best.update_hours), described)
+
+
+WEIGHTS = {"category": 4, "department": 2, "priority": 1}
 
 
 @dataclass(frozen=True)

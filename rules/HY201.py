@@ -33,7 +33,7 @@ class HY201(TicketRule):
         Windows come from ``[[sla]]`` policies by priority, category and department. The owner
         hears about it in Slack (their DM, or the department's channel when they are not found)
         and the ticket is listed in the daily report. It fires again after each new update that
-        goes stale in turn.
+        goes stale in turn. Open tickets with no owner are HY202's case.
 
     Why it matters:
         Tickets that go quiet past their SLA are client work nobody is doing. The rulebook: if
@@ -58,6 +58,8 @@ class HY201(TicketRule):
     def evaluate(self, ticket: Ticket, ctx: TicketContext, settings: RuleSettings) -> Verdict:
         if not ticket.is_active:
             return Verdict.no(f"{ticket.status}")
+        if ticket.status == "open" and not ticket.assignee:
+            return Verdict.no("open with no owner: HY202's case")
         last = last_update(ticket)
         if last is None:
             return Verdict.no("no creation or update time")

@@ -88,7 +88,7 @@ class SlackChat:
         self.new_users: dict[str, tuple[str, bool]] = {}
         self.bot_user_id = ""
         self.bot_id = ""
-        self._channel_list: dict[str, str] | None = None
+        self._channels: list[dict[str, Any]] | None = None
 
     # calls ---------------------------------------------------------------------------------
     def _call(self, method: str, **kwargs: Any) -> SlackResponse:
@@ -164,21 +164,25 @@ class SlackChat:
         self.bot_user_id, self.bot_id = identity["user_id"], identity["bot_id"]
         return dict(identity)
 
+    def _directory(self) -> list[dict[str, Any]]:
+        """Every channel the bot can see (``conversations.list``), read once per cycle."""
+        if self._channels is None:
+            found: list[dict[str, Any]] = []
+            for page in self._pages(
+                "conversations.list",
+                "channels",
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+            ):
+                found.extend(page)
+            self._channels = found
+        return self._channels
+
     def resolve_channels(self, wanted: Sequence[str]) -> list[ChannelInfo]:
         """Channel names or ids to channels the bot can read; unknown ones are config errors."""
-        by_name: dict[str, dict[str, Any]] = {}
-        by_id: dict[str, dict[str, Any]] = {}
-        for page in self._pages(
-            "conversations.list",
-            "channels",
-            types="public_channel,private_channel",
-            exclude_archived=True,
-            limit=1000,
-        ):
-            for channel in page:
-                by_name[str(channel.get("name", ""))] = channel
-                by_id[str(channel.get("id", ""))] = channel
-        self._channel_list = {name: str(channel.get("id")) for name, channel in by_name.items()}
+        by_name = {str(channel.get("name", "")): channel for channel in self._directory()}
+        by_id = {str(channel.get("id", "")): channel for channel in self._directory()}
         resolved: list[ChannelInfo] = []
         problems: list[str] = []
         for index, item in enumerate(wanted):
@@ -333,17 +337,11 @@ class SlackChat:
         return str((data.get("user") or {}).get("id") or "") or None
 
     def channel_id(self, name_or_id: str) -> str | None:
-        """A channel's id from its name (or id), from the list read for ``resolve_channels``."""
+        """A channel's id from its name (or id)."""
         name = name_or_id.lstrip("#")
         if CHANNEL_ID.match(name):
             return name
-        if self._channel_list is None:
-            self._channel_list = {}
-            for page in self._pages(
-                "conversations.list", "channels", types="public_channel,private_channel", exclude_archived=True, limit=1000
-            ):
-                self._channel_list.update({str(c.get("name")): str(c.get("id")) for c in page})
-        return self._channel_list.get(name)
+        return next((str(c["id"]) for c in self._directory() if c.get("name") == name), None)
 
     def permalink(self, channel: str, ts: str) -> str | None:
         data = self._call("chat.getPermalink", channel=channel, message_ts=ts).data

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import tomllib
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 

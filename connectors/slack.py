@@ -8,6 +8,7 @@ cycle never sleeps its time away. Errors name Slack and the method, never the to
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -285,6 +286,7 @@ class SlackChat:
             channel=channel,
             thread_ts=action.thread_ts if action.kind == ActionKind.THREAD_REPLY else None,
             text=action.text,
+            blocks=json.loads(action.blocks) if action.blocks else None,
             unfurl_links=False,
             metadata={
                 "event_type": METADATA_EVENT,

@@ -12,7 +12,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial, wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,12 +32,26 @@ from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import run_lock
 from hygiene.logs import configure, redact
-from hygiene.models import ChatEvent, ChatMessage
+from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
+from hygiene.outbox import deliver
 from hygiene.policy import static_action
 from hygiene.refs import url_pattern
+from hygiene.report import (
+    DailyReport,
+    build_rows,
+    day_figures,
+    previous,
+    remember,
+    render_csv,
+    render_html,
+    render_markdown,
+    render_slack,
+    report_day,
+)
+from hygiene.sla import SlaBook
 from hygiene.store import Store
 from hygiene.text import guess_language, matchable, render
-from hygiene.wiring import build_chat, build_engine, build_rules, message_rules
+from hygiene.wiring import build_chat, build_engine, build_helpdesk, build_rules, message_rules, ticket_rules
 from rules import REGISTRY
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -390,6 +404,108 @@ def explain(text: str, channel: str, tickets: Path | None, config_path: Path | N
         else:
             score = f" (score {verdict.score:.2f})" if verdict.score else ""
             click.echo(f"{rule.code} {rule.name:<20} -      {verdict.reason}{score}")
+
+
+@cli.command("report")
+@config_option
+@tickets_option
+@click.option("--now", "now_text", default=None, help="Report as of this moment (ISO-8601; naive = team time zone).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["markdown", "slack", "html", "csv"]), default="markdown", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE.")
+@click.option("--post", is_flag=True, help="Post it to [report] channel as Block Kit (split to Slack's limits).")
+@guarded
+def report_command(
+    config_path: Path | None, tickets: Path | None, now_text: str | None, fmt: str, out: Path | None, post: bool
+) -> None:
+    """The daily report of tickets that break their SLA, grouped by owner and department.
+
+    With --tickets and --now the output depends on nothing else; against the store it adds the
+    totals of the previous report and the day's hygiene figures.
+
+    Example:
+
+        hygiene report --tickets tickets.csv --now 2026-11-18T08:30 --format html --out report.html
+    """
+    config = optional_config(config_path)
+    zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
+    now = _moment(now_text, zone) if now_text else SystemClock().now()
+    book = SlaBook.from_config(config) if config else SlaBook([], config_module.CalendarSection().build(zone))
+    found = _report_tickets(config, tickets)
+    url_template = config.helpdesk.url_template if config else None
+    daily = DailyReport(
+        now, build_rows(found, ticket_rules(build_rules(config.rules if config else {})), book, now, url_template)
+    )
+    store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
+    try:
+        if store is not None:
+            daily.previous = previous(store, report_day(now, zone))
+            daily.figures = day_figures(store, now, zone)
+            remember(store, daily, zone)
+        text = _render(daily, fmt, zone)
+        if out:
+            out.write_text(text, encoding="utf-8")
+            click.echo(f"report: {len(daily.rows)} tickets → {out}", err=True)
+        elif not post or fmt != "slack":
+            click.echo(text, nl=not text.endswith("\n"))
+        if post:
+            _post_report(config, store, daily, zone)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _moment(text: str, zone: ZoneInfo) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--now: {text!r} is not an ISO-8601 date and time") from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def _report_tickets(config: config_module.Config | None, tickets: Path | None) -> list[Ticket]:
+    if tickets:
+        return read_tickets(tickets)
+    helpdesk = build_helpdesk(config) if config else None
+    if helpdesk is None:
+        raise ConfigError("report: give --tickets FILE, or configure [helpdesk]")
+    return helpdesk.sync({}).tickets
+
+
+def _render(daily: DailyReport, fmt: str, zone: ZoneInfo) -> str:
+    if fmt == "csv":
+        return render_csv(daily)
+    if fmt == "html":
+        return render_html(daily, zone)
+    if fmt == "slack":
+        return json.dumps(render_slack(daily, zone), ensure_ascii=False, indent=2) + "\n"
+    return render_markdown(daily, zone)
+
+
+def _post_report(config: config_module.Config | None, store: Store | None, daily: DailyReport, zone: ZoneInfo) -> None:
+    if config is None or store is None or not config.report.channel:
+        raise ConfigError("report.channel: --post needs a config with [report] channel (and the store)")
+    chat = build_chat(config, store, SystemClock())
+    chat.connect()
+    channel = chat.channel_id(config.report.channel)
+    if channel is None:
+        raise ConfigError(f'report.channel: unknown channel "{config.report.channel}"')
+    day = report_day(daily.now, zone)
+    for index, blocks in enumerate(render_slack(daily, zone)):
+        action = Action(
+            ActionKind.CHANNEL_POST,
+            key=f"report:{day}:{index}",
+            channel=channel,
+            text=f"Atendimentos parados: {len(daily.rows)}" + (f" ({index + 1})" if index else ""),
+            rule="report",
+            blocks=json.dumps(blocks, ensure_ascii=False),
+        )
+        store.enqueue(action, daily.now)
+    delivery = deliver(store, chat, SystemClock())
+    click.echo(f"report: posted {delivery.sent} message(s) to #{config.report.channel}", err=True)
+    if delivery.errors:
+        raise HygieneError("; ".join(delivery.errors))
 
 
 def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:

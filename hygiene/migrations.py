@@ -101,6 +101,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
 def _v2_waiting_and_emails(db: sqlite_utils.Database) -> None:
     """Actions that wait for working hours; Slack ids found by e-mail; report snapshots."""
     db.table("outbox").add_column("not_before", str)
+    db.table("outbox").add_column("blocks", str)
     db.table("slack_emails").create({"email": str, "user_id": str, "fetched_at": str}, pk="email")
     db.table("reports").create({"day": str, "stale": int, "by_rule": str, "created_at": str}, pk="day")
 

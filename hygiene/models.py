@@ -206,6 +206,8 @@ class Action:
     emoji: str | None = None
     fingerprint: str | None = None
     rule: str | None = None
+    blocks: str | None = None
+    """Block Kit blocks as JSON, for messages richer than text (the daily report)."""
 
 
 @dataclass(frozen=True)

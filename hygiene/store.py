@@ -198,6 +198,7 @@ class Store:
                 "created_at": _iso(now),
                 "updated_at": _iso(now),
                 "not_before": _iso(not_before.astimezone(UTC)) if not_before else None,
+                "blocks": action.blocks,
             }
         )
         return True
@@ -283,6 +284,10 @@ class Store:
         rows = self.db.execute("select data from tickets where helpdesk = ? order by id", [helpdesk])
         return [Ticket.model_validate_json(row[0]) for row in rows]
 
+    def is_done(self, key: str) -> bool:
+        row = self.db.execute("select status from outbox where key = ?", [key]).fetchone()
+        return bool(row and row[0] == "done")
+
     def waiting(self) -> int:
         """Actions held back for working or quiet hours."""
         row = self.db.execute("select count(*) from outbox where status = 'pending' and not_before is not null")
@@ -353,4 +358,5 @@ def _action_from_row(row: dict[str, Any]) -> Action:
         emoji=row["emoji"],
         fingerprint=row["fingerprint"],
         rule=row["rule"],
+        blocks=row.get("blocks"),
     )

@@ -1,0 +1,325 @@
+"""The daily report: tickets that break their SLA, grouped by owner and department.
+
+Built from a ticket list and a moment, so that ``hygiene report --tickets FILE --now …`` depends
+on nothing else; when it runs against the store it adds totals against the previous report and
+the day's hygiene figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from hygiene.models import Ticket
+from hygiene.rulebase import TicketRule
+from hygiene.sla import SlaBook, TicketClock
+from hygiene.store import Store
+
+CSV_COLUMNS = [
+    "id", "number", "subject", "client", "assignee", "department", "priority", "status", "updated_at",
+    "age_business_hours", "sla_business_hours", "overdue_business_hours", "rule", "url",
+]  # fmt: skip
+NO_OWNER = "(sem responsável)"
+NO_DEPARTMENT = "(sem departamento)"
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    ticket: Ticket
+    rule: str
+    age: float
+    sla: float
+    overdue: float
+    url: str | None
+
+    @property
+    def owner(self) -> str:
+        return self.ticket.assignee or NO_OWNER
+
+    @property
+    def department(self) -> str:
+        return self.ticket.department or NO_DEPARTMENT
+
+
+@dataclass
+class DailyReport:
+    now: datetime
+    rows: list[ReportRow]
+    previous: dict[str, Any] | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def by_rule(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.rule] = counts.get(row.rule, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def groups(self) -> list[tuple[str, str, list[ReportRow]]]:
+        """(owner, department, rows oldest first), the owners with most tickets first."""
+        grouped: dict[tuple[str, str], list[ReportRow]] = {}
+        for row in self.rows:
+            grouped.setdefault((row.owner, row.department), []).append(row)
+        ordered = sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))
+        return [(owner, dept, sorted(rows, key=lambda r: -r.age)) for (owner, dept), rows in ordered]
+
+    def per_owner(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.owner] = counts.get(row.owner, 0) + 1
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def build_rows(
+    tickets: Sequence[Ticket], rules: Sequence[TicketRule], book: SlaBook, now: datetime, url_template: str | None
+) -> list[ReportRow]:
+    """One row per ticket that breaks its SLA (its most overdue rule), most overdue first."""
+    context = TicketClock(now, book)
+    rows: list[ReportRow] = []
+    for ticket in tickets:
+        if not ticket.is_active:
+            continue
+        best: ReportRow | None = None
+        for rule in rules:
+            verdict = rule.verdict(ticket, context)
+            if not verdict.fired:
+                continue
+            evidence = verdict.evidence
+            row = ReportRow(
+                ticket=ticket,
+                rule=rule.code,
+                age=float(evidence["age_business_hours"]),
+                sla=float(evidence["sla_business_hours"]),
+                overdue=float(evidence["overdue_business_hours"]),
+                url=ticket.url or (url_template.replace("{id}", ticket.reference) if url_template else None),
+            )
+            if best is None or row.overdue > best.overdue:
+                best = row
+        if best is not None:
+            rows.append(best)
+    return sorted(rows, key=lambda r: (-r.overdue, r.ticket.id))
+
+
+def day_figures(store: Store, now: datetime, zone: Any) -> dict[str, Any]:
+    """The day's hygiene work, from the store: nudges per rule, answers, tickets created, 👎 reactions."""
+    start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = start.astimezone(now.tzinfo).isoformat()
+    rows = store.db.execute(
+        "select rule, count(*) from outbox where status = 'done' and created_at >= ? group by rule", [since]
+    ).fetchall()
+    nudges = {rule: count for rule, count in rows if rule}
+    false_positives = store.db.execute(
+        "select count(*) from messages where metadata_event = 'hygiene_action' and first_seen >= ?"
+        " and (reactions like '%\"-1\"%' or reactions like '%\"thumbsdown\"%')",
+        [since],
+    ).fetchone()[0]
+    return {
+        "nudges": dict(sorted(nudges.items())),
+        "status_answers": nudges.get("HY102", 0),
+        "tickets_created": 0,
+        "false_positive_reactions": int(false_positives),
+    }
+
+
+def remember(store: Store, report: DailyReport, zone: Any) -> None:
+    day = report.now.astimezone(zone).date().isoformat()
+    store.db.table("reports").upsert(
+        {
+            "day": day,
+            "stale": len(report.rows),
+            "by_rule": json.dumps(report.by_rule),
+            "created_at": report.now.isoformat(),
+        },
+        pk="day",
+    )
+
+
+def previous(store: Store, report_day: str) -> dict[str, Any] | None:
+    row = store.db.execute(
+        "select day, stale, by_rule from reports where day < ? order by day desc limit 1", [report_day]
+    ).fetchone()
+    return {"day": row[0], "stale": row[1], "by_rule": json.loads(row[2])} if row else None
+
+
+# rendering -----------------------------------------------------------------------------------
+def _h(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def render_csv(report: DailyReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        t = row.ticket
+        writer.writerow(
+            [
+                t.id, t.number or "", t.subject, t.client or "", t.assignee or "", t.department or "", t.priority,
+                t.status, t.updated_at.isoformat() if t.updated_at else "", _h(row.age), _h(row.sla),
+                _h(row.overdue), row.rule, row.url or "",
+            ]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+def _totals_line(report: DailyReport) -> str:
+    line = f"{len(report.rows)} atendimentos fora do SLA"
+    if report.previous is not None:
+        delta = len(report.rows) - int(report.previous["stale"])
+        sign = "+" if delta > 0 else ""
+        line += f" ({sign}{delta} desde {report.previous['day']})"
+    by_rule = ", ".join(f"{code} {count}" for code, count in report.by_rule.items())
+    return line + (f" — {by_rule}" if by_rule else "")
+
+
+def _figures_lines(report: DailyReport) -> list[str]:
+    f = report.figures
+    if not f:
+        return []
+    nudges = ", ".join(f"{code} {count}" for code, count in f["nudges"].items()) or "nenhum"
+    return [
+        f"Lembretes hoje: {nudges}",
+        f"Perguntas de andamento respondidas: {f['status_answers']}",
+        f"Atendimentos criados a partir do chat: {f['tickets_created']}",
+        f"Reações 👎 (falsos positivos): {f['false_positive_reactions']}",
+    ]
+
+
+def render_markdown(report: DailyReport, zone: Any) -> str:
+    local = report.now.astimezone(zone)
+    lines = [f"# Atendimentos parados — {local:%d/%m/%Y %H:%M}", "", _totals_line(report), ""]
+    for owner, department, rows in report.groups():
+        lines += [f"## {owner} · {department} ({len(rows)})", ""]
+        lines += [
+            "| atendimento | cliente | prioridade | idade (h úteis) | SLA (h) | atraso (h) | regra |",
+            "|---|---|---|---:|---:|---:|---|",
+        ]
+        for row in rows:
+            t = row.ticket
+            ref = f"[#{t.reference}]({row.url})" if row.url else f"#{t.reference}"
+            lines.append(
+                f"| {ref} {t.subject} | {t.client or ''} | {t.priority} | {_h(row.age)} | {_h(row.sla)} | "
+                f"{_h(row.overdue)} | {row.rule} |"
+            )
+        lines.append("")
+    if figures := _figures_lines(report):
+        lines += ["## Higiene do dia", "", *[f"- {line}" for line in figures], ""]
+    return "\n".join(lines)
+
+
+def render_html(report: DailyReport, zone: Any) -> str:
+    local = report.now.astimezone(zone)
+    owners = report.per_owner()
+    chart = _bar_chart(owners)
+    sections = []
+    for owner, department, rows in report.groups():
+        body = "".join(
+            "<tr>"
+            f"<td>{_link(row)}</td><td>{escape(row.ticket.subject)}</td><td>{escape(row.ticket.client or '')}</td>"
+            f"<td>{row.ticket.priority}</td><td class=n>{_h(row.age)}</td><td class=n>{_h(row.sla)}</td>"
+            f"<td class='n{' late' if row.overdue > 0 else ''}'>{_h(row.overdue)}</td><td>{row.rule}</td>"
+            "</tr>"
+            for row in rows
+        )
+        sections.append(
+            f"<section><h2>{escape(owner)} <small>{escape(department)} · {len(rows)}</small></h2>"
+            "<table><thead><tr><th>Atendimento</th><th>Assunto</th><th>Cliente</th><th>Prioridade</th>"
+            "<th>Idade (h úteis)</th><th>SLA (h)</th><th>Atraso (h)</th><th>Regra</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></section>"
+        )
+    figures = "".join(f"<li>{escape(line)}</li>" for line in _figures_lines(report))
+    return f"""<!doctype html>
+<html lang="pt-BR"><head><meta charset="utf-8">
+<title>Atendimentos parados — {local:%d/%m/%Y}</title>
+<style>
+body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d2330; }}
+h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }} h2 {{ font-size: 1.15rem; margin: 1.6rem 0 .4rem; }}
+h2 small {{ color: #667; font-weight: normal; }} .totals {{ color: #445; margin-bottom: 1rem; }}
+table {{ border-collapse: collapse; width: 100%; }} th, td {{ padding: .35rem .55rem; text-align: left;
+  border-bottom: 1px solid #e3e6ea; }}
+th {{ background: #f3f5f8; font-weight: 600; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.late {{ color: #b3261e; font-weight: 600; }} a {{ color: #2456a6; }}
+svg text {{ font: 13px system-ui, sans-serif; fill: #1d2330; }}
+</style></head><body>
+<h1>Atendimentos parados</h1>
+<p class="totals">{local:%d/%m/%Y %H:%M} · {escape(_totals_line(report))}</p>
+<h2>Por responsável</h2>
+{chart}
+{"".join(sections) or "<p>Nenhum atendimento fora do SLA. 🎉</p>"}
+{f"<h2>Higiene do dia</h2><ul>{figures}</ul>" if figures else ""}
+</body></html>
+"""
+
+
+def _link(row: ReportRow) -> str:
+    ref = escape(f"#{row.ticket.reference}")
+    return f'<a href="{escape(row.url)}">{ref}</a>' if row.url else ref
+
+
+def _bar_chart(owners: list[tuple[str, int]]) -> str:
+    if not owners:
+        return ""
+    width, bar_height, label_width = 640, 26, 200
+    top = max(count for _, count in owners)
+    height = bar_height * len(owners) + 10
+    bars = []
+    for index, (owner, count) in enumerate(owners):
+        y = index * bar_height + 5
+        length = (width - label_width - 40) * count / top
+        bars.append(
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end">{escape(owner)}</text>'
+            f'<rect x="{label_width}" y="{y + 3}" width="{length:.0f}" height="{bar_height - 8}" '
+            'fill="#3b6fd4" rx="3"/>'
+            f'<text x="{label_width + length + 6:.0f}" y="{y + 17}">{count}</text>'
+        )
+    return (
+        f'<svg role="img" aria-label="Atendimentos parados por responsável" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">{"".join(bars)}</svg>'
+    )
+
+
+SLACK_TEXT_LIMIT = 2900
+SLACK_BLOCKS_PER_MESSAGE = 45
+
+
+def render_slack(report: DailyReport, zone: Any) -> list[list[dict[str, Any]]]:
+    """Block Kit messages, split to stay inside Slack's limits (50 blocks, 3,000 characters a section)."""
+    local = report.now.astimezone(zone)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Atendimentos parados — {local:%d/%m %H:%M}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _totals_line(report)}},
+    ]
+    for owner, department, rows in report.groups():
+        lines = [f"*{owner}* · {department} ({len(rows)})"]
+        for row in rows:
+            t = row.ticket
+            ref = f"<{row.url}|#{t.reference}>" if row.url else f"#{t.reference}"
+            lines.append(f"• {ref} {t.subject} — {_h(row.age)} h úteis, {_h(row.overdue)} h além do SLA ({row.rule})")
+        blocks.extend(_sections(lines))
+    if figures := _figures_lines(report):
+        blocks.append({"type": "divider"})
+        blocks.extend(_sections(figures))
+    return [blocks[i : i + SLACK_BLOCKS_PER_MESSAGE] for i in range(0, len(blocks), SLACK_BLOCKS_PER_MESSAGE)]
+
+
+def _sections(lines: list[str]) -> list[dict[str, Any]]:
+    sections, current = [], ""
+    for line in lines:
+        line = line[:SLACK_TEXT_LIMIT]
+        if current and len(current) + len(line) + 1 > SLACK_TEXT_LIMIT:
+            sections.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        sections.append(current)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in sections]
+
+
+def report_day(now: datetime, zone: Any) -> str:
+    return now.astimezone(zone).date().isoformat()

@@ -93,7 +93,10 @@ class FilesHelpdesk(Helpdesk):
         self._notes_path = path.with_name(path.name + ".notes.jsonl")
 
     def _load(self) -> list[Ticket]:
-        return read_tickets(self.path)
+        tickets = read_tickets(self.path)
+        if not self.url_template:
+            return tickets
+        return [t if t.url else t.model_copy(update={"url": self.ticket_url(t)}) for t in tickets]
 
     def sync(self, state: dict[str, Any]) -> SyncBatch:
         """The whole file, diffed against content hashes kept in ``state``."""

@@ -106,15 +106,48 @@ class SlackSection(Section):
 
 
 class HelpdeskSection(Section):
-    kind: Literal["none", "files"] = "none"
-    path: Path | None = None
+    """Which helpdesk hygiene reads and writes. Secrets come from the environment (``*_env``)."""
+
+    kind: Literal["none", "files", "gclick", "zendesk"] = "none"
+    path: Path | None = Field(None, description="files: the ticket export (.json, .jsonl or .csv).")
     url_template: str | None = Field(None, description="A ticket's URL with {id}, e.g. https://…/tickets/{id}")
+    base_url: str | None = Field(None, description="API base URL (gclick: https://api.gclick.com.br).")
+    status_map: dict[str, Literal["open", "pending", "solved", "closed"]] = Field(
+        default_factory=dict, description="Raw helpdesk status → open | pending | solved | closed (overrides)."
+    )
+    retries: int = Field(3, ge=0, le=10)
+    timeout_seconds: float = Field(15, gt=0)
+    max_retry_after_seconds: float = Field(30, ge=0)
+    # G Click
+    client_id_env: str = "GCLICK_CLIENT_ID"
+    client_secret_env: str = "GCLICK_CLIENT_SECRET"
+    category: str = Field("Solicitacao", description="gclick: the task category to follow.")
+    department_ids: list[int] = Field(default_factory=list, description="gclick: only these departments.")
+    owner_ids: list[int] = Field(default_factory=list, description="gclick: only tasks of these owners.")
+    create_department_id: int | None = Field(None, description="gclick: departamentoId of pre-tasks hygiene creates.")
+    window_months: int = Field(12, ge=1, le=60, description="gclick: follow tasks whose action date is this recent.")
+    page_size: int = Field(50, ge=1, le=200)
+    detail_calls_per_cycle: int = Field(100, ge=2, description="gclick: calls to read owners and activities.")
+    # Zendesk
+    subdomain: str | None = Field(None, description="zendesk: the account, as in https://SUBDOMAIN.zendesk.com.")
+    email: str | None = Field(None, description="zendesk: the API user's e-mail (API token auth).")
+    token_env: str = "ZENDESK_API_TOKEN"
 
     @model_validator(mode="after")
-    def _path_for_files(self) -> HelpdeskSection:
+    def _required_by_kind(self) -> HelpdeskSection:
         if self.kind == "files" and self.path is None:
             raise ValueError("helpdesk kind 'files' needs a path")
+        if self.kind == "zendesk" and not (self.subdomain or self.base_url):
+            raise ValueError("helpdesk kind 'zendesk' needs a subdomain (or base_url)")
+        if self.kind == "zendesk" and not self.email:
+            raise ValueError("helpdesk kind 'zendesk' needs the API user's email")
         return self
+
+    def secret(self, env: str) -> str:
+        value = os.environ.get(env, "").strip()
+        if not value:
+            raise ConfigError(f"helpdesk: environment variable {env} is not set")
+        return value
 
 
 class PolicySection(Section):

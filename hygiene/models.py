@@ -96,6 +96,8 @@ class Ticket(BaseModel):
     updated_at: datetime | None = None
     due_at: datetime | None = None
     url: str | None = None
+    raw_status: str | None = None
+    """The helpdesk's own status code (G Click ``P`` is a pre-task awaiting confirmation)."""
 
     @field_validator("id", "number", mode="before")
     @classmethod
@@ -113,6 +115,7 @@ class Ticket(BaseModel):
         "created_at",
         "updated_at",
         "due_at",
+        "raw_status",
         mode="before",
     )
     @classmethod

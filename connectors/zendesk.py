@@ -1,0 +1,218 @@
+"""Zendesk Support: tickets through the REST API with an API token.
+
+Shapes from Zendesk's developer documentation:
+
+* Auth — HTTP Basic with ``{email}/token`` and the API token.
+* Sync — the cursor-based incremental export ``GET /api/v2/incremental/tickets/cursor.json``:
+  ``start_time`` the first time, then ``cursor`` (``after_cursor``) until ``end_of_stream``
+  (10 requests a minute; 429 with ``Retry-After``). ``include=users,organizations,metric_sets``
+  sideloads the owner, the client (the organization) and the metric set whose
+  ``assignee_updated_at`` is the owner's last update: that is ``updated_at`` here, because
+  hygiene's own notes are made by its API user and never move it. Without a metric set,
+  the ticket's ``updated_at`` is used unless it is the moment of hygiene's own last note.
+* Status — new, open → open; pending, hold → pending; solved; closed (overridable).
+* Create — ``POST /api/v2/tickets.json`` with ``external_id`` set to the key and an
+  ``Idempotency-Key`` header; before creating, ``GET /api/v2/tickets.json?external_id=`` finds
+  a ticket made by an earlier, interrupted try.
+* Notes — ``PUT /api/v2/tickets/{id}.json`` with ``comment: {body, public: false}``.
+* Links — ``https://{subdomain}.zendesk.com/agent/tickets/{id}``.
+"""
+
+from __future__ import annotations
+
+import re
+import time as time_module
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from connectors.http import HttpClient, NotFound
+from hygiene.errors import ExternalError
+from hygiene.models import Ticket
+from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
+from hygiene.refs import url_pattern
+
+STATUS = {
+    "new": "open",
+    "open": "open",
+    "pending": "pending",
+    "hold": "pending",
+    "solved": "solved",
+    "closed": "closed",
+}
+PRIORITY = {"urgent": "urgent", "high": "high", "normal": "normal", "low": "low"}
+
+
+class ZendeskHelpdesk(Helpdesk):
+    name = "zendesk"
+    supports_notes = True
+
+    def __init__(
+        self,
+        base_url: str,
+        email: str,
+        token: str,
+        *,
+        sleep: Callable[[float], None] = time_module.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        status_map: dict[str, str] | None = None,
+        backfill_days: int = 30,
+        retries: int = 3,
+        timeout: float = 15,
+        max_retry_after: float = 60,
+        agent_url: str | None = None,
+    ) -> None:
+        session = requests.Session()
+        session.auth = (f"{email}/token", token)
+        self.http = HttpClient(
+            "zendesk", base_url, sleep=sleep, retries=retries, timeout=timeout,
+            max_retry_after=max_retry_after, session=session,
+        )  # fmt: skip
+        self.now = now
+        self.status_map = STATUS | (status_map or {})
+        self.backfill = timedelta(days=backfill_days)
+        self.agent_url = agent_url or base_url.rstrip("/") + "/agent/tickets/{id}"
+        self._organizations: dict[int, str] | None = None
+        self.noted: dict[str, str] = {}
+        """ticket id → its updated_at right after hygiene's own note (not an update by a person)."""
+
+    # reading ----------------------------------------------------------------------------------
+    def sync(self, state: dict[str, Any]) -> SyncBatch:
+        """Tickets changed since the saved cursor (or ``backfill_days`` the first time)."""
+        before = self.http.calls
+        params: dict[str, Any] = {"include": "users,organizations,metric_sets"}
+        if state.get("cursor"):
+            params["cursor"] = state["cursor"]
+        else:
+            params["start_time"] = int((self.now() - self.backfill).timestamp())
+        own_notes: dict[str, str] = dict(state.get("own_notes", {})) | self.noted
+        tickets: list[Ticket] = []
+        cursor = state.get("cursor")
+        while True:
+            body = self.http.request("GET", "/api/v2/incremental/tickets/cursor.json", params=params)
+            if not isinstance(body, dict) or not isinstance(body.get("tickets"), list):
+                raise ExternalError("zendesk", "incremental export: expected a 'tickets' list")
+            tickets.extend(self._page(body, own_notes))
+            cursor = body.get("after_cursor") or cursor
+            if body.get("end_of_stream", True) or not body.get("after_cursor"):
+                break
+            params = {"include": params["include"], "cursor": body["after_cursor"]}
+        return SyncBatch(tickets, {"cursor": cursor, "own_notes": own_notes}, calls=self.http.calls - before)
+
+    def _page(self, body: dict[str, Any], own_notes: dict[str, str]) -> list[Ticket]:
+        users = {u["id"]: u for u in body.get("users", []) if isinstance(u, dict) and "id" in u}
+        organizations = {o["id"]: o.get("name") for o in body.get("organizations", []) if isinstance(o, dict)}
+        metrics = {m.get("ticket_id"): m for m in body.get("metric_sets", []) if isinstance(m, dict)}
+        return [
+            self._ticket(raw, users, organizations, metrics.get(raw.get("id")), own_notes)
+            for raw in body["tickets"]
+            if isinstance(raw, dict) and raw.get("status") != "deleted"
+        ]
+
+    def _ticket(
+        self,
+        raw: dict[str, Any],
+        users: dict[Any, dict[str, Any]],
+        organizations: dict[Any, Any],
+        metric: dict[str, Any] | None,
+        own_notes: dict[str, str],
+    ) -> Ticket:
+        status = str(raw.get("status"))
+        if status not in self.status_map:
+            raise ExternalError("zendesk", f"ticket {raw.get('id')}: unknown status {status!r}", transient=False)
+        owner = users.get(raw.get("assignee_id")) or {}
+        updated = (metric or {}).get("assignee_updated_at")
+        if not updated:
+            updated = raw.get("updated_at")
+            if updated and own_notes.get(str(raw.get("id"))) == updated:
+                updated = (metric or {}).get("latest_comment_added_at") or raw.get("created_at")
+        organization = organizations.get(raw.get("organization_id")) or self._organization(raw.get("organization_id"))
+        return Ticket(
+            id=str(raw["id"]),
+            subject=str(raw.get("subject") or raw.get("raw_subject") or ""),
+            client=organization,
+            status=self.status_map[status],
+            raw_status=status,
+            assignee=owner.get("name"),
+            assignee_email=owner.get("email"),
+            priority=PRIORITY.get(str(raw.get("priority")), "normal"),
+            category=raw.get("type"),
+            created_at=raw.get("created_at"),
+            updated_at=updated,
+            due_at=raw.get("due_at"),
+            url=self.agent_url.replace("{id}", str(raw["id"])),
+        )
+
+    def _organization(self, organization_id: Any) -> str | None:
+        if organization_id is None:
+            return None
+        return self._organization_names().get(organization_id)
+
+    def _organization_names(self) -> dict[int, str]:
+        if self._organizations is None:
+            names: dict[int, str] = {}
+            path: str | None = "/api/v2/organizations.json"
+            params: dict[str, Any] = {"page[size]": 100}
+            while path:
+                body = self.http.request("GET", path, params=params)
+                for org in (body or {}).get("organizations", []):
+                    names[org["id"]] = org.get("name")
+                links = (body or {}).get("links") or {}
+                more = ((body or {}).get("meta") or {}).get("has_more")
+                path = "/api/v2/organizations.json" if more and links.get("next") else None
+                params = {"page[size]": 100, "page[after]": ((body or {}).get("meta") or {}).get("after_cursor")}
+            self._organizations = names
+        return self._organizations
+
+    def get_ticket(self, key: str) -> Ticket | None:
+        try:
+            body = self.http.request("GET", f"/api/v2/tickets/{key}.json", params={"include": "users,metric_sets"})
+        except NotFound:
+            return None
+        raw = (body or {}).get("ticket")
+        if not isinstance(raw, dict):
+            raise ExternalError("zendesk", f"GET /api/v2/tickets/{key}.json: expected a ticket")
+        users = {u["id"]: u for u in (body or {}).get("users", []) if isinstance(u, dict)}
+        metric = (body or {}).get("metric_set")
+        return self._ticket(raw, users, {}, metric, {})
+
+    def clients(self) -> list[str]:
+        return sorted({name for name in self._organization_names().values() if name})
+
+    # writing ----------------------------------------------------------------------------------
+    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
+        found = self.http.request("GET", "/api/v2/tickets.json", params={"external_id": key})
+        existing = (found or {}).get("tickets") or []
+        if existing:
+            return self._ticket(existing[0], {}, {}, None, {})
+        organization_id = next((oid for oid, name in self._organization_names().items() if name == draft.client), None)
+        ticket: dict[str, Any] = {
+            "subject": draft.subject[:250],
+            "comment": {"body": draft.description, "public": False},
+            "external_id": key,
+        }
+        if organization_id is not None:
+            ticket["organization_id"] = organization_id
+        body = self.http.request(
+            "POST", "/api/v2/tickets.json", json={"ticket": ticket}, headers={"Idempotency-Key": key}
+        )
+        raw = (body or {}).get("ticket")
+        if not isinstance(raw, dict):
+            raise ExternalError("zendesk", "POST /api/v2/tickets.json answered without a ticket")
+        return self._ticket(raw, {}, {}, None, {})
+
+    def add_note(self, ticket_id: str, text: str) -> None:
+        body = self.http.request(
+            "PUT", f"/api/v2/tickets/{ticket_id}.json", json={"ticket": {"comment": {"body": text, "public": False}}}
+        )
+        updated = ((body or {}).get("ticket") or {}).get("updated_at")
+        if updated:
+            self.noted[ticket_id] = updated
+
+    def ticket_url(self, ticket: Ticket) -> str | None:
+        return ticket.url or self.agent_url.replace("{id}", ticket.id)
+
+    def url_patterns(self) -> list[re.Pattern[str]]:
+        return [url_pattern(self.agent_url)]

@@ -1,0 +1,158 @@
+"""A small JSON API server on loopback for the helpdesk sandboxes, with the same faults as Slack's.
+
+Routes are ``(HTTP method, path regex, handler)``; a handler takes the request and returns
+``(status, body, headers)``. Faults are injected per route name: ``ratelimited`` (429 +
+Retry-After), ``server_error`` (500), ``malformed`` (200 with a body that is not JSON),
+``timeout`` (a late answer) and ``unauthorized`` (401).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from hygiene.sandbox.slack_api import Fault
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+    groups: tuple[str, ...] = ()
+
+
+Reply = tuple[int, Any, dict[str, str]]
+Handler = Callable[[Request], Reply]
+
+
+@dataclass
+class FaultBook:
+    faults: list[Fault] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def inject(self, route: str, kind: str, times: int = 1, **options: Any) -> None:
+        with self.lock:
+            self.faults.append(Fault(method=route, kind=kind, times=times, **options))
+
+    def take(self, route: str) -> Fault | None:
+        with self.lock:
+            self.calls[route] = self.calls.get(route, 0) + 1
+            for fault in self.faults:
+                if fault.method in (route, "*") and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+            return None
+
+
+class JsonApiServer:
+    """Serve routes on 127.0.0.1 in a background thread (a context manager)."""
+
+    def __init__(self, routes: Sequence[tuple[str, str, str, Handler]], faults: FaultBook) -> None:
+        compiled = [(method, re.compile(f"^{pattern}$"), name, handler) for method, pattern, name, handler in routes]
+        faults_ = faults
+
+        class _Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                self._handle("GET")
+
+            def do_POST(self) -> None:
+                self._handle("POST")
+
+            def do_PUT(self) -> None:
+                self._handle("PUT")
+
+            def _handle(self, method: str) -> None:
+                url = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                content_type = self.headers.get("Content-Type", "")
+                if raw and "json" in content_type:
+                    body: Any = json.loads(raw.decode("utf-8"))
+                elif raw:
+                    body = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8")).items()}
+                else:
+                    body = None
+                query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                for route_method, pattern, name, handler in compiled:
+                    match = pattern.match(url.path)
+                    if route_method == method and match:
+                        fault = faults_.take(name)
+                        if fault is not None and self._fault(fault):
+                            return
+                        request = Request(method, url.path, query, body, dict(self.headers), match.groups())
+                        status, payload, headers = handler(request)
+                        self._send(status, payload, headers)
+                        return
+                self._send(404, {"error": "RecordNotFound", "description": "Not found"}, {})
+
+            def _fault(self, fault: Fault) -> bool:
+                if fault.kind == "ratelimited":
+                    self._send(429, {"error": "TooManyRequests"}, {"Retry-After": str(fault.retry_after)})
+                elif fault.kind == "server_error":
+                    self._raw(500, b"<html>Internal Server Error</html>", "text/html")
+                elif fault.kind == "malformed":
+                    self._raw(200, b'{"content": [', "application/json")
+                elif fault.kind == "unauthorized":
+                    self._send(401, {"error": "invalid_token"}, {})
+                elif fault.kind == "timeout":
+                    time.sleep(fault.delay)
+                    return False
+                return True
+
+            def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
+                body = b"" if payload is None else json.dumps(payload).encode("utf-8")
+                self._raw(status, body, "application/json; charset=utf-8", headers)
+
+            def _raw(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        class _Server(ThreadingHTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="api-sandbox", daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> JsonApiServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> JsonApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

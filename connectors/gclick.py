@@ -63,10 +63,12 @@ STATUS = {
     "C": "solved", "O": "solved", "D": "closed", "F": "closed", "X": "closed",
 }  # fmt: skip
 APP_URL = "https://app.gclick.com.br/tarefas/{id}"
+MARKER = re.compile(r"\s*\[hy:[0-9a-f]{8}\]")
 
 
 class GClickHelpdesk(Helpdesk):
     name = "gclick"
+    display_name = "G Click"
     supports_notes = False
 
     def __init__(
@@ -262,7 +264,7 @@ class GClickHelpdesk(Helpdesk):
             raise ExternalError("gclick", "POST /v2/tarefas/preTarefas answered without an id")
         return Ticket(
             id=str(body["id"]),
-            subject=str(body.get("assunto") or draft.subject),
+            subject=MARKER.sub("", str(body.get("assunto") or draft.subject)).strip(),
             client=draft.client,
             status=self.status_map.get(str(body.get("status", "P")), "open"),
             raw_status=str(body.get("status", "P")),
@@ -305,7 +307,7 @@ def to_ticket(
     due = raw.get("dataVencimento")
     return Ticket(
         id=str(raw["id"]),
-        subject=str(raw.get("nome") or raw.get("assunto") or ""),
+        subject=MARKER.sub("", str(raw.get("nome") or raw.get("assunto") or "")).strip(),
         client=raw.get("clienteApelido") or (raw.get("cliente") or {}).get("nome"),
         status=status_map[raw_status],
         raw_status=raw_status,

@@ -47,6 +47,7 @@ PRIORITY = {"urgent": "urgent", "high": "high", "normal": "normal", "low": "low"
 
 class ZendeskHelpdesk(Helpdesk):
     name = "zendesk"
+    display_name = "Zendesk"
     supports_notes = True
 
     def __init__(

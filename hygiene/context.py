@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from hygiene.clients import ClientMatch, ClientMatcher
 from hygiene.clock import from_slack_ts
+from hygiene.errors import HygieneError
 from hygiene.models import ChatMessage, Ticket
 from hygiene.text import fold
 
@@ -55,6 +56,39 @@ class TicketSnapshot:
         return list(self._tickets)
 
 
+class LiveTickets:
+    """Ticket lookups that read a referenced ticket live from the helpdesk (once per cycle),
+    so that a status answer reflects the ticket as it is now; the snapshot answers the rest."""
+
+    def __init__(self, snapshot: TicketSnapshot, fetch: Callable[[str], Ticket | None]) -> None:
+        self.snapshot = snapshot
+        self._fetch = fetch
+        self._live: dict[str, Ticket | None] = {}
+
+    def by_ref(self, key: str) -> Ticket | None:
+        known = self.snapshot.by_ref(key)
+        if known is None:
+            return None
+        if known.id not in self._live:
+            try:
+                self._live[known.id] = self._fetch(known.id) or known
+            except HygieneError:
+                self._live[known.id] = known  # the snapshot is the best we have this cycle
+        return self._live[known.id]
+
+    def clients(self) -> list[str]:
+        return self.snapshot.clients()
+
+    def open_for_client(self, client: str) -> list[Ticket]:
+        return self.snapshot.open_for_client(client)
+
+    def find_client(self, text: str) -> ClientMatch | None:
+        return self.snapshot.find_client(text)
+
+    def __len__(self) -> int:
+        return len(self.snapshot)
+
+
 class WindowContext:
     """The :class:`~hygiene.ports.RuleContext` over messages held in memory.
 
@@ -66,7 +100,7 @@ class WindowContext:
         self,
         now: datetime,
         messages: Iterable[ChatMessage],
-        tickets: TicketSnapshot,
+        tickets: TicketSnapshot | LiveTickets,
         url_patterns: list[re.Pattern[str]] | None = None,
         links: Callable[[str, str], list[str]] | None = None,
         zone: ZoneInfo | None = None,
@@ -120,7 +154,7 @@ class WindowContext:
         return self._zone
 
     @property
-    def tickets(self) -> TicketSnapshot:
+    def tickets(self) -> TicketSnapshot | LiveTickets:
         return self._tickets
 
     @property

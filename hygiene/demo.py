@@ -1,15 +1,20 @@
 """The scripted demo: the real engine against the sandbox, as a person would see it in Slack.
 
-Cycle 1 runs after the morning's chat activity; then more messages arrive and time passes;
-cycle 2 judges them (and the greetings whose grace period ran out); cycle 3 re-runs with nothing
-new and must post nothing. Counts come from what the sandbox received, not from the engine.
+Slack and G Click are both sandboxes on loopback. Cycle 1 runs after the morning's chat
+activity (a request in #fiscal becomes a G Click pre-task, others are offered a ticket); then
+more messages arrive, a person confirms the pre-task and a linked task is concluded; cycle 2
+answers a status question from the task, announces the changes in their threads and judges the
+greetings whose wait ran out; cycle 3 re-runs with nothing new and must post nothing. Counts
+come from what the sandboxes received, not from the engine.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,7 @@ from zoneinfo import ZoneInfo
 from hygiene.clock import FrozenClock, from_slack_ts
 from hygiene.config import Config, parse
 from hygiene.engine import CycleReport
+from hygiene.sandbox.gclick_api import GClickState
 from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 from hygiene.store import Store
 from hygiene.wiring import build_engine
@@ -27,7 +33,7 @@ DEMO_START = datetime(2026, 11, 18, 10, 0, tzinfo=ZONE)
 Printer = Callable[[str], None]
 
 
-def demo_config(state_dir: Path, base_url: str, tickets: Path) -> Config:
+def demo_config(state_dir: Path, base_url: str, gclick_url: str) -> Config:
     return parse(
         {
             "hygiene": {"state_dir": str(state_dir), "timezone": "America/Sao_Paulo"},
@@ -36,18 +42,30 @@ def demo_config(state_dir: Path, base_url: str, tickets: Path) -> Config:
                 "channels": ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"],
                 "retries": 2,
             },
-            "helpdesk": {
-                "kind": "files",
-                "path": str(tickets),
-                "url_template": "https://helpdesk.example/t/{id}",
-            },
+            "helpdesk": {"kind": "gclick", "base_url": gclick_url, "create_department_id": 4, "retries": 2},
             "policy": {"cooldown_minutes": 0},
             "rules": {
-                "HY101": {"channels": {"elogios": {"mode": "off"}}},
+                # #fiscal has asked hygiene to open tickets itself; elsewhere it offers them
+                "HY101": {"channels": {"elogios": {"mode": "off"}, "fiscal": {"mode": "auto"}}},
                 "HY201": {"channels": {"Support": {"language": "en"}}},
             },
         }
     )
+
+
+@contextmanager
+def _sandbox_credentials(gclick: GClickState) -> Iterator[None]:
+    """The G Click sandbox's own (not secret) credentials, where the config expects them."""
+    saved = {name: os.environ.get(name) for name in ("GCLICK_CLIENT_ID", "GCLICK_CLIENT_SECRET")}
+    os.environ["GCLICK_CLIENT_ID"], os.environ["GCLICK_CLIENT_SECRET"] = gclick.client_id, gclick.client_secret
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, int]:
@@ -55,10 +73,14 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
     data = json.loads(path.read_text(encoding="utf-8"))
     clock = FrozenClock(DEMO_START)
     state = SlackState.from_scenario(path, clock)
-    with tempfile.TemporaryDirectory(prefix="hygiene-demo-") as tmp, SlackSandbox(state) as sandbox:
-        tickets = Path(tmp) / "tickets.json"
-        tickets.write_text(json.dumps(data.get("tickets", []), ensure_ascii=False), encoding="utf-8")
-        config = demo_config(Path(tmp) / "state", sandbox.base_url, tickets)
+    gclick = GClickState.from_tickets(data.get("tickets", []), clock)
+    with (
+        tempfile.TemporaryDirectory(prefix="hygiene-demo-") as tmp,
+        SlackSandbox(state) as sandbox,
+        gclick.server() as gclick_server,
+        _sandbox_credentials(gclick),
+    ):
+        config = demo_config(Path(tmp) / "state", sandbox.base_url, gclick_server.base_url)
 
         def cycle() -> CycleReport:
             store = Store.open(config.store_path)
@@ -68,7 +90,10 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
                 store.close()
 
         out(f"hygiene demo — {data.get('description', scenario)}")
-        out(f"Sandbox Slack at {sandbox.base_url} · {clock.now().astimezone(ZONE):%A %d %b %Y %H:%M} (São Paulo)\n")
+        out(
+            f"Sandbox Slack at {sandbox.base_url}, sandbox G Click at {gclick_server.base_url} · "
+            f"{clock.now().astimezone(ZONE):%A %d %b %Y %H:%M} (São Paulo)\n"
+        )
         first = cycle()
         out("== Cycle 1: after the morning's chat ==")
         print_channels(state, out)
@@ -78,9 +103,17 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
         posted_before = len(state.bot_posts())
         for item in data.get("later", []):
             state.post_as(item["user"], item["channel"], item["text"])
+        out("\n-- Meanwhile in G Click --")
+        for task_id, task in sorted(gclick.tasks.items()):
+            if task["status"] == "P":
+                gclick.confirm(task_id)
+                out(f"  a person confirms pre-task {task_id} ({task['nome']})")
+        for task_id, status in data.get("helpdesk_changes", {}).items():
+            gclick.set_status(task_id, status)
+            out(f"  task {task_id} ({gclick.tasks[task_id]['nome']}) moves to status {status}")
         clock.advance(minutes=12)
         second = cycle()
-        out("\n== Cycle 2: twelve minutes later, new messages and expired waits ==")
+        out("\n== Cycle 2: twelve minutes later: new messages, expired waits, tickets that changed ==")
         print_posts(state, state.bot_posts()[posted_before:], out)
         out(describe(second))
 
@@ -91,18 +124,18 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
         out("\n== Cycle 3: quiet rerun with nothing new ==")
         out(f"  bot posts: {rerun_posts}")
         out(describe(third))
-        return count(state, rerun_posts)
+        return count(state, gclick, rerun_posts)
 
 
-def count(state: SlackState, rerun_posts: int) -> dict[str, int]:
+def count(state: SlackState, gclick: GClickState, rerun_posts: int) -> dict[str, int]:
     posts = state.bot_posts()
 
     def rule_of(post: dict[str, Any]) -> str:
         return str(((post.get("metadata") or {}).get("event_payload") or {}).get("rule", ""))
 
     return {
-        "nudges": sum(1 for p in posts if p["kind"] in ("thread_reply", "dm")),
-        "tickets_created": 0,
+        "nudges": sum(1 for p in posts if p["kind"] in ("thread_reply", "dm") and rule_of(p).startswith("HY")),
+        "tickets_created": len(gclick.created()),
         "status_answers": sum(1 for p in posts if rule_of(p) == "HY102"),
         "thread_updates": sum(1 for p in posts if rule_of(p) == "update"),
         "duplicates_on_rerun": rerun_posts,

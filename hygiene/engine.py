@@ -18,7 +18,7 @@ import structlog
 
 from hygiene.clock import Clock
 from hygiene.config import Config
-from hygiene.context import TicketSnapshot, WindowContext
+from hygiene.context import LiveTickets, TicketSnapshot, WindowContext
 from hygiene.errors import AuthError, ExternalError
 from hygiene.failpoints import failpoint
 from hygiene.models import Action, ActionKind, ChatMessage, Finding
@@ -29,6 +29,7 @@ from hygiene.recipients import Recipients
 from hygiene.rulebase import Rule, TicketRule
 from hygiene.sla import SlaBook
 from hygiene.store import Store
+from hygiene.ticket_links import OFFER, TICKET_EMOJI, create_action, link_references, thread_updates
 from hygiene.ticket_watch import TicketWatch
 
 log = structlog.get_logger("hygiene.engine")
@@ -130,8 +131,12 @@ class Engine:
             report.errors.append(str(exc))
             log.warning("helpdesk.sync_failed", helpdesk=self.helpdesk.name, error=str(exc))
             return
+        now = self.clock.now()
         with self.store.atomic():
-            self.store.save_tickets(self.helpdesk.name, batch.tickets, self.clock.now())
+            not_before = self._not_before(now)
+            for action in thread_updates(self.store, self.helpdesk.name, batch.tickets, now):
+                report.enqueued += self.store.enqueue(action, now, not_before)
+            self.store.save_tickets(self.helpdesk.name, batch.tickets, now)
             if batch.complete:
                 self.store.set_cursor(key, batch.state, self.clock.now())
         report.tickets_synced = len(batch.tickets)
@@ -186,12 +191,17 @@ class Engine:
         return f"{max(start, backfill_start):.6f}"
 
     def _known_threads(self, channel: ChannelInfo, oldest: str) -> dict[str, str | None]:
+        """Threads whose replies we hold; those with a ticket on offer are left out, so their
+        replies (and a :ticket: reaction on the nudge) are read again each cycle."""
         rows = self.store.db.execute(
             "select ts, latest_reply from messages where channel = ? and ts >= ? and reply_count > 0"
             " and deleted_at is null",
             [channel.id, oldest],
         )
-        return {row[0]: row[1] for row in rows}
+        offered = {
+            f.ts for f in self.store.open_offers(channel.id, oldest) if not self.store.links_of(channel.id, f.ts)
+        }
+        return {row[0]: row[1] for row in rows if row[0] not in offered}
 
     def _process_channel(self, channel: ChannelInfo, report: CycleReport) -> None:
         now = self.clock.now()
@@ -244,19 +254,41 @@ class Engine:
     def _judge(self, channel: ChannelInfo, now: datetime, report: CycleReport) -> None:
         window_start = f"{(now - timedelta(hours=self.config.slack.rescan_hours)).timestamp():.6f}"
         messages = self.store.messages_since(channel.id, window_start)
+        snapshot = self._snapshot()
+        tickets = LiveTickets(snapshot, self.helpdesk.get_ticket) if self.helpdesk else snapshot
+        patterns = self.helpdesk.url_patterns() if self.helpdesk else []
+        if self.helpdesk:
+            link_references(self.store, self.helpdesk.name, messages, snapshot.by_ref, patterns, now)
         context = WindowContext(
-            now,
-            messages,
-            self._snapshot(),
-            self.helpdesk.url_patterns() if self.helpdesk else [],
-            self.store.links_of,
-            ZoneInfo(self.config.hygiene.timezone),
+            now, messages, tickets, patterns, self.store.links_of, ZoneInfo(self.config.hygiene.timezone)
         )
         for message in messages:
             if not message.judged or message.ts < window_start:
                 continue
             for rule in self.rules:
                 self._judge_one(rule, message, context, now, report)
+        if self.helpdesk:
+            self._ticket_reactions(channel, messages, window_start, now, report)
+
+    def _ticket_reactions(
+        self, channel: ChannelInfo, messages: list[ChatMessage], since: str, now: datetime, report: CycleReport
+    ) -> None:
+        """A :ticket: reaction on a request or on its nudge creates the ticket (HY101 in nudge mode)."""
+        by_ts = {m.ts: m for m in messages}
+        for finding in self.store.open_offers(channel.id, since):
+            message = by_ts.get(finding.ts)
+            if message is None or self.store.links_of(channel.id, message.root_ts):
+                continue
+            nudges = [m for m in messages if m.thread_ts == message.ts and m.metadata_event == "hygiene_action"]
+            asked = [
+                user
+                for item in (message, *nudges)
+                for user in item.reacted_with(TICKET_EMOJI)
+                if user != self.chat.bot_user_id
+            ]
+            if asked:
+                action = create_action(message, finding, ZoneInfo(self.config.hygiene.timezone))
+                report.enqueued += self.store.enqueue(action, now)
 
     def _judge_one(
         self, rule: Rule, message: ChatMessage, context: WindowContext, now: datetime, report: CycleReport
@@ -272,13 +304,20 @@ class Engine:
         report.findings[finding.rule] = report.findings.get(finding.rule, 0) + 1
         report.decisions[decision] = report.decisions.get(decision, 0) + 1
         log.info("finding", rule=finding.rule, channel=channel_label(message), ts=message.ts, action=decision)
-        not_before = self.calendar.next_open(now) if self.calendar else None
-        for action in plan_actions(finding, decision, message):
-            report.enqueued += self.store.enqueue(action, now, not_before if not_before != now else None)
+        not_before = self._not_before(now)
+        zone = ZoneInfo(self.config.hygiene.timezone)
+        for action in plan_actions(finding, decision, message, self.helpdesk is not None, zone):
+            waits = not_before if action.kind != ActionKind.CREATE_TICKET else None
+            report.enqueued += self.store.enqueue(action, now, waits)
+
+    def _not_before(self, now: datetime) -> datetime | None:
+        """When people may be nudged (None: now)."""
+        moment = self.calendar.next_open(now) if self.calendar else None
+        return moment if moment is not None and moment != now else None
 
     # outbox ----------------------------------------------------------------------------------
     def _deliver(self, report: CycleReport) -> None:
-        delivery = deliver(self.store, self.chat, self.clock)
+        delivery = deliver(self.store, self.chat, self.clock, self.helpdesk)
         report.sent += delivery.sent
         report.recovered += delivery.recovered
         report.deferred += delivery.deferred
@@ -290,17 +329,29 @@ class Engine:
         self.store.purge_text(self.clock.now() - retention)
 
 
-def plan_actions(finding: Finding, decision: str, message: ChatMessage) -> list[Action]:
-    """The side effects a decision asks for. A nudge is a reply in the message's thread."""
+def plan_actions(
+    finding: Finding, decision: str, message: ChatMessage, can_create: bool = False, zone: ZoneInfo | None = None
+) -> list[Action]:
+    """The side effects a decision asks for.
+
+    A nudge is a reply in the message's thread; for a client request with a helpdesk to create
+    in, the reply offers the ticket (:ticket:), and ``auto`` creates it (its reply follows).
+    """
     if decision not in ("nudge", "auto") or not finding.message:
         return []
+    creates = can_create and finding.rule == "HY101"
+    if creates and decision == "auto":
+        return [create_action(message, finding, zone or ZoneInfo("America/Sao_Paulo"))]
+    text = finding.message
+    if creates:
+        text += OFFER.get(str(finding.evidence.get("language", "pt")), OFFER["pt"])
     return [
         Action(
             kind=ActionKind.THREAD_REPLY,
             key=f"{finding.fingerprint}:reply",
             channel=message.channel,
             thread_ts=message.root_ts,
-            text=finding.message,
+            text=text,
             user=message.user,
             fingerprint=finding.fingerprint,
             rule=finding.rule,

@@ -194,6 +194,7 @@ class ActionKind(StrEnum):
     DM = "dm"
     EPHEMERAL = "ephemeral"
     REACTION = "reaction"
+    CREATE_TICKET = "create_ticket"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ class Helpdesk(ABC):
     """One helpdesk behind one interface. State is a small JSON-able dict the core stores."""
 
     name: str = "helpdesk"
+    display_name: str = "helpdesk"
+    """How people call it ("G Click", "Zendesk")."""
 
     @abstractmethod
     def sync(self, state: dict[str, Any]) -> SyncBatch:
@@ -116,6 +118,8 @@ class Chat(Protocol):
         ...
 
     def channel_id(self, name_or_id: str) -> str | None: ...
+
+    def permalink(self, channel: str, ts: str) -> str | None: ...
 
     def learned_users(self) -> dict[str, tuple[str, bool]]:
         """Users looked up this cycle (id → (name, is_bot)), for the store's cache."""

@@ -174,6 +174,28 @@ class Store:
             ignore=True,
         )
 
+    def open_offers(self, channel: str, since: str) -> list[Finding]:
+        """HY101 findings in a channel that were nudged (a ticket offered) since ``since``."""
+        rows = self.db.query(
+            "select * from findings where rule = 'HY101' and action = 'nudge' and channel = :channel and ts >= :since",
+            {"channel": channel, "since": since},
+        )
+        return [
+            Finding(
+                rule=row["rule"],
+                name="request-in-chat",
+                channel=row["channel"],
+                channel_name=row["channel_name"],
+                ts=row["ts"],
+                thread_ts=row["thread_ts"],
+                user=row["user"],
+                text="",
+                score=row["score"],
+                evidence=json.loads(row["evidence"] or "{}"),
+            )
+            for row in rows
+        ]
+
     def findings(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from findings order by created_at, fingerprint"))
 
@@ -264,6 +286,13 @@ class Store:
             [channel, thread_ts],
         )
         return [row[0] for row in rows]
+
+    def links_for_ticket(self, helpdesk: str, ticket_id: str) -> list[tuple[str, str]]:
+        rows = self.db.execute(
+            "select channel, thread_ts from links where helpdesk = ? and ticket_id = ? order by created_at",
+            [helpdesk, ticket_id],
+        )
+        return [(row[0], row[1]) for row in rows]
 
     def save_tickets(self, helpdesk: str, tickets: list[Ticket], now: datetime) -> None:
         self.db.table("tickets").upsert_all(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from slack_sdk import WebClient
 
 from connectors.files import FilesHelpdesk
+from connectors.gclick import GClickHelpdesk
 from connectors.slack import CallBudget, SlackChat
+from connectors.zendesk import ZendeskHelpdesk
 from hygiene.clock import Clock
 from hygiene.config import Config, describe_errors
 from hygiene.engine import Engine
@@ -62,9 +67,48 @@ def build_rules(
     return rules
 
 
-def build_helpdesk(config: Config) -> Helpdesk | None:
-    if config.helpdesk.kind == "files" and config.helpdesk.path is not None:
-        return FilesHelpdesk(config.helpdesk.path, config.helpdesk.url_template)
+def build_helpdesk(config: Config, clock: Clock | None = None) -> Helpdesk | None:
+    """The configured helpdesk; its secrets come from the environment and are masked in logs."""
+    section = config.helpdesk
+    sleep = clock.sleep if clock else time.sleep
+    common = {"retries": section.retries, "timeout": section.timeout_seconds, "sleep": sleep}
+    if section.kind == "files" and section.path is not None:
+        return FilesHelpdesk(section.path, section.url_template)
+    if section.kind == "gclick":
+        client_id, secret = section.secret(section.client_id_env), section.secret(section.client_secret_env)
+        register_secrets([secret])
+        today = (lambda: clock.now().astimezone(ZoneInfo(config.hygiene.timezone)).date()) if clock else date.today
+        return GClickHelpdesk(
+            section.base_url or "https://api.gclick.com.br",
+            client_id,
+            secret,
+            today=today,
+            category=section.category,
+            department_ids=section.department_ids,
+            owner_ids=section.owner_ids,
+            create_department_id=section.create_department_id,
+            status_map=dict(section.status_map),
+            page_size=section.page_size,
+            window_months=section.window_months,
+            detail_calls_per_cycle=section.detail_calls_per_cycle,
+            max_retry_after=section.max_retry_after_seconds,
+            url_template=section.url_template or "https://app.gclick.com.br/tarefas/{id}",
+            **common,  # type: ignore[arg-type]
+        )
+    if section.kind == "zendesk":
+        token = section.secret(section.token_env)
+        register_secrets([token])
+        base = section.base_url or f"https://{section.subdomain}.zendesk.com"
+        return ZendeskHelpdesk(
+            base,
+            section.email or "",
+            token,
+            now=clock.now if clock else (lambda: datetime.now(UTC)),
+            status_map=dict(section.status_map),
+            max_retry_after=section.max_retry_after_seconds,
+            agent_url=section.url_template,
+            **common,  # type: ignore[arg-type]
+        )
     return None
 
 
@@ -91,7 +135,7 @@ def build_chat(config: Config, store: Store, clock: Clock, token: str | None = N
 def build_engine(config: Config, store: Store, clock: Clock, token: str | None = None) -> Engine:
     rules = build_rules(config.rules)
     chat = build_chat(config, store, clock, token)
-    return Engine(config, store, chat, rules, clock, helpdesk=build_helpdesk(config))
+    return Engine(config, store, chat, rules, clock, helpdesk=build_helpdesk(config, clock))
 
 
 def message_rules(rules: Sequence[AnyRule]) -> list[Rule]:

@@ -38,6 +38,32 @@ class GClickState:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9000))
 
     # seeding ----------------------------------------------------------------------------------
+    @classmethod
+    def from_tickets(cls, tickets: list[dict[str, Any]], clock: Clock | None = None) -> GClickState:
+        """A G Click holding the tickets of a scenario (the normalized model of CONTRACTS.md)."""
+        state = cls(clock=clock or SystemClock())
+        codes = {"open": "A", "pending": "S", "solved": "C", "closed": "F"}
+        for index, name in enumerate(sorted({t["client"] for t in tickets if t.get("client")})):
+            state.add_client(1000 + index, name)
+        for number, ticket in enumerate(tickets):
+            owner = (
+                {"id": 100 + number, "nome": ticket["assignee"], "email": ticket.get("assignee_email")}
+                if ticket.get("assignee")
+                else None
+            )
+            state.add_task(
+                str(ticket["id"]),
+                ticket["subject"],
+                ticket.get("client") or "",
+                codes[ticket["status"]],
+                department=ticket.get("department") or "Geral",
+                owner=owner,
+                action=(ticket.get("created_at") or "2026-11-01")[:10],
+                due=ticket.get("due_at"),
+                answered_at=ticket.get("updated_at"),
+            )
+        return state
+
     def add_client(self, client_id: int, name: str) -> None:
         self.clients.append({"id": client_id, "nome": name, "apelido": name, "status": "ATIVO"})
 

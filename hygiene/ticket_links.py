@@ -1,0 +1,150 @@
+"""Moving client work out of chat: tickets created from a thread, threads linked to tickets,
+and a line in the thread when a linked ticket changes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from hygiene.clock import from_slack_ts
+from hygiene.models import Action, ActionKind, ChatMessage, Finding, Ticket
+from hygiene.ports import TicketDraft
+from hygiene.refs import find_refs
+from hygiene.store import Store
+
+TICKET_EMOJI = "ticket"
+STATUS_WORDS = {
+    "pt": {"open": "aberto", "pending": "pendente", "solved": "resolvido", "closed": "fechado"},
+    "en": {"open": "open", "pending": "pending", "solved": "solved", "closed": "closed"},
+}
+PRE_TASK_CODES = {"P", "Q"}
+OFFER = {
+    "pt": " Reaja com :ticket: nesta mensagem e eu abro o atendimento.",
+    "en": " React with :ticket: to this message and I will open the ticket.",
+}
+
+
+def draft_for(message: ChatMessage, finding: Finding, zone: ZoneInfo) -> str:
+    """The ticket to create for a HY101 finding, as JSON for the outbox."""
+    first = message.plain.split("\n")[0].strip()
+    subject = first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "…"
+    when = from_slack_ts(message.ts).astimezone(zone)
+    quoted = "\n".join(f"> {line}" for line in message.plain.splitlines())
+    description = (
+        f"Pedido feito no Slack por {message.user_name or message.user} em "
+        f"#{message.channel_name or message.channel} ({when:%d/%m/%Y %H:%M}):\n{quoted}"
+    )
+    return json.dumps(
+        {
+            "subject": subject,
+            "description": description,
+            "client": finding.evidence.get("client"),
+            "requester": message.user_name,
+            "language": finding.evidence.get("language", "pt"),
+        },
+        ensure_ascii=False,
+    )
+
+
+def create_action(message: ChatMessage, finding: Finding, zone: ZoneInfo) -> Action:
+    return Action(
+        kind=ActionKind.CREATE_TICKET,
+        key=f"{finding.fingerprint}:create",
+        channel=message.channel,
+        thread_ts=message.root_ts,
+        text=draft_for(message, finding, zone),
+        user=message.user,
+        fingerprint=finding.fingerprint,
+        rule=finding.rule,
+    )
+
+
+def parse_draft(text: str, permalink: str | None) -> tuple[TicketDraft, str]:
+    data = json.loads(text)
+    description = data["description"] + (f"\n\nLink: {permalink}" if permalink else "")
+    draft = TicketDraft(
+        subject=data["subject"], description=description, client=data.get("client"), requester=data.get("requester")
+    )
+    return draft, data.get("language", "pt")
+
+
+def created_message(ticket: Ticket, helpdesk: str, language: str) -> str:
+    link = f" {ticket.url}" if ticket.url else ""
+    if ticket.raw_status in PRE_TASK_CODES:
+        if language == "en":
+            return (
+                f"I opened pre-task {ticket.reference} in {helpdesk}{link}; a person must confirm it. "
+                "I'll post here when they do."
+            )
+        return (
+            f"Abri a pré-tarefa {ticket.reference} no {helpdesk}{link}; ela precisa ser confirmada por um "
+            "responsável. Aviso aqui quando for."
+        )
+    if language == "en":
+        return f"I opened ticket #{ticket.reference} in {helpdesk}{link}. Please follow up there."
+    return f"Abri o atendimento #{ticket.reference} no {helpdesk}{link}. O andamento segue por lá."
+
+
+def update_message(ticket: Ticket, before: Ticket, language: str = "pt") -> str:
+    words = STATUS_WORDS[language]
+    link = f" {ticket.url}" if ticket.url else ""
+    if before.raw_status in PRE_TASK_CODES and ticket.raw_status not in PRE_TASK_CODES and ticket.status == "open":
+        if language == "en":
+            return f"Pre-task {ticket.reference} was confirmed and is now a task{link}."
+        return f"A pré-tarefa {ticket.reference} foi confirmada e virou tarefa{link}."
+    if language == "en":
+        return f"Ticket #{ticket.reference} is now *{words[ticket.status]}* (was {words[before.status]}){link}."
+    return f"O atendimento #{ticket.reference} agora está *{words[ticket.status]}* (era {words[before.status]}){link}."
+
+
+def changed(before: Ticket, after: Ticket) -> bool:
+    return before.status != after.status or (
+        before.raw_status in PRE_TASK_CODES and after.raw_status not in PRE_TASK_CODES
+    )
+
+
+def thread_updates(store: Store, helpdesk: str, tickets: list[Ticket], now: datetime) -> list[Action]:
+    """A thread reply for every thread linked to a ticket whose status changed since the last sync."""
+    previous = {t.id: t for t in store.tickets(helpdesk)}
+    actions = []
+    for ticket in tickets:
+        before = previous.get(ticket.id)
+        if before is None or not changed(before, ticket):
+            continue
+        for channel, thread_ts in store.links_for_ticket(helpdesk, ticket.id):
+            state = ticket.raw_status or ticket.status
+            actions.append(
+                Action(
+                    kind=ActionKind.THREAD_REPLY,
+                    key=f"update:{helpdesk}:{ticket.id}:{state}:{channel}:{thread_ts}",
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    text=update_message(ticket, before),
+                    rule="update",
+                )
+            )
+    return actions
+
+
+def link_references(
+    store: Store,
+    helpdesk: str,
+    messages: list[ChatMessage],
+    by_ref: Callable[[str], Ticket | None],
+    url_patterns: list[re.Pattern[str]],
+    now: datetime,
+) -> int:
+    """Link each thread to the tickets people name in it. Returns the number of new links."""
+    made = 0
+    for message in messages:
+        if message.is_bot:
+            continue
+        for ref in find_refs(message.plain, url_patterns):
+            ticket = by_ref(ref.key)
+            if ticket is not None:
+                made += store.link(message.channel, message.root_ts, ticket.id, helpdesk, "reference", now)
+    return made

@@ -197,9 +197,13 @@ def check_config(config_path: Path | None, offline: bool) -> None:
                 chat = build_chat(config, store, SystemClock())
                 chat.connect()
                 channels = chat.resolve_channels(config.slack.channels)
+                helpdesk = build_helpdesk(config)
+                clients = len(helpdesk.clients()) if helpdesk else 0
             finally:
                 store.close()
-        click.echo(f"{path}: ok ({len(channels)} channels: {', '.join('#' + c.name for c in channels)})")
+        listed = ", ".join("#" + c.name for c in channels)
+        desk = f"; {helpdesk.display_name}: {clients} clients" if helpdesk else ""
+        click.echo(f"{path}: ok ({len(channels)} channels: {listed}{desk})")
     else:
         click.echo(f"{path}: ok")
 

@@ -115,6 +115,8 @@ class Engine:
             raise
         finally:
             report.calls = self.chat.calls() | report.calls
+            if self.helpdesk is not None and self.helpdesk.api_calls():
+                report.calls[f"{self.helpdesk.name}.calls"] = self.helpdesk.api_calls()
             for user_id, (name, is_bot) in self.chat.learned_users().items():
                 self.store.cache_user(user_id, name, is_bot, self.clock.now())
             self.store.finish_run(run_id, self.clock.now(), status, report.as_dict())

@@ -68,6 +68,11 @@ class Helpdesk(ABC):
     def open_tickets_of(self, client: str) -> list[Ticket]:
         return []
 
+    def api_calls(self) -> int:
+        """HTTP calls made so far (for the run record)."""
+        http = getattr(self, "http", None)
+        return int(getattr(http, "calls", 0))
+
     def ticket_url(self, ticket: Ticket) -> str | None:
         return ticket.url
 

@@ -24,6 +24,15 @@ from hygiene.models import ChatMessage, Finding, Mode, Ticket
 from hygiene.ports import RuleContext, TicketContext
 
 
+def check_patterns(patterns: list[str], where: str = "") -> None:
+    """Raise a ValueError naming the first pattern that is not a regular expression."""
+    for index, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{where}[{index}]: not a regular expression: {exc}") from None
+
+
 class RuleSettings(BaseModel):
     """Settings every rule has; a rule's own ``Settings`` subclasses this."""
 
@@ -48,11 +57,7 @@ class RuleSettings(BaseModel):
     def _patterns_compile(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
         for language, lists in value.items():
             for name, patterns in lists.items():
-                for index, pattern in enumerate(patterns):
-                    try:
-                        re.compile(pattern)
-                    except re.error as exc:
-                        raise ValueError(f"{language}.{name}[{index}]: not a regular expression: {exc}") from None
+                check_patterns(patterns, f"{language}.{name}")
         return value
 
     def for_channel(self, *names: str | None) -> RuleSettings:

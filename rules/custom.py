@@ -19,7 +19,7 @@ from pydantic import Field, field_validator, model_validator
 
 from hygiene.models import ChatMessage, Mode
 from hygiene.ports import RuleContext
-from hygiene.rulebase import Rule, RuleSettings, Verdict
+from hygiene.rulebase import Rule, RuleSettings, Verdict, check_patterns
 from hygiene.text import matchable
 
 CUSTOM_CODE = re.compile(r"^HY9\d\d$")
@@ -39,11 +39,7 @@ class CustomSettings(RuleSettings):
     @field_validator("match_patterns")
     @classmethod
     def _compile(cls, value: list[str]) -> list[str]:
-        for index, pattern in enumerate(value):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"[{index}]: not a regular expression: {exc}") from None
+        check_patterns(value)
         return value
 
     @model_validator(mode="after")

@@ -1,5 +1,6 @@
 """The built-in sandbox: local Slack (and later helpdesk) APIs on loopback, seeded by scenarios."""
 
-from hygiene.sandbox.slack_api import Fault, SlackSandbox, SlackState
+from hygiene.sandbox.http_server import Fault
+from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 
 __all__ = ["Fault", "SlackSandbox", "SlackState"]

@@ -1,9 +1,8 @@
 """A small JSON API server on loopback for the helpdesk sandboxes, with the same faults as Slack's.
 
-Routes are ``(HTTP method, path regex, handler)``; a handler takes the request and returns
-``(status, body, headers)``. Faults are injected per route name: ``ratelimited`` (429 +
-Retry-After), ``server_error`` (500), ``malformed`` (200 with a body that is not JSON),
-``timeout`` (a late answer) and ``unauthorized`` (401).
+Routes are ``(HTTP method, path regex, name, handler)``; a handler takes the request and returns
+``(status, body, headers)``. Faults are injected per route name (``{0}`` in a name stands for
+the path's first group, so Slack's faults are per API method); see :class:`Fault`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from hygiene.sandbox.slack_api import Fault
+
+@dataclass
+class Fault:
+    """Make the next ``times`` calls of a route fail in a given way.
+
+    kind: ``ratelimited`` (429 + Retry-After), ``server_error`` (HTTP 500), ``timeout`` (answer
+    after ``delay`` seconds), ``malformed`` (200 with a body that is not JSON), ``unauthorized``
+    (401) or ``error:<code>`` (Slack's ``{"ok": false, "error": code}``).
+    """
+
+    method: str
+    kind: str
+    times: int = 1
+    retry_after: int = 1
+    delay: float = 2.0
 
 
 @dataclass
@@ -90,7 +103,7 @@ class JsonApiServer:
                 for route_method, pattern, name, handler in compiled:
                     match = pattern.match(url.path)
                     if route_method == method and match:
-                        fault = faults_.take(name)
+                        fault = faults_.take(name.format(*match.groups()))
                         if fault is not None and self._fault(fault):
                             return
                         request = Request(method, url.path, query, body, dict(self.headers), match.groups())
@@ -105,7 +118,9 @@ class JsonApiServer:
                 elif fault.kind == "server_error":
                     self._raw(500, b"<html>Internal Server Error</html>", "text/html")
                 elif fault.kind == "malformed":
-                    self._raw(200, b'{"content": [', "application/json")
+                    self._raw(200, b'{"ok": true, "content": [', "application/json")
+                elif fault.kind.startswith("error:"):
+                    self._send(200, {"ok": False, "error": fault.kind.split(":", 1)[1]}, {})
                 elif fault.kind == "unauthorized":
                     self._send(401, {"error": "invalid_token"}, {})
                 elif fault.kind == "timeout":

@@ -14,33 +14,15 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 from hygiene.clock import Clock, SystemClock
+from hygiene.sandbox.http_server import FaultBook, Handler, JsonApiServer, Reply, Request
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-
-
-@dataclass
-class Fault:
-    """Make the next ``times`` calls of ``method`` fail in a given way.
-
-    kind: ``ratelimited`` (429 + Retry-After), ``server_error`` (HTTP 500), ``timeout`` (answer
-    after ``delay`` seconds), ``malformed`` (200 with a body that is not JSON) or
-    ``error:<code>`` (``{"ok": false, "error": code}``).
-    """
-
-    method: str
-    kind: str
-    times: int = 1
-    retry_after: int = 1
-    delay: float = 2.0
 
 
 @dataclass
@@ -53,8 +35,7 @@ class SlackState:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
-    calls: dict[str, int] = field(default_factory=dict)
+    faults: FaultBook = field(default_factory=FaultBook)
     posts: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _last_micros: int = 0
@@ -220,21 +201,18 @@ class SlackState:
             return True
 
     def inject(self, method: str, kind: str, times: int = 1, **options: Any) -> None:
-        with self.lock:
-            self.faults.append(Fault(method=method, kind=kind, times=times, **options))
+        """Make the next ``times`` calls of a Slack method fail (see :class:`Fault`)."""
+        self.faults.inject(method, kind, times, **options)
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """Calls received per Slack method."""
+        return self.faults.calls
 
     def bot_posts(self) -> list[dict[str, Any]]:
         """Every message and ephemeral the bot posted, in order."""
         with self.lock:
             return list(self.posts)
-
-    def take_fault(self, method: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.method in (method, "*") and fault.times > 0:
-                    fault.times -= 1
-                    return fault
-            return None
 
 
 class ApiError(Exception):
@@ -443,113 +421,42 @@ def _truthy(value: Any) -> bool:
     return str(value).lower() in ("1", "true", "yes")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def _params(self) -> dict[str, Any]:
-        url = urlparse(self.path)
-        params: dict[str, Any] = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        content_type = self.headers.get("Content-Type", "")
-        if body and "application/json" in content_type:
-            params.update(json.loads(body.decode("utf-8")))
-        elif body:
-            params.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8")).items()})
-        return params
-
-    def _handle(self) -> None:
-        state = self.server.state
-        method = urlparse(self.path).path.rsplit("/", 1)[-1]
-        params = self._params()
-        auth = self.headers.get("Authorization", "")
+def _route(api: SlackApi) -> Handler:
+    def handle(request: Request) -> Reply:
+        params = {**request.query, **(request.body if isinstance(request.body, dict) else {})}
+        auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else params.get("token")
-        with state.lock:
-            state.calls[method] = state.calls.get(method, 0) + 1
-        fault = state.take_fault(method)
-        if fault is not None and self._fault(fault):
-            return
         try:
-            payload = self.server.api.dispatch(method, params, token)
-            self._send(200, payload)
+            return 200, api.dispatch(request.groups[0], params, token), {}
         except ApiError as exc:
-            self._send(exc.status, {"ok": False, "error": exc.error}, exc.headers)
+            return exc.status, {"ok": False, "error": exc.error}, exc.headers
 
-    def _fault(self, fault: Fault) -> bool:
-        if fault.kind == "ratelimited":
-            self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)})
-        elif fault.kind == "server_error":
-            self._send_raw(500, b"<html><body>500 Internal Server Error</body></html>", "text/html")
-        elif fault.kind == "malformed":
-            self._send_raw(200, b'{"ok": true, "messages": [', "application/json")
-        elif fault.kind == "timeout":
-            time.sleep(fault.delay)
-            return False
-        elif fault.kind.startswith("error:"):
-            self._send(200, {"ok": False, "error": fault.kind.split(":", 1)[1]})
-        return True
-
-    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        self._send_raw(status, json.dumps(payload).encode("utf-8"), "application/json; charset=utf-8", headers)
-
-    def _send_raw(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], state: SlackState) -> None:
-        super().__init__(address, _Handler)
-        self.state = state
-        self.api = SlackApi(state)
+    return handle
 
 
 class SlackSandbox:
     """Serve a :class:`SlackState` on 127.0.0.1 in a background thread (a context manager)."""
 
-    def __init__(self, state: SlackState, port: int = 0) -> None:
+    def __init__(self, state: SlackState) -> None:
         self.state = state
-        self._server = _Server(("127.0.0.1", port), state)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-sandbox", daemon=True
-        )
+        handle = _route(SlackApi(state))
+        routes = [("GET", r"/api/([\w.]+)", "{0}", handle), ("POST", r"/api/([\w.]+)", "{0}", handle)]
+        self._server = JsonApiServer(routes, state.faults)
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
+        return f"{self._server.base_url}/api/"
 
     @property
     def token(self) -> str:
         return str(self.state.bot["token"])
 
     def start(self) -> SlackSandbox:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def __enter__(self) -> SlackSandbox:
         return self.start()

@@ -436,13 +436,11 @@ def report_command(
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = _moment(now_text, zone) if now_text else SystemClock().now()
     book = SlaBook.from_config(config) if config else SlaBook([], config_module.CalendarSection().build(zone))
-    found = _report_tickets(config, tickets)
+    rules = ticket_rules(build_rules(config.rules if config else {}))
     url_template = config.helpdesk.url_template if config else None
-    daily = DailyReport(
-        now, build_rows(found, ticket_rules(build_rules(config.rules if config else {})), book, now, url_template)
-    )
     store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
     try:
+        daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
         if store is not None:
             daily.previous = previous(store, report_day(now, zone))
             daily.figures = day_figures(store, now, zone)
@@ -468,13 +466,15 @@ def _moment(text: str, zone: ZoneInfo) -> datetime:
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
-def _report_tickets(config: config_module.Config | None, tickets: Path | None) -> list[Ticket]:
+def _report_tickets(config: config_module.Config | None, tickets: Path | None, store: Store | None) -> list[Ticket]:
+    """From --tickets, else the snapshot `hygiene run` keeps in the store, else the helpdesk itself."""
     if tickets:
         return read_tickets(tickets)
     helpdesk = build_helpdesk(config) if config else None
     if helpdesk is None:
         raise ConfigError("report: give --tickets FILE, or configure [helpdesk]")
-    return helpdesk.sync({}).tickets
+    kept = store.tickets(helpdesk.name) if store is not None else []
+    return kept or helpdesk.sync({}).tickets
 
 
 def _render(daily: DailyReport, fmt: str, zone: ZoneInfo) -> str:

@@ -83,6 +83,7 @@ class Engine:
         self.clock = clock
         self.helpdesk = helpdesk
         self.policy = Policy(config, store)
+        self._tickets_snapshot: TicketSnapshot | None = None
         zone = ZoneInfo(config.hygiene.timezone)
         self.calendar = config.calendar.build(zone) if config.policy.working_hours_only else None
         self.tickets = TicketWatch(
@@ -142,6 +143,7 @@ class Engine:
             if batch.complete:
                 self.store.set_cursor(key, batch.state, self.clock.now())
         report.tickets_synced = len(batch.tickets)
+        self._tickets_snapshot = None
         report.calls[f"{self.helpdesk.name}.sync"] = batch.calls
 
     def _judge_tickets(self, report: CycleReport) -> None:
@@ -154,9 +156,12 @@ class Engine:
         report.enqueued += enqueued
 
     def _snapshot(self) -> TicketSnapshot:
-        clients = self.config.clients
-        tickets = self.store.tickets(self.helpdesk.name) if self.helpdesk else []
-        return TicketSnapshot(tickets, clients.aliases, clients.match_threshold, clients.names)
+        """The helpdesk as the store holds it after this cycle's sync (built once a cycle)."""
+        if self._tickets_snapshot is None:
+            clients = self.config.clients
+            tickets = self.store.tickets(self.helpdesk.name) if self.helpdesk else []
+            self._tickets_snapshot = TicketSnapshot(tickets, clients.aliases, clients.match_threshold, clients.names)
+        return self._tickets_snapshot
 
     # chat ------------------------------------------------------------------------------------
     def _connect(self) -> list[ChannelInfo]:

@@ -52,7 +52,6 @@ from hygiene.sla import SlaBook
 from hygiene.store import Store
 from hygiene.text import guess_language, matchable, render
 from hygiene.wiring import build_chat, build_engine, build_helpdesk, build_rules, message_rules, ticket_rules
-from rules import REGISTRY
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -210,22 +209,26 @@ def check_config(config_path: Path | None, offline: bool) -> None:
 
 @cli.command("rules")
 @click.argument("code", required=False)
+@config_option
 @guarded
-def rules_command(code: str | None) -> None:
-    """List the rules, or print one rule's documentation.
+def rules_command(code: str | None, config_path: Path | None) -> None:
+    """List the rules (with the config's custom HY9xx ones and modes), or print one rule's documentation.
 
     Example:
 
         hygiene rules HY101
     """
+    config = optional_config(config_path)
+    rules = {rule.code: rule for rule in build_rules(config.rules if config else {})}
     if code is None:
-        for rule in REGISTRY.values():
-            click.echo(f"{rule.code}  {rule.name:<22} {rule.default_mode.value:<7} {rule.summary}")
+        for rule in rules.values():
+            mode = rule.settings.mode.value
+            click.echo(f"{rule.code}  {rule.name:<22} {mode:<7} {rule.summary}")
         return
-    rule_class = REGISTRY.get(code.upper())
-    if rule_class is None:
-        raise ConfigError(f"unknown rule {code!r} (known: {', '.join(REGISTRY)})")
-    click.echo(rule_class.documentation())
+    chosen = rules.get(code.upper())
+    if chosen is None:
+        raise ConfigError(f"unknown rule {code!r} (known: {', '.join(rules)})")
+    click.echo(type(chosen).documentation())
 
 
 @cli.command()

@@ -179,3 +179,19 @@ def test_an_unknown_slack_error_is_not_retried(sandbox: SlackSandbox, state: Sla
         chat.send(Action(ActionKind.THREAD_REPLY, "k", "C05SUPPORT", "x", thread_ts=None))
     assert not caught.value.transient
     assert state.calls["chat.postMessage"] == 1
+
+
+def test_ephemerals_reactions_and_permalinks(sandbox: SlackSandbox, state: SlackState, clock: FrozenClock) -> None:
+    chat = make_chat(sandbox, clock)
+    parent = state.messages["C05SUPPORT"][0]["ts"]
+    ephemeral = Action(ActionKind.EPHEMERAL, "e1", "C05SUPPORT", "only you see this", user="U08MIKE")
+    assert chat.send(ephemeral) is None
+    assert chat.find_posted(ephemeral, "0") is None, "ephemerals cannot be read back: at most once"
+    reaction = Action(ActionKind.REACTION, "r1", "C05SUPPORT", thread_ts=parent, emoji="eyes")
+    chat.send(reaction)
+    chat.send(reaction)  # already_reacted is success, not an error
+    assert [p["kind"] for p in state.bot_posts()] == ["ephemeral", "reaction"]
+    assert (
+        chat.permalink("C05SUPPORT", parent)
+        == f"https://sandbox.slack.local/archives/C05SUPPORT/p{parent.replace('.', '')}"
+    )

@@ -147,6 +147,11 @@ class Rule(ABC):
         lines = [f"{cls.code} {cls.name}", "", doc, "", "Settings:"]
         for field_name, info in cls.Settings.model_fields.items():
             default = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+            if info.is_required():
+                lines.append(f"  {field_name} (required)")
+                if info.description:
+                    lines.append(f"      {info.description}")
+                continue
             if field_name == "mode":
                 default = cls.default_mode.value
             elif hasattr(default, "value"):

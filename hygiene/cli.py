@@ -248,6 +248,12 @@ def demo(as_json: bool, scenario: str) -> None:
     counts = run_demo(scenario, out=click.echo)
     if as_json:
         click.echo(json.dumps(counts, sort_keys=False))
+    else:
+        click.echo(
+            f"\nSummary: {counts['nudges']} nudges, {counts['tickets_created']} ticket(s) created in G Click, "
+            f"{counts['status_answers']} status question(s) answered from the ticket, "
+            f"{counts['thread_updates']} thread update(s), {counts['duplicates_on_rerun']} posts on the quiet rerun."
+        )
 
 
 def optional_config(path: Path | None) -> config_module.Config | None:

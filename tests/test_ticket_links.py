@@ -15,6 +15,7 @@ from hygiene.config import Config
 from hygiene.errors import InjectedCrash
 from hygiene.sandbox.gclick_api import GClickState
 from hygiene.sandbox.slack_api import SlackSandbox, SlackState
+from hygiene.sandbox.zendesk_api import ZendeskState
 from hygiene.store import Store
 from tests.conftest import SCENARIO, make_config
 from tests.test_engine import cycle
@@ -157,3 +158,35 @@ def test_status_answers_read_the_ticket_live(
     (answer,) = posts(state, "HY102")
     assert answer["text"].startswith("Atendimento #4533 (Emissão de notas de serviço): *pendente*, responsável Marina")
     assert gclick.faults.calls.get("tarefa", 0) == before + 1, "GET /tarefas/4533 for the answer"
+
+
+def test_the_same_loop_with_zendesk(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zendesk = ZendeskState(clock=clock)
+    zendesk.add_organization(501, "Padaria Pão Quente")
+    zendesk.add_user(11, "Marina Souza", "marina@horizonte.example")
+    zendesk.add_ticket(4540, "Recálculo do DAS de setembro", assignee_id=11, organization_id=501)
+    monkeypatch.setenv("ZENDESK_API_TOKEN", zendesk.token)
+    with zendesk.server() as server:
+        config = make_config(
+            tmp_path,
+            sandbox.base_url,
+            None,
+            helpdesk={"kind": "zendesk", "base_url": server.base_url, "email": zendesk.email},
+            rules=QUIET | {"HY101": {"channels": {"fiscal": {"mode": "auto"}}}},
+        )
+        cycle(config, clock, sandbox)
+        (created,) = zendesk.created
+        assert created["external_id"].endswith(":create") and created["organization_id"] == 501
+        assert created["comment"]["public"] is False
+        (reply,) = posts(state, "created")
+        assert (
+            reply["text"].startswith("Abri o atendimento #9000 no Zendesk") and "/agent/tickets/9000" in reply["text"]
+        )
+        clock.advance(minutes=2)  # a later change: Zendesk's cursor only moves forward in time
+        zendesk.update(4540, status="solved")
+        clock.advance(minutes=2)
+        cycle(config, clock, sandbox)
+        (update,) = posts(state, "update")
+        assert update["text"].startswith("O atendimento #4540 agora está *resolvido* (era aberto)")

@@ -1,6 +1,6 @@
 """Rule quality on labeled messages, and noise on a real community's chat.
 
-``tests/corpus/labeled.jsonl`` (236 messages) and ``holdout.jsonl`` (101 messages, written after
+``tests/corpus/labeled.jsonl`` (236 messages) and ``holdout.jsonl`` (164 messages, written after
 the rules to check that they generalise) use the chat message input of CONTRACTS.md with a
 ``labels`` key; ``tickets.json`` is the helpdesk they refer to.
 """

@@ -169,7 +169,10 @@ def render_csv(report: DailyReport) -> str:
 
 
 def _totals_line(report: DailyReport) -> str:
-    line = f"{len(report.rows)} atendimentos fora do SLA"
+    late = sum(1 for row in report.rows if row.overdue > 0)
+    line = f"{late} atendimentos fora do SLA"
+    if len(report.rows) > late:
+        line += f", {len(report.rows) - late} perto do prazo"
     if report.previous is not None:
         delta = len(report.rows) - int(report.previous["stale"])
         sign = "+" if delta > 0 else ""

@@ -45,7 +45,7 @@ def test_csv_leaves_solved_and_closed_out_and_is_most_overdue_first() -> None:
 def test_markdown_groups_by_owner_and_department_oldest_first() -> None:
     text = report().stdout
     assert text.startswith("# Atendimentos parados — 18/11/2026 10:00")
-    assert "5 atendimentos fora do SLA — HY201 3, HY202 1, HY203 1" in text
+    assert "4 atendimentos fora do SLA, 1 perto do prazo — HY201 3, HY202 1, HY203 1" in text
     marina = text.index("## Marina Souza · Fiscal (1)")
     assert "[#4533](https://hd.example/t/4533) Emissão de notas de serviço" in text[marina:]
     assert "## Pedro Alves · Fiscal (1)" in text and "## (sem responsável) · Societário (1)" in text

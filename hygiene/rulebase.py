@@ -14,7 +14,7 @@ import inspect
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -162,10 +162,6 @@ class Rule(ABC):
         if cls.phrase_lists:
             lines += ["", f"Phrase lists (rules/data/{cls.code}.toml, per language): {', '.join(cls.phrase_lists)}"]
         return "\n".join(lines)
-
-
-def message_time(message: ChatMessage) -> datetime:
-    return from_slack_ts(message.ts)
 
 
 class TicketRuleSettings(RuleSettings):

@@ -121,12 +121,6 @@ class Store:
         )
         return cursor.rowcount > 0
 
-    def live_timestamps(self, channel: str, oldest: str) -> set[str]:
-        rows = self.db.execute(
-            "select ts from messages where channel = ? and ts >= ? and deleted_at is null", [channel, oldest]
-        )
-        return {row[0] for row in rows}
-
     def messages_since(self, channel: str, oldest: str) -> list[ChatMessage]:
         rows = self.db.query(
             "select * from messages where channel = :channel and deleted_at is null and text is not null"
@@ -134,14 +128,6 @@ class Store:
             {"channel": channel, "oldest": oldest},
         )
         return [_message_from_row(row) for row in rows]
-
-    def watched_threads(self, channel: str, oldest: str) -> list[str]:
-        rows = self.db.execute(
-            "select ts from messages where channel = ? and ts >= ? and reply_count > 0"
-            " and deleted_at is null and (thread_ts is null or thread_ts = ts)",
-            [channel, oldest],
-        )
-        return [row[0] for row in rows]
 
     def purge_text(self, older_than: datetime) -> int:
         cursor = self.db.execute(
@@ -312,10 +298,6 @@ class Store:
     def tickets(self, helpdesk: str) -> list[Ticket]:
         rows = self.db.execute("select data from tickets where helpdesk = ? order by id", [helpdesk])
         return [Ticket.model_validate_json(row[0]) for row in rows]
-
-    def is_done(self, key: str) -> bool:
-        row = self.db.execute("select status from outbox where key = ?", [key]).fetchone()
-        return bool(row and row[0] == "done")
 
     def waiting(self) -> int:
         """Actions held back for working or quiet hours."""

@@ -88,7 +88,9 @@ class Verdict:
         return cls(True, reason, max(0.0, min(1.0, score)), evidence, says)
 
 
-class Rule(ABC):
+class RuleBase(ABC):
+    """What chat and ticket rules share: identity, settings and the documentation they print."""
+
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
@@ -99,6 +101,33 @@ class Rule(ABC):
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
         self.settings = settings or self.Settings(mode=self.default_mode)
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The docstring plus a generated table of settings, as ``hygiene rules CODE`` prints it."""
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        lines = [f"{cls.code} {cls.name}", "", doc, "", "Settings:"]
+        for field_name, info in cls.Settings.model_fields.items():
+            default = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+            if info.is_required():
+                lines.append(f"  {field_name} (required)")
+                if info.description:
+                    lines.append(f"      {info.description}")
+                continue
+            if field_name == "mode":
+                default = cls.default_mode.value
+            elif hasattr(default, "value"):
+                default = default.value
+            lines.append(f"  {field_name} = {default!r}")
+            if info.description:
+                lines.append(f"      {info.description}")
+        if cls.phrase_lists:
+            lines += ["", f"Phrase lists (rules/data/{cls.code}.toml, per language): {', '.join(cls.phrase_lists)}"]
+        return "\n".join(lines)
+
+
+class Rule(RuleBase):
+    """A chat rule: judged on messages (and their threads)."""
 
     def settings_for(self, message: ChatMessage) -> RuleSettings:
         return self.settings.for_channel(message.channel_name, message.channel)
@@ -140,49 +169,18 @@ class Rule(ABC):
             message=verdict.says,
         )
 
-    @classmethod
-    def documentation(cls) -> str:
-        """The docstring plus a generated table of settings, as ``hygiene rules CODE`` prints it."""
-        doc = inspect.cleandoc(cls.__doc__ or "")
-        lines = [f"{cls.code} {cls.name}", "", doc, "", "Settings:"]
-        for field_name, info in cls.Settings.model_fields.items():
-            default = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
-            if info.is_required():
-                lines.append(f"  {field_name} (required)")
-                if info.description:
-                    lines.append(f"      {info.description}")
-                continue
-            if field_name == "mode":
-                default = cls.default_mode.value
-            elif hasattr(default, "value"):
-                default = default.value
-            lines.append(f"  {field_name} = {default!r}")
-            if info.description:
-                lines.append(f"      {info.description}")
-        if cls.phrase_lists:
-            lines += ["", f"Phrase lists (rules/data/{cls.code}.toml, per language): {', '.join(cls.phrase_lists)}"]
-        return "\n".join(lines)
-
 
 class TicketRuleSettings(RuleSettings):
     language: Literal["pt", "en"] = Field("pt", description="Language of the message (per department under channels).")
 
 
-class TicketRule(ABC):
+class TicketRule(RuleBase):
     """A rule over helpdesk tickets (HY2xx): judged on the ticket snapshot every cycle.
 
     ``channels`` overrides in its settings are keyed by the ticket's department.
     """
 
-    code: ClassVar[str]
-    name: ClassVar[str]
-    summary: ClassVar[str]
-    default_mode: ClassVar[Mode] = Mode.NUDGE
     Settings: ClassVar[type[RuleSettings]] = TicketRuleSettings
-    phrase_lists: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self, settings: RuleSettings | None = None) -> None:
-        self.settings = settings or self.Settings(mode=self.default_mode)
 
     def settings_for(self, ticket: Ticket) -> RuleSettings:
         return self.settings.for_channel(ticket.department)
@@ -210,5 +208,3 @@ class TicketRule(ABC):
             message=verdict.says,
             key=str(verdict.evidence.get("key", f"ticket:{ticket.id}")),
         )
-
-    documentation = Rule.documentation

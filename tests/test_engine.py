@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -245,3 +247,19 @@ def test_identity_and_channels_are_cached_for_an_hour(
     assert caught.value.problems == [
         "slack.channels[1]: the bot is not a member of #fiscal (invite it with /invite @hygiene)"
     ]
+
+
+def test_chat_nudges_found_on_a_weekend_wait_for_monday(
+    tmp_path: Path, sandbox: SlackSandbox, state: SlackState, tickets_file: Path
+) -> None:
+    saturday = FrozenClock(datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo")))
+    state.post_as(
+        "U03JOAO", "dia-a-dia", "O cliente Brascont pediu a segunda via do boleto de outubro.", at=saturday.now()
+    )
+    saturday.advance(minutes=10)
+    config = make_config(tmp_path, sandbox.base_url, tickets_file)
+    report = cycle(config, saturday, sandbox)
+    assert report.findings.get("HY101") == 1 and report.sent == 0, "found, written down, not posted"
+    saturday.advance(days=1, hours=22)  # Monday 08:10
+    assert cycle(config, saturday, sandbox).sent == 1
+    assert len(state.bot_posts()) == 1

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from hygiene.clients import ClientMatch, ClientMatcher
 from hygiene.clock import from_slack_ts
 from hygiene.errors import HygieneError
-from hygiene.models import ChatMessage, Ticket
+from hygiene.models import ChatMessage, Staleness, Ticket
 from hygiene.text import fold
 
 
@@ -104,8 +104,10 @@ class WindowContext:
         url_patterns: list[re.Pattern[str]] | None = None,
         links: Callable[[str, str], list[str]] | None = None,
         zone: ZoneInfo | None = None,
+        staleness: Callable[[Ticket, datetime], Staleness | None] | None = None,
     ) -> None:
         self.now = now
+        self._staleness = staleness
         self._zone = zone or ZoneInfo("America/Sao_Paulo")
         self._tickets = tickets
         self._url_patterns = url_patterns or []
@@ -166,6 +168,9 @@ class WindowContext:
 
     def linked_tickets(self, message: ChatMessage) -> list[str]:
         return self._links(message.channel, message.root_ts) if self._links else []
+
+    def staleness(self, ticket: Ticket) -> Staleness | None:
+        return self._staleness(ticket, self.now) if self._staleness else None
 
     def following(self, message: ChatMessage, within: timedelta) -> list[ChatMessage]:
         until = f"{(from_slack_ts(message.ts) + within).timestamp():.6f}"

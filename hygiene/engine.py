@@ -267,7 +267,13 @@ class Engine:
         if self.helpdesk:
             link_references(self.store, self.helpdesk.name, messages, snapshot.by_ref, patterns, now)
         context = WindowContext(
-            now, messages, tickets, patterns, self.store.links_of, ZoneInfo(self.config.hygiene.timezone)
+            now,
+            messages,
+            tickets,
+            patterns,
+            self.store.links_of,
+            ZoneInfo(self.config.hygiene.timezone),
+            self.tickets.book.overdue,
         )
         for message in messages:
             if not message.judged or message.ts < window_start:

@@ -148,6 +148,20 @@ class SlaTerms:
 
 
 @dataclass(frozen=True)
+class Staleness:
+    """How long a ticket has gone without an update by a person, against what its SLA allows."""
+
+    age: float
+    """Business hours since the last update by a person."""
+    window: float
+    """Business hours the SLA allows."""
+
+    @property
+    def stale(self) -> bool:
+        return self.age > self.window
+
+
+@dataclass(frozen=True)
 class Finding:
     """A rule's verdict on one message, thread or ticket, with the evidence behind it."""
 

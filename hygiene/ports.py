@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from hygiene.business_time import BusinessCalendar
 from hygiene.clients import ClientMatch
-from hygiene.models import Action, ChatMessage, SlaTerms, Ticket
+from hygiene.models import Action, ChatMessage, SlaTerms, Staleness, Ticket
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,10 @@ class RuleContext(Protocol):
 
     def linked_tickets(self, message: ChatMessage) -> list[str]:
         """Ids of tickets already linked to the message's thread."""
+        ...
+
+    def staleness(self, ticket: Ticket) -> Staleness | None:
+        """The ticket's age and SLA window in business hours, when an SLA book is known."""
         ...
 
     def following(self, message: ChatMessage, within: timedelta) -> list[ChatMessage]:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hygiene.business_time import BusinessCalendar
+from hygiene.business_time import BusinessCalendar, hours
 from hygiene.config import Config, SlaPolicy
-from hygiene.models import SlaTerms, Ticket
+from hygiene.models import SlaTerms, Staleness, Ticket
 from hygiene.text import fold
 
 DEFAULT_POLICIES = (
@@ -53,6 +53,19 @@ class SlaBook:
     def calendar(self, ticket: Ticket) -> BusinessCalendar:
         return self.calendars.get(fold(ticket.department or ""), self.default_calendar)
 
+    def overdue(self, ticket: Ticket, now: datetime) -> Staleness | None:
+        """How far an open or pending ticket is past its SLA window, in business hours (None: no dates)."""
+        last = ticket.updated_at or ticket.created_at
+        if last is None or not ticket.is_active:
+            return None
+        terms = self.terms(ticket)
+        untouched = ticket.updated_at is None or (
+            ticket.created_at is not None and ticket.updated_at <= ticket.created_at
+        )
+        window = terms.first_response if untouched else terms.update
+        age = hours(self.calendar(ticket).between(last, now))
+        return Staleness(round(age, 1), round(hours(window), 1))
+
     def terms(self, ticket: Ticket) -> SlaTerms:
         best, best_rank = None, -1
         for index, policy in enumerate(self.policies):
@@ -79,6 +92,19 @@ class TicketClock:
 
     def calendar(self, ticket: Ticket) -> BusinessCalendar:
         return self.book.calendar(ticket)
+
+    def overdue(self, ticket: Ticket, now: datetime) -> Staleness | None:
+        """How far an open or pending ticket is past its SLA window, in business hours (None: no dates)."""
+        last = ticket.updated_at or ticket.created_at
+        if last is None or not ticket.is_active:
+            return None
+        terms = self.terms(ticket)
+        untouched = ticket.updated_at is None or (
+            ticket.created_at is not None and ticket.updated_at <= ticket.created_at
+        )
+        window = terms.first_response if untouched else terms.update
+        age = hours(self.calendar(ticket).between(last, now))
+        return Staleness(round(age, 1), round(hours(window), 1))
 
     def terms(self, ticket: Ticket) -> SlaTerms:
         return self.book.terms(ticket)

@@ -26,6 +26,16 @@ STALE = {
     "pt": " {owner}, o atendimento está sem atualização há {age}: pode registrar o andamento nele?",
     "en": " {owner}, the ticket has had no update for {age}: could you record the progress on it?",
 }
+STALE_SLA = {
+    "pt": (
+        " {owner}, o atendimento está há {age} h úteis sem atualização (SLA {sla} h): "
+        "pode registrar o andamento nele?"
+    ),
+    "en": (
+        " {owner}, the ticket has gone {age} business hours without an update (SLA {sla} h): "
+        "could you record the progress on it?"
+    ),
+}
 HABIT = {
     "pt": " Da próxima vez, o andamento está no próprio atendimento.",
     "en": " Next time, the progress is on the ticket itself.",
@@ -51,8 +61,9 @@ class HY102(Rule):
         "já saiu?", "any update on", "is … done yet" — that names a ticket (``#4521``,
         ``atendimento 4521``, a helpdesk link) or a client with an open ticket ("já resolveram a
         NF da padaria?"). The reply gives the ticket's status, owner, last update and link, and
-        when the ticket has had no update for ``stale_after_hours`` it asks the owner to record
-        the progress on it. Numbers that are not tickets in the helpdesk are left alone; without
+        when the ticket is past its SLA update window (business time, as HY201 measures it; in
+        audits and ``explain``, ``stale_after_hours`` of wall-clock time) it asks the owner to
+        record the progress on it. Numbers that are not tickets in the helpdesk are left alone; without
         a helpdesk, only references spelled as tickets ("chamado 4521") count.
 
     Why it matters:
@@ -79,7 +90,9 @@ class HY102(Rule):
     phrase_lists = ("status", "asking", "check_request")
 
     class Settings(RuleSettings):
-        stale_after_hours: float = Field(48, gt=0, description="Ask the owner to update a ticket older than this.")
+        stale_after_hours: float = Field(
+            48, gt=0, description="Without an SLA book (audits, explain): ask for an update past these hours."
+        )
         min_score: float = Field(0.7, ge=0, le=1, description="Fire at or above this score.")
 
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
@@ -145,9 +158,16 @@ class HY102(Rule):
             updated=_when(updated, ctx) if updated else "—",
             link=link,
         )
+        owner = ticket.assignee or ("responsável" if language == "pt" else "owner")
+        sla = ctx.staleness(ticket)
+        if sla is not None:
+            if sla.stale:
+                says += STALE_SLA[language].format(
+                    owner=owner, age=_hours(sla.age, language), sla=_hours(sla.window, language)
+                )
+            return says + HABIT[language]
         age = ctx.now - _aware(updated, ctx) if updated else None
         if ticket.is_active and age is not None and age > timedelta(hours=settings.stale_after_hours):
-            owner = ticket.assignee or ("responsável" if language == "pt" else "owner")
             says += STALE[language].format(owner=owner, age=_span(age, language))
         return says + HABIT[language]
 
@@ -164,6 +184,11 @@ def _aware(moment: datetime, ctx: RuleContext) -> datetime:
 
 def _when(moment: datetime, ctx: RuleContext) -> str:
     return f"{_aware(moment, ctx).astimezone(ctx.zone):%d/%m %H:%M}"
+
+
+def _hours(value: float, language: str) -> str:
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if language == "pt" else text
 
 
 def _span(age: timedelta, language: str) -> str:

@@ -157,6 +157,7 @@ def test_status_answers_read_the_ticket_live(
     cycle(config, clock, sandbox)
     (answer,) = posts(state, "HY102")
     assert answer["text"].startswith("Atendimento #4533 (Emissão de notas de serviço): *pendente*, responsável Marina")
+    assert "Marina Souza, o atendimento está há 22,0 h úteis sem atualização (SLA 16,0 h)" in answer["text"]
     assert gclick.faults.calls.get("tarefa", 0) == before + 1, "GET /tarefas/4533 for the answer"
 
 

@@ -28,8 +28,7 @@ STALE = {
 }
 STALE_SLA = {
     "pt": (
-        " {owner}, o atendimento está há {age} h úteis sem atualização (SLA {sla} h): "
-        "pode registrar o andamento nele?"
+        " {owner}, o atendimento está há {age} h úteis sem atualização (SLA {sla} h): pode registrar o andamento nele?"
     ),
     "en": (
         " {owner}, the ticket has gone {age} business hours without an update (SLA {sla} h): "

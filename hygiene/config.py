@@ -68,6 +68,11 @@ class HygieneSection(Section):
         return value
 
 
+# Slack's 2025 limits for apps distributed commercially outside the Marketplace:
+# conversations.history and conversations.replies at 1 request a minute, 15 messages each.
+UNLISTED_BUDGET = {"conversations.history": 1, "conversations.replies": 1}
+
+
 class SlackSection(Section):
     token_env: str = "SLACK_BOT_TOKEN"
     base_url: str = "https://slack.com/api/"
@@ -81,6 +86,13 @@ class SlackSection(Section):
     max_retry_after_seconds: float = Field(10, ge=0)
     message_retention_days: float = Field(14, gt=0)
     budget: dict[str, int] = Field(default_factory=dict)
+    distribution: Literal["internal", "marketplace", "unlisted"] = Field(
+        "internal",
+        description=(
+            "How the Slack app is distributed. 'unlisted' (commercially distributed outside the "
+            "Marketplace) gets 1 history/replies call a minute and 15 messages a call: budgets follow."
+        ),
+    )
 
     @field_validator("channels")
     @classmethod
@@ -102,7 +114,14 @@ class SlackSection(Section):
         return value
 
     def call_budget(self) -> dict[str, int]:
-        return DEFAULT_BUDGET | self.budget
+        """Calls per method per cycle: the defaults, the distribution's limits, then ``budget``."""
+        limits = dict(DEFAULT_BUDGET)
+        if self.distribution == "unlisted":
+            limits |= UNLISTED_BUDGET
+        return limits | self.budget
+
+    def history_page_size(self) -> int:
+        return min(self.page_size, 15) if self.distribution == "unlisted" else self.page_size
 
 
 class HelpdeskSection(Section):

@@ -105,6 +105,8 @@ class Engine:
             self._sync_helpdesk(report)
             channels = self._connect()
             report.channels = len(channels)
+            # Least recently read first: with a tight call budget every channel gets its turn.
+            channels.sort(key=lambda c: self.store.cursor(f"slack:read:{c.id}") or "")
             for channel in channels:
                 self._process_channel(channel, report)
             self._judge_tickets(report)
@@ -227,6 +229,7 @@ class Engine:
             self._judge(channel, now, report)
             failpoint("engine.before_commit")
             if fetch.complete:
+                self.store.set_cursor(f"slack:read:{channel.id}", now.isoformat(), now)
                 newest = max((m.ts for m in fetch.messages if not m.is_reply), default=None)
                 previous = self.store.cursor(f"slack:{channel.id}")
                 if newest and (previous is None or newest > previous):

@@ -127,7 +127,7 @@ def build_chat(config: Config, store: Store, clock: Clock, token: str | None = N
         CallBudget(config.slack.call_budget()),
         retries=config.slack.retries,
         max_retry_after=config.slack.max_retry_after_seconds,
-        page_size=config.slack.page_size,
+        page_size=config.slack.history_page_size(),
         users=store.cached_users(),
     )
 

@@ -118,3 +118,12 @@ def test_phrase_extensions_are_validated(tmp_path: Path) -> None:
     assert any(p.startswith("rules.HY101.phrases.pt.reqest: unknown phrase list") for p in problems)
     assert "rules.HY101.phrases.fr: unknown language (use pt or en)" in problems
     assert any(p.startswith("rules.HY102.phrases: en.status[0]: not a regular expression") for p in problems)
+
+
+def test_unlisted_apps_get_slacks_lower_limits() -> None:
+    config = config_module.parse({"slack": {"channels": ["a"], "distribution": "unlisted", "page_size": 200}})
+    assert config.slack.call_budget()["conversations.history"] == 1
+    assert config.slack.call_budget()["conversations.replies"] == 1
+    assert config.slack.history_page_size() == 15
+    internal = config_module.parse({"slack": {"channels": ["a"]}})
+    assert internal.slack.call_budget()["conversations.history"] == 40 and internal.slack.history_page_size() == 200

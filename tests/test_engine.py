@@ -263,3 +263,16 @@ def test_chat_nudges_found_on_a_weekend_wait_for_monday(
     saturday.advance(days=1, hours=22)  # Monday 08:10
     assert cycle(config, saturday, sandbox).sent == 1
     assert len(state.bot_posts()) == 1
+
+
+def test_a_tight_budget_reads_every_channel_in_turn(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, tickets_file: Path
+) -> None:
+    config = make_config(tmp_path, sandbox.base_url, tickets_file, slack={"distribution": "unlisted"})
+    read: list[str] = []
+    for _ in range(5):
+        report = cycle(config, clock, sandbox)
+        assert report.calls["conversations.history"] == 1
+        read += sorted(set(config.slack.channels) - set(report.incomplete_channels))
+        clock.advance(minutes=2)
+    assert sorted(read) == sorted(config.slack.channels), "five cycles, five channels, each read once"

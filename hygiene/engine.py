@@ -200,17 +200,22 @@ class Engine:
         return f"{max(start, backfill_start):.6f}"
 
     def _known_threads(self, channel: ChannelInfo, oldest: str) -> dict[str, str | None]:
-        """Threads whose replies we hold; those with a ticket on offer are left out, so their
-        replies (and a :ticket: reaction on the nudge) are read again each cycle."""
+        """Threads whose replies we hold. Threads where hygiene replied are left out, so they are
+        read again each cycle: a reaction on our reply (:ticket:, :-1:) never moves a thread."""
         rows = self.store.db.execute(
             "select ts, latest_reply from messages where channel = ? and ts >= ? and reply_count > 0"
             " and deleted_at is null",
             [channel.id, oldest],
         )
-        offered = {
-            f.ts for f in self.store.open_offers(channel.id, oldest) if not self.store.links_of(channel.id, f.ts)
+        answered = {
+            row[0]
+            for row in self.store.db.execute(
+                "select distinct thread_ts from messages where channel = ? and thread_ts >= ?"
+                " and metadata_event = 'hygiene_action' and deleted_at is null",
+                [channel.id, oldest],
+            )
         }
-        return {row[0]: row[1] for row in rows if row[0] not in offered}
+        return {row[0]: row[1] for row in rows if row[0] not in answered}
 
     def _process_channel(self, channel: ChannelInfo, report: CycleReport) -> None:
         now = self.clock.now()

@@ -114,16 +114,22 @@ def day_figures(store: Store, now: datetime, zone: Any) -> dict[str, Any]:
         "select rule, count(*) from outbox where status = 'done' and created_at >= ? group by rule", [since]
     ).fetchall()
     nudges = {rule: count for rule, count in rows if rule}
-    false_positives = store.db.execute(
-        "select count(*) from messages where metadata_event = 'hygiene_action' and first_seen >= ?"
-        " and (reactions like '%\"-1\"%' or reactions like '%\"thumbsdown\"%')",
+    disliked = store.db.execute(
+        "select o.rule, count(*) from messages m join outbox o on o.result_ts = m.ts and o.channel = m.channel"
+        " where m.metadata_event = 'hygiene_action' and m.first_seen >= ?"
+        " and (m.reactions like '%\"-1\"%' or m.reactions like '%\"thumbsdown\"%') group by o.rule",
         [since],
+    ).fetchall()
+    by_rule = {rule: count for rule, count in disliked if rule}
+    created = store.db.execute(
+        "select count(*) from outbox where kind = 'create_ticket' and status = 'done' and created_at >= ?", [since]
     ).fetchone()[0]
     return {
-        "nudges": dict(sorted(nudges.items())),
+        "nudges": dict(sorted((rule, count) for rule, count in nudges.items() if rule.startswith("HY"))),
         "status_answers": nudges.get("HY102", 0),
-        "tickets_created": 0,
-        "false_positive_reactions": int(false_positives),
+        "tickets_created": int(created),
+        "false_positive_reactions": sum(by_rule.values()),
+        "false_positives_by_rule": dict(sorted(by_rule.items())),
     }
 
 
@@ -190,8 +196,12 @@ def _figures_lines(report: DailyReport) -> list[str]:
         f"Lembretes hoje: {nudges}",
         f"Perguntas de andamento respondidas: {f['status_answers']}",
         f"Atendimentos criados a partir do chat: {f['tickets_created']}",
-        f"Reações 👎 (falsos positivos): {f['false_positive_reactions']}",
+        f"Reações 👎 (falsos positivos): {f['false_positive_reactions']}{_by_rule(f.get('false_positives_by_rule'))}",
     ]
+
+
+def _by_rule(counts: dict[str, int] | None) -> str:
+    return f" ({', '.join(f'{code} {n}' for code, n in counts.items())})" if counts else ""
 
 
 def render_markdown(report: DailyReport, zone: Any) -> str:

@@ -276,3 +276,19 @@ def test_a_tight_budget_reads_every_channel_in_turn(
         read += sorted(set(config.slack.channels) - set(report.incomplete_channels))
         clock.advance(minutes=2)
     assert sorted(read) == sorted(config.slack.channels), "five cycles, five channels, each read once"
+
+
+def test_thumbs_down_on_a_nudge_is_counted_per_rule(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    from hygiene.report import day_figures
+
+    cycle(config, clock, sandbox)
+    hy105 = next(p for p in state.bot_posts() if p["metadata"]["event_payload"]["rule"] == "HY105")
+    state.react(hy105["channel"], hy105["ts"], "U08MIKE", "-1")
+    clock.advance(minutes=2)
+    cycle(config, clock, sandbox)
+    figures = day_figures(Store.open(config.store_path), clock.now(), ZoneInfo("America/Sao_Paulo"))
+    assert figures["false_positives_by_rule"] == {"HY105": 1}
+    assert figures["false_positive_reactions"] == 1
+    assert figures["nudges"]["HY101"] == 4

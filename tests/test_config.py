@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,20 @@ def test_unlisted_apps_get_slacks_lower_limits() -> None:
     assert config.slack.history_page_size() == 15
     internal = config_module.parse({"slack": {"channels": ["a"]}})
     assert internal.slack.call_budget()["conversations.history"] == 40 and internal.slack.history_page_size() == 200
+
+
+def test_every_setting_is_in_the_example_config() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+
+    def missing(model: type, prefix: str) -> list[str]:
+        found = []
+        for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+            if hasattr(field.annotation, "model_fields"):
+                found += missing(field.annotation, f"{prefix}{name}.")
+            elif not re.search(rf"^\s*#?\s*\[*{re.escape(name)}\]*\s*(=|$)", text, re.MULTILINE) and not re.search(
+                rf"^#?\s*\[+{re.escape(prefix + name)}", text, re.MULTILINE
+            ):
+                found.append(prefix + name)
+        return found
+
+    assert missing(config_module.Config, "") == []

@@ -256,6 +256,31 @@ def demo(as_json: bool, scenario: str) -> None:
         )
 
 
+@cli.command()
+@click.option("--scenario", default="accounting", show_default=True, help="Sandbox scenario to seed.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("hygiene-sandbox"),
+    show_default=True,
+    help="Where to write hygiene.toml and sandbox.env.",
+)
+@click.option("--for", "seconds", type=click.FloatRange(min=1), default=None, help="Stop after SECONDS.")
+@guarded
+def sandbox(scenario: str, folder: Path, seconds: float | None) -> None:
+    """Serve the sandbox Slack and G Click and write a config for them, to try hygiene by hand.
+
+    Example:
+
+        hygiene sandbox --dir /tmp/try   # then, in another shell: hygiene run --config /tmp/try/hygiene.toml
+    """
+    from hygiene.sandbox.serve import serve
+
+    configure("warning")
+    serve(scenario, folder, seconds, lambda line: click.echo(line, err=False))
+
+
 def optional_config(path: Path | None) -> config_module.Config | None:
     """The config when one is given or found; audits and explain also work without one."""
     if path is None and not os.environ.get("HYGIENE_CONFIG") and not Path(config_module.DEFAULT_PATH).exists():

@@ -183,3 +183,25 @@ def test_watch_runs_cycles_and_keeps_going_after_a_failure(tmp_path: Path, live:
     assert result.returncode == 0, result.stderr
     assert "error: slack: auth.test: HTTP 500" in result.stderr
     assert "posted 5" in result.stderr
+
+
+def test_sandbox_command_serves_a_workspace_to_run_against(tmp_path: Path) -> None:
+    import time
+
+    folder = tmp_path / "try"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hygiene", "sandbox", "--dir", str(folder), "--for", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            if (folder / "sandbox.env").exists():
+                break
+            time.sleep(0.1)
+        env = dict(line.split("=", 1) for line in (folder / "sandbox.env").read_text().splitlines())
+        result = hygiene("run", "--config", str(folder / "hygiene.toml"), token=env["SLACK_BOT_TOKEN"], **env)
+        assert result.returncode == 0, result.stderr
+        assert "posted 0" not in result.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

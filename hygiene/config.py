@@ -137,6 +137,9 @@ class HelpdeskSection(Section):
     retries: int = Field(3, ge=0, le=10)
     timeout_seconds: float = Field(15, gt=0)
     max_retry_after_seconds: float = Field(30, ge=0)
+    sync_every_minutes: float = Field(
+        0, ge=0, description="Sync at most this often (0: every cycle). G Click sweeps its whole list: 10 is kinder."
+    )
     # G Click
     client_id_env: str = "GCLICK_CLIENT_ID"
     client_secret_env: str = "GCLICK_CLIENT_SECRET"

@@ -130,6 +130,10 @@ class Engine:
         if self.helpdesk is None:
             return
         key = f"helpdesk:{self.helpdesk.name}"
+        every = timedelta(minutes=self.config.helpdesk.sync_every_minutes)
+        last = self.store.cursor(f"{key}:synced_at")
+        if every and last and self.clock.now() - datetime.fromisoformat(last) < every:
+            return
         try:
             batch = self.helpdesk.sync(self.store.cursor(key) or {})
         except ExternalError as exc:
@@ -143,7 +147,8 @@ class Engine:
                 report.enqueued += self.store.enqueue(action, now, not_before)
             self.store.save_tickets(self.helpdesk.name, batch.tickets, now)
             if batch.complete:
-                self.store.set_cursor(key, batch.state, self.clock.now())
+                self.store.set_cursor(key, batch.state, now)
+                self.store.set_cursor(f"{key}:synced_at", now.isoformat(), now)
         report.tickets_synced = len(batch.tickets)
         self._tickets_snapshot = None
         report.calls[f"{self.helpdesk.name}.sync"] = batch.calls

@@ -191,3 +191,18 @@ def test_the_same_loop_with_zendesk(
         cycle(config, clock, sandbox)
         (update,) = posts(state, "update")
         assert update["text"].startswith("O atendimento #4540 agora está *resolvido* (era aberto)")
+
+
+def test_the_helpdesk_is_synced_at_most_as_often_as_configured(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, gclick: GClickState
+) -> None:
+    config = config_for(tmp_path, sandbox, gclick)
+    config.helpdesk.sync_every_minutes = 10
+    cycle(config, clock, sandbox)
+    sweeps = gclick.faults.calls["tarefas"]
+    clock.advance(minutes=4)
+    cycle(config, clock, sandbox)
+    assert gclick.faults.calls["tarefas"] == sweeps, "four minutes later: no sweep"
+    clock.advance(minutes=7)
+    cycle(config, clock, sandbox)
+    assert gclick.faults.calls["tarefas"] > sweeps

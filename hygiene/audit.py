@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hygiene.clock import from_slack_ts
 from hygiene.config import PolicySection
 from hygiene.context import TicketSnapshot, WindowContext
-from hygiene.models import ChatEvent, ChatMessage, Finding
+from hygiene.models import ChatEvent, ChatMessage, Finding, Staleness, Ticket
 from hygiene.policy import static_action
 from hygiene.rulebase import Rule, TicketRule
 
@@ -72,7 +72,9 @@ class Auditor:
         window: timedelta = timedelta(minutes=60),
         zone: ZoneInfo | None = None,
         url_patterns: list[re.Pattern[str]] | None = None,
+        staleness: Callable[[Ticket, datetime], Staleness | None] | None = None,
     ) -> None:
+        self.staleness = staleness
         self.rules = [rule for rule in rules if isinstance(rule, Rule)]  # ticket rules judge tickets, not chat
         self.tickets = tickets
         self.policy = policy or PolicySection()
@@ -102,7 +104,7 @@ class Auditor:
     def _context(self, channel: str) -> WindowContext:
         if channel not in self._contexts:
             self._contexts[channel] = WindowContext(
-                from_slack_ts("0"), [], self.tickets, self.url_patterns, zone=self.zone
+                from_slack_ts("0"), [], self.tickets, self.url_patterns, zone=self.zone, staleness=self.staleness
             )
             self._pending[channel] = {}
         return self._contexts[channel]

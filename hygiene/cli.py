@@ -367,6 +367,7 @@ def audit(
         timedelta(minutes=window_minutes),
         ZoneInfo(config.hygiene.timezone) if config else None,
         build_url_patterns(config),
+        sla_book(config).overdue,
     )
     writer = FindingWriter(sys.stdout, fmt)
     for finding, action in auditor.run(_events(reader, slack_export, messages)):
@@ -422,7 +423,9 @@ def explain(text: str, channel: str, tickets: Path | None, config_path: Path | N
         user="U0EXPLAIN",
         user_name="you",
     )
-    context = WindowContext(now, [message], snapshot, build_url_patterns(config), zone=zone)
+    context = WindowContext(
+        now, [message], snapshot, build_url_patterns(config), zone=zone, staleness=sla_book(config).overdue
+    )
     click.echo(f"text:     {message.plain}")
     click.echo(
         f"language: {guess_language(matchable(message.plain))} · channel: #{channel} · "
@@ -469,7 +472,7 @@ def report_command(
     config = optional_config(config_path)
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = _moment(now_text, zone) if now_text else SystemClock().now()
-    book = SlaBook.from_config(config) if config else SlaBook([], config_module.CalendarSection().build(zone))
+    book = sla_book(config)
     rules = ticket_rules(build_rules(config.rules if config else {}))
     url_template = config.helpdesk.url_template if config else None
     store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
@@ -544,6 +547,13 @@ def _post_report(config: config_module.Config | None, store: Store | None, daily
     click.echo(f"report: posted {delivery.sent} message(s) to #{config.report.channel}", err=True)
     if delivery.errors:
         raise HygieneError("; ".join(delivery.errors))
+
+
+def sla_book(config: config_module.Config | None) -> SlaBook:
+    """The config's SLA policies and calendars, or the rulebook's defaults (Brazil, São Paulo time)."""
+    if config is not None:
+        return SlaBook.from_config(config)
+    return SlaBook([], config_module.CalendarSection().build(ZoneInfo("America/Sao_Paulo")))
 
 
 def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:

@@ -60,8 +60,8 @@ class HY102(Rule):
         "já saiu?", "any update on", "is … done yet" — that names a ticket (``#4521``,
         ``atendimento 4521``, a helpdesk link) or a client with an open ticket ("já resolveram a
         NF da padaria?"). The reply gives the ticket's status, owner, last update and link, and
-        when the ticket is past its SLA update window (business time, as HY201 measures it; in
-        audits and ``explain``, ``stale_after_hours`` of wall-clock time) it asks the owner to
+        when the ticket is past its SLA update window (business time, as HY201 measures it; where
+        no SLA book is at hand, ``stale_after_hours`` of wall-clock time) it asks the owner to
         record the progress on it. Numbers that are not tickets in the helpdesk are left alone; without
         a helpdesk, only references spelled as tickets ("chamado 4521") count.
 
@@ -90,7 +90,7 @@ class HY102(Rule):
 
     class Settings(RuleSettings):
         stale_after_hours: float = Field(
-            48, gt=0, description="Without an SLA book (audits, explain): ask for an update past these hours."
+            48, gt=0, description="Only without SLA policies at hand: ask for an update past these hours."
         )
         min_score: float = Field(0.7, ge=0, le=1, description="Fire at or above this score.")
 

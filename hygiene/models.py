@@ -155,6 +155,9 @@ class Staleness:
     """Business hours since the last update by a person."""
     window: float
     """Business hours the SLA allows."""
+    first_response: bool = False
+    """The window is the first-response one: nobody has updated the ticket since it was opened."""
+    policy: str = ""
 
     @property
     def stale(self) -> bool:

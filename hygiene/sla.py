@@ -64,7 +64,7 @@ class SlaBook:
         )
         window = terms.first_response if untouched else terms.update
         age = hours(self.calendar(ticket).between(last, now))
-        return Staleness(round(age, 1), round(hours(window), 1))
+        return Staleness(round(age, 1), round(hours(window), 1), first_response=untouched, policy=terms.policy)
 
     def terms(self, ticket: Ticket) -> SlaTerms:
         best, best_rank = None, -1
@@ -93,18 +93,8 @@ class TicketClock:
     def calendar(self, ticket: Ticket) -> BusinessCalendar:
         return self.book.calendar(ticket)
 
-    def overdue(self, ticket: Ticket, now: datetime) -> Staleness | None:
-        """How far an open or pending ticket is past its SLA window, in business hours (None: no dates)."""
-        last = ticket.updated_at or ticket.created_at
-        if last is None or not ticket.is_active:
-            return None
-        terms = self.terms(ticket)
-        untouched = ticket.updated_at is None or (
-            ticket.created_at is not None and ticket.updated_at <= ticket.created_at
-        )
-        window = terms.first_response if untouched else terms.update
-        age = hours(self.calendar(ticket).between(last, now))
-        return Staleness(round(age, 1), round(hours(window), 1))
+    def staleness(self, ticket: Ticket) -> Staleness | None:
+        return self.book.overdue(ticket, self.now)
 
     def terms(self, ticket: Ticket) -> SlaTerms:
         return self.book.terms(ticket)

@@ -7,7 +7,7 @@ from typing import Any
 from hygiene.models import Mode, Ticket
 from hygiene.ports import TicketContext
 from hygiene.rulebase import RuleSettings, TicketRule, TicketRuleSettings, Verdict
-from rules.tickets import business_hours, fmt_hours, last_update, never_answered, owner, timedelta_hours
+from rules.tickets import fmt_hours, last_update, owner
 
 SAYS = {
     "pt": (
@@ -61,20 +61,17 @@ class HY201(TicketRule):
         if ticket.status == "open" and not ticket.assignee:
             return Verdict.no("open with no owner: HY202's case")
         last = last_update(ticket)
-        if last is None:
+        measured = ctx.staleness(ticket)
+        if last is None or measured is None:
             return Verdict.no("no creation or update time")
-        terms = ctx.terms(ticket)
-        first = never_answered(ticket)
-        window = terms.first_response if first else terms.update
-        age = business_hours(last, ctx.now, ticket, ctx)
-        sla = timedelta_hours(window)
+        age, sla, first = measured.age, measured.window, measured.first_response
         evidence: dict[str, Any] = {
             "ticket": ticket.reference,
             "age_business_hours": age,
             "sla_business_hours": sla,
             "overdue_business_hours": round(age - sla, 1),
             "window": "first response" if first else "update",
-            "policy": terms.policy,
+            "policy": measured.policy,
             "assignee": ticket.assignee,
             "key": f"ticket:{ticket.id}:{last.isoformat()}",
             "phrases": [],

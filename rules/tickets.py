@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from hygiene.business_time import hours
 from hygiene.models import Ticket
@@ -11,11 +11,6 @@ from hygiene.ports import TicketContext
 
 def last_update(ticket: Ticket) -> datetime | None:
     return ticket.updated_at or ticket.created_at
-
-
-def never_answered(ticket: Ticket) -> bool:
-    """No update by a person since it was opened (so the first-response window applies)."""
-    return ticket.updated_at is None or (ticket.created_at is not None and ticket.updated_at <= ticket.created_at)
 
 
 def business_hours(start: datetime, end: datetime, ticket: Ticket, ctx: TicketContext) -> float:
@@ -29,7 +24,3 @@ def owner(ticket: Ticket, language: str = "pt") -> str:
 def fmt_hours(value: float, language: str = "pt") -> str:
     text = f"{value:.1f}"
     return text.replace(".", ",") if language == "pt" else text
-
-
-def timedelta_hours(delta: timedelta) -> float:
-    return round(hours(delta), 1)

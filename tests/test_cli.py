@@ -126,7 +126,7 @@ def test_unknown_channel_exits_2_with_its_index(tmp_path: Path, live: SlackSandb
 
 
 def test_bad_token_exits_1_without_printing_it(tmp_path: Path, live: SlackSandbox) -> None:
-    secret = "xoxb-111111111-wrong"
+    secret = "xoxb-wrong-token-for-tests"
     result = hygiene("run", "--config", str(write_config(tmp_path, live.base_url)), token=secret)
     assert result.returncode == 1
     assert "invalid_auth" in result.stderr

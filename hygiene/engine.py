@@ -207,20 +207,8 @@ class Engine:
     def _known_threads(self, channel: ChannelInfo, oldest: str) -> dict[str, str | None]:
         """Threads whose replies we hold. Threads where hygiene replied are left out, so they are
         read again each cycle: a reaction on our reply (:ticket:, :-1:) never moves a thread."""
-        rows = self.store.db.execute(
-            "select ts, latest_reply from messages where channel = ? and ts >= ? and reply_count > 0"
-            " and deleted_at is null",
-            [channel.id, oldest],
-        )
-        answered = {
-            row[0]
-            for row in self.store.db.execute(
-                "select distinct thread_ts from messages where channel = ? and thread_ts >= ?"
-                " and metadata_event = 'hygiene_action' and deleted_at is null",
-                [channel.id, oldest],
-            )
-        }
-        return {row[0]: row[1] for row in rows if row[0] not in answered}
+        answered = self.store.threads_answered(channel.id, oldest)
+        return {ts: latest for ts, latest in self.store.thread_heads(channel.id, oldest).items() if ts not in answered}
 
     def _process_channel(self, channel: ChannelInfo, report: CycleReport) -> None:
         now = self.clock.now()
@@ -258,17 +246,10 @@ class Engine:
                 report.changed += 1
         if not fetch.complete:
             return
-        for ts, thread_ts in self._stored_since(fetch.channel.id, oldest):
+        for ts, thread_ts in self.store.stored_since(fetch.channel.id, oldest):
             is_top = thread_ts in (None, ts)
             if ts not in seen and (is_top or thread_ts in fetch.threads_read):
                 report.deleted += self.store.mark_deleted(fetch.channel.id, ts, now)
-
-    def _stored_since(self, channel: str, oldest: str) -> list[tuple[str, str | None]]:
-        rows = self.store.db.execute(
-            "select ts, thread_ts from messages where channel = ? and ts > ? and deleted_at is null",
-            [channel, oldest],
-        )
-        return [(row[0], row[1]) for row in rows]
 
     # judging ---------------------------------------------------------------------------------
     def _judge(self, channel: ChannelInfo, now: datetime, report: CycleReport) -> None:

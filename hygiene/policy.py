@@ -7,7 +7,7 @@ rule's own daily limit.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hygiene.clock import from_slack_ts
@@ -90,4 +90,4 @@ class Policy:
 
     def _start_of_day(self, now: datetime) -> datetime:
         local = now.astimezone(self.zone)
-        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)

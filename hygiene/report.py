@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,49 +107,24 @@ def build_rows(
 
 def day_figures(store: Store, now: datetime, zone: Any) -> dict[str, Any]:
     """The day's hygiene work, from the store: nudges per rule, answers, tickets created, 👎 reactions."""
-    start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    since = start.astimezone(now.tzinfo).isoformat()
-    rows = store.db.execute(
-        "select rule, count(*) from outbox where status = 'done' and created_at >= ? group by rule", [since]
-    ).fetchall()
-    nudges = {rule: count for rule, count in rows if rule}
-    disliked = store.db.execute(
-        "select o.rule, count(*) from messages m join outbox o on o.result_ts = m.ts and o.channel = m.channel"
-        " where m.metadata_event = 'hygiene_action' and m.first_seen >= ?"
-        " and (m.reactions like '%\"-1\"%' or m.reactions like '%\"thumbsdown\"%') group by o.rule",
-        [since],
-    ).fetchall()
-    by_rule = {rule: count for rule, count in disliked if rule}
-    created = store.db.execute(
-        "select count(*) from outbox where kind = 'create_ticket' and status = 'done' and created_at >= ?", [since]
-    ).fetchone()[0]
+    since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    nudges = store.nudges_by_rule(since)
+    disliked = store.disliked_by_rule(since)
     return {
         "nudges": dict(sorted((rule, count) for rule, count in nudges.items() if rule.startswith("HY"))),
         "status_answers": nudges.get("HY102", 0),
-        "tickets_created": int(created),
-        "false_positive_reactions": sum(by_rule.values()),
-        "false_positives_by_rule": dict(sorted(by_rule.items())),
+        "tickets_created": store.tickets_created(since),
+        "false_positive_reactions": sum(disliked.values()),
+        "false_positives_by_rule": dict(sorted(disliked.items())),
     }
 
 
 def remember(store: Store, report: DailyReport, zone: Any) -> None:
-    day = report.now.astimezone(zone).date().isoformat()
-    store.db.table("reports").upsert(
-        {
-            "day": day,
-            "stale": len(report.rows),
-            "by_rule": json.dumps(report.by_rule),
-            "created_at": report.now.isoformat(),
-        },
-        pk="day",
-    )
+    store.save_report(report_day(report.now, zone), len(report.rows), report.by_rule, report.now)
 
 
-def previous(store: Store, report_day: str) -> dict[str, Any] | None:
-    row = store.db.execute(
-        "select day, stale, by_rule from reports where day < ? order by day desc limit 1", [report_day]
-    ).fetchone()
-    return {"day": row[0], "stale": row[1], "by_rule": json.loads(row[2])} if row else None
+def previous(store: Store, day: str) -> dict[str, Any] | None:
+    return store.previous_report(day)
 
 
 # rendering -----------------------------------------------------------------------------------

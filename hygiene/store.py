@@ -25,7 +25,8 @@ NUDGE_KINDS = tuple(
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat()
+    """Times are stored in UTC, so that their text sorts and compares as time does."""
+    return moment.astimezone(UTC).isoformat()
 
 
 class Store:
@@ -121,6 +122,31 @@ class Store:
         )
         return cursor.rowcount > 0
 
+    def stored_since(self, channel: str, oldest: str) -> list[tuple[str, str | None]]:
+        """(ts, thread_ts) of the live messages after ``oldest``: what a complete read must find again."""
+        rows = self.db.execute(
+            "select ts, thread_ts from messages where channel = ? and ts > ? and deleted_at is null", [channel, oldest]
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def thread_heads(self, channel: str, oldest: str) -> dict[str, str | None]:
+        """Thread parents since ``oldest`` and the latest reply we hold for each."""
+        rows = self.db.execute(
+            "select ts, latest_reply from messages where channel = ? and ts >= ? and reply_count > 0"
+            " and deleted_at is null",
+            [channel, oldest],
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def threads_answered(self, channel: str, oldest: str) -> set[str]:
+        """Threads since ``oldest`` where hygiene itself replied."""
+        rows = self.db.execute(
+            "select distinct thread_ts from messages where channel = ? and thread_ts >= ?"
+            " and metadata_event = 'hygiene_action' and deleted_at is null",
+            [channel, oldest],
+        )
+        return {row[0] for row in rows}
+
     def messages_since(self, channel: str, oldest: str) -> list[ChatMessage]:
         rows = self.db.query(
             "select * from messages where channel = :channel and deleted_at is null and text is not null"
@@ -205,7 +231,7 @@ class Store:
                 "attempts": 0,
                 "created_at": _iso(now),
                 "updated_at": _iso(now),
-                "not_before": _iso(not_before.astimezone(UTC)) if not_before else None,
+                "not_before": _iso(not_before) if not_before else None,
                 "blocks": action.blocks,
             }
         )
@@ -213,7 +239,7 @@ class Store:
 
     def unfinished(self, now: datetime | None = None) -> list[tuple[Action, str, datetime, int]]:
         """Actions not yet done and due by ``now``, oldest first: (action, status, created_at, attempts)."""
-        due = _iso(now.astimezone(UTC)) if now else "9999"
+        due = _iso(now) if now else "9999"
         rows = self.db.query(
             "select * from outbox where status in ('pending', 'sending')"
             " and (not_before is null or not_before <= :due) order by created_at, key",
@@ -239,6 +265,45 @@ class Store:
 
     def nudges_for_rule(self, rule: str, since: datetime) -> int:
         return self._count_nudges("rule = ?", [rule], since)
+
+    def nudges_by_rule(self, since: datetime) -> dict[str, int]:
+        """Nudges delivered since ``since``, per rule."""
+        placeholders = ", ".join("?" for _ in NUDGE_KINDS)
+        rows = self.db.execute(
+            f"select rule, count(*) from outbox where status = 'done' and created_at >= ? and kind in ({placeholders})"
+            " and rule is not null group by rule",
+            [_iso(since), *NUDGE_KINDS],
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def tickets_created(self, since: datetime) -> int:
+        row = self.db.execute(
+            "select count(*) from outbox where kind = ? and status = 'done' and created_at >= ?",
+            [ActionKind.CREATE_TICKET.value, _iso(since)],
+        ).fetchone()
+        return int(row[0])
+
+    def disliked_by_rule(self, since: datetime) -> dict[str, int]:
+        """Hygiene's own posts seen since ``since`` that someone reacted to with 👎, per rule."""
+        rows = self.db.execute(
+            "select o.rule, count(*) from messages m join outbox o on o.result_ts = m.ts and o.channel = m.channel"
+            " where m.metadata_event = 'hygiene_action' and m.first_seen >= ?"
+            " and (m.reactions like '%\"-1\"%' or m.reactions like '%\"thumbsdown\"%') group by o.rule",
+            [_iso(since)],
+        )
+        return {row[0]: row[1] for row in rows if row[0]}
+
+    def save_report(self, day: str, stale: int, by_rule: dict[str, int], now: datetime) -> None:
+        self.db.table("reports").upsert(
+            {"day": day, "stale": stale, "by_rule": json.dumps(by_rule), "created_at": _iso(now)}, pk="day"
+        )
+
+    def previous_report(self, day: str) -> dict[str, Any] | None:
+        """The last report saved before ``day``."""
+        row = self.db.execute(
+            "select day, stale, by_rule from reports where day < ? order by day desc limit 1", [day]
+        ).fetchone()
+        return {"day": row[0], "stale": row[1], "by_rule": json.loads(row[2])} if row else None
 
     def _count_nudges(self, where: str, params: list[Any], since: datetime) -> int:
         placeholders = ", ".join("?" for _ in NUDGE_KINDS)

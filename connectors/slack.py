@@ -88,7 +88,6 @@ class SlackChat:
         self.users: dict[str, tuple[str, bool]] = dict(users or {})
         self.new_users: dict[str, tuple[str, bool]] = {}
         self.bot_user_id = ""
-        self.bot_id = ""
         self._channels: list[dict[str, Any]] | None = None
 
     # calls ---------------------------------------------------------------------------------
@@ -145,7 +144,7 @@ class SlackChat:
     def _pages(self, method: str, key: str, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
         cursor: str | None = None
         while True:
-            response = self._call(method, cursor=cursor, **kwargs) if cursor else self._call(method, **kwargs)
+            response = self._call(method, cursor=cursor, **kwargs)  # slack-sdk drops a None cursor
             data = response.data if isinstance(response.data, dict) else {}
             items = data.get(key)
             if not isinstance(items, list):
@@ -161,8 +160,8 @@ class SlackChat:
         if not identity:
             data = self._call("auth.test").data
             assert isinstance(data, dict)
-            identity = {"user_id": str(data.get("user_id", "")), "bot_id": str(data.get("bot_id", ""))}
-        self.bot_user_id, self.bot_id = identity["user_id"], identity["bot_id"]
+            identity = {"user_id": str(data.get("user_id", ""))}
+        self.bot_user_id = identity["user_id"]
         return dict(identity)
 
     def _directory(self) -> list[dict[str, Any]]:

@@ -47,5 +47,4 @@ def to_chat_message(
         latest_reply=raw.get("latest_reply"),
         reactions=tuple((str(r.get("name")), tuple(r.get("users") or ())) for r in raw.get("reactions") or ()),
         metadata_event=metadata.get("event_type"),
-        metadata_payload=metadata.get("event_payload") or {},
     )

@@ -47,10 +47,6 @@ class BusinessCalendar:
             return None
         return holidays.country_holidays(self.country, subdiv=self.subdivision)
 
-    @property
-    def day_length(self) -> timedelta:
-        return datetime.combine(date.min, self.closes) - datetime.combine(date.min, self.opens)
-
     def local(self, moment: datetime) -> datetime:
         """An aware moment in the team's zone (naive times are taken as already local)."""
         return moment.replace(tzinfo=self.zone) if moment.tzinfo is None else moment.astimezone(self.zone)

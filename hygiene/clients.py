@@ -68,9 +68,6 @@ class ClientMatcher:
             for key, client in sorted(self._names.items(), key=lambda item: -len(item[0]))
         ]
 
-    def __bool__(self) -> bool:
-        return bool(self._names)
-
     def find(self, text: str) -> ClientMatch | None:
         folded = fold(text)
         for pattern, key, client in self._full:

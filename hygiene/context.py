@@ -52,9 +52,6 @@ class TicketSnapshot:
     def __len__(self) -> int:
         return len(self._tickets)
 
-    def all(self) -> list[Ticket]:
-        return list(self._tickets)
-
 
 class LiveTickets:
     """Ticket lookups that read a referenced ticket live from the helpdesk (once per cycle),

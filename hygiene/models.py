@@ -7,7 +7,7 @@ The ticket model is the normalized one of CONTRACTS.md.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
@@ -46,7 +46,6 @@ class ChatMessage:
     latest_reply: str | None = None
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     metadata_event: str | None = None
-    metadata_payload: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_reply(self) -> bool:

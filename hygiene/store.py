@@ -316,20 +316,13 @@ class Store:
 
     # links and tickets ---------------------------------------------------------------------
     def link(self, channel: str, thread_ts: str, ticket_id: str, helpdesk: str, source: str, now: datetime) -> bool:
-        table = self.db.table("links")
-        before = table.count
-        table.insert(
-            {
-                "channel": channel,
-                "thread_ts": thread_ts,
-                "ticket_id": ticket_id,
-                "helpdesk": helpdesk,
-                "source": source,
-                "created_at": _iso(now),
-            },
-            ignore=True,
+        """Link a thread to a ticket; False when it already was (runs every cycle, so no table scans)."""
+        cursor = self.db.execute(
+            "insert or ignore into links (channel, thread_ts, ticket_id, helpdesk, source, created_at)"
+            " values (?, ?, ?, ?, ?, ?)",
+            [channel, thread_ts, ticket_id, helpdesk, source, _iso(now)],
         )
-        return table.count > before
+        return cursor.rowcount > 0
 
     def links_of(self, channel: str, thread_ts: str) -> list[str]:
         rows = self.db.execute(

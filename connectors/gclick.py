@@ -151,14 +151,17 @@ class GClickHelpdesk(Helpdesk):
             params["departamentosIds"] = ",".join(map(str, self.department_ids))
         if self.owner_ids:
             params["responsaveisIds"] = ",".join(map(str, self.owner_ids))
-        tasks: list[dict[str, Any]] = []
+        return self._pages("/tarefas", params, self.page_size)
+
+    def _pages(self, path: str, params: dict[str, Any], size: int) -> list[dict[str, Any]]:
+        """Every item of a Spring-paged list (``content``; ``last``/``totalPages`` end it)."""
+        items: list[dict[str, Any]] = []
         page = 0
         while True:
-            body = self.http.request("GET", "/tarefas", params=params | {"page": page, "size": self.page_size})
-            content = _content(body, "GET /tarefas")
-            tasks.extend(content)
+            body = self.http.request("GET", path, params=params | {"page": page, "size": size})
+            items.extend(_content(body, f"GET {path}"))
             if not isinstance(body, dict) or body.get("last", True) or page + 1 >= int(body.get("totalPages", 1)):
-                return tasks
+                return items
             page += 1
 
     def sync(self, state: dict[str, Any]) -> SyncBatch:
@@ -215,15 +218,7 @@ class GClickHelpdesk(Helpdesk):
 
     def _client_list(self) -> list[dict[str, Any]]:
         if self._clients is None:
-            found: list[dict[str, Any]] = []
-            page = 0
-            while True:
-                body = self.http.request("GET", "/clientes", params={"page": page, "size": 200})
-                found.extend(_content(body, "GET /clientes"))
-                if not isinstance(body, dict) or body.get("last", True) or page + 1 >= int(body.get("totalPages", 1)):
-                    break
-                page += 1
-            self._clients = found
+            self._clients = self._pages("/clientes", {}, 200)
         return self._clients
 
     def _client_id(self, name: str | None) -> Any:

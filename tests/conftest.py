@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import structlog
 from hygiene import failpoints
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
+from hygiene.errors import InjectedCrash
 from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 from hygiene.store import Store
 
@@ -61,6 +63,17 @@ def tickets_file(tmp_path: Path) -> Path:
     tickets = json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"]
     path.write_text(json.dumps(tickets, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+@contextmanager
+def crash_at(failpoint: str) -> Iterator[None]:
+    """Run the block with a failpoint armed, expecting the injected crash."""
+    failpoints.arm(failpoint)
+    try:
+        with pytest.raises(InjectedCrash):
+            yield
+    finally:
+        failpoints.disarm_all()
 
 
 def make_config(tmp_path: Path, base_url: str, tickets: Path | None = None, **sections: Any) -> Config:

@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hygiene import failpoints
 from hygiene.clock import FrozenClock
 from hygiene.config import Config
 from hygiene.engine import CycleReport
-from hygiene.errors import ConfigError, InjectedCrash
+from hygiene.errors import ConfigError
 from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 from hygiene.store import Store
 from hygiene.wiring import build_engine
-from tests.conftest import make_config
+from tests.conftest import crash_at, make_config
 
 
 def cycle(config: Config, clock: FrozenClock, sandbox: SlackSandbox) -> CycleReport:
@@ -118,10 +117,8 @@ def test_the_cursor_does_not_move_past_a_failure(
 def test_a_crash_between_posting_and_recording_never_posts_twice(
     config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
 ) -> None:
-    failpoints.arm("outbox.after_send")
-    with pytest.raises(InjectedCrash):
+    with crash_at("outbox.after_send"):
         cycle(config, clock, sandbox)
-    failpoints.disarm_all()
     assert len(state.bot_posts()) == 1, "the crash came right after the first post"
     clock.advance(minutes=1)
     rerun = cycle(config, clock, sandbox)
@@ -136,10 +133,8 @@ def test_a_crash_between_posting_and_recording_never_posts_twice(
 def test_a_crash_before_the_channel_commits_loses_nothing(
     config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
 ) -> None:
-    failpoints.arm("engine.before_commit")
-    with pytest.raises(InjectedCrash):
+    with crash_at("engine.before_commit"):
         cycle(config, clock, sandbox)
-    failpoints.disarm_all()
     store = Store.open(config.store_path)
     assert store.outbox_rows() == [] and store.cursor("slack:C01DIADIA") is None
     assert state.bot_posts() == []

@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from hygiene import failpoints
 from hygiene.clock import FrozenClock
 from hygiene.config import Config
-from hygiene.errors import InjectedCrash
 from hygiene.sandbox.gclick_api import GClickState
 from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 from hygiene.sandbox.zendesk_api import ZendeskState
 from hygiene.store import Store
-from tests.conftest import SCENARIO, make_config
+from tests.conftest import SCENARIO, crash_at, make_config
 from tests.test_engine import cycle
 
 QUIET = {code: {"mode": "off"} for code in ("HY103", "HY104", "HY105", "HY106", "HY201", "HY202", "HY203")}
@@ -132,10 +130,8 @@ def test_a_crash_between_creating_and_linking_leaves_one_ticket_and_one_link(
     tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState, gclick: GClickState
 ) -> None:
     config = config_for(tmp_path, sandbox, gclick, HY101={"channels": {"fiscal": {"mode": "auto"}}})
-    failpoints.arm("outbox.after_create")
-    with pytest.raises(InjectedCrash):
+    with crash_at("outbox.after_create"):
         cycle(config, clock, sandbox)
-    failpoints.disarm_all()
     assert len(gclick.created()) == 1 and posts(state, "created") == []
     clock.advance(minutes=1)
     cycle(config, clock, sandbox)

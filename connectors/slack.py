@@ -203,7 +203,11 @@ class SlackChat:
 
     # reading -------------------------------------------------------------------------------
     def fetch(self, channel: ChannelInfo, oldest: str, known_threads: Mapping[str, str | None]) -> ChannelFetch:
-        """Messages since ``oldest`` and the replies of threads whose latest reply changed."""
+        """Messages since ``oldest`` and the replies of threads whose latest reply changed.
+
+        A failure other than refused credentials ends the read and says so in the result (the
+        engine then keeps the channel's cursor); an AuthError ends the cycle.
+        """
         result = ChannelFetch(channel=channel)
         try:
             for page in self._pages(
@@ -215,22 +219,15 @@ class SlackChat:
                 include_all_metadata=True,
             ):
                 result.messages.extend(self.normalize(raw, channel) for raw in page)
-        except (BudgetExhausted, ExternalError) as exc:
-            if isinstance(exc, AuthError):
-                raise
-            result.complete, result.error = False, str(exc)
-            return result
-        for root in [m for m in result.messages if m.reply_count and m.latest_reply]:
-            if known_threads.get(root.ts) == root.latest_reply and root.ts in known_threads:
-                continue
-            try:
+            for root in [m for m in result.messages if m.reply_count and m.latest_reply]:
+                if root.ts in known_threads and known_threads[root.ts] == root.latest_reply:
+                    continue
                 result.messages.extend(self.replies(channel, root.ts))
                 result.threads_read.add(root.ts)
-            except (BudgetExhausted, ExternalError) as exc:
-                if isinstance(exc, AuthError):
-                    raise
-                result.complete, result.error = False, str(exc)
-                break
+        except AuthError:
+            raise
+        except (BudgetExhausted, ExternalError) as exc:
+            result.complete, result.error, result.deferred = False, str(exc), isinstance(exc, BudgetExhausted)
         return result
 
     def replies(self, channel: ChannelInfo, thread_ts: str, oldest: str | None = None) -> list[ChatMessage]:

@@ -217,7 +217,7 @@ class Engine:
         report.messages_read += len(fetch.messages)
         if not fetch.complete:
             report.incomplete_channels.append(channel.name)
-            if fetch.error and "budget" not in fetch.error and "rate limited" not in fetch.error:
+            if fetch.error and not fetch.deferred:
                 report.errors.append(f"#{channel.name}: {fetch.error}")
             if fetch.error and any(code in fetch.error for code in CHANNEL_GONE):
                 self.store.set_cursor(WORKSPACE_CACHE, None, now)  # resolve the channels again next cycle

@@ -94,6 +94,8 @@ class ChannelFetch:
     messages: list[ChatMessage] = field(default_factory=list)
     complete: bool = True
     error: str | None = None
+    deferred: bool = False
+    """The read stopped at the call budget or a long rate limit: the rest waits for the next cycle."""
     threads_read: set[str] = field(default_factory=set)
 
 

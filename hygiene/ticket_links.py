@@ -92,7 +92,7 @@ def created_message(ticket: Ticket, helpdesk: str, language: str) -> str:
 def update_message(ticket: Ticket, before: Ticket, language: str = "pt") -> str:
     words = STATUS_WORDS[language]
     link = f" {ticket.url}" if ticket.url else ""
-    if before.raw_status in PRE_TASK_CODES and ticket.raw_status not in PRE_TASK_CODES and ticket.status == "open":
+    if confirmed(before, ticket) and ticket.status == "open":
         if language == "en":
             return f"Pre-task {ticket.reference} was confirmed and is now a task{link}."
         return f"A pré-tarefa {ticket.reference} foi confirmada e virou tarefa{link}."
@@ -101,10 +101,13 @@ def update_message(ticket: Ticket, before: Ticket, language: str = "pt") -> str:
     return f"O atendimento #{ticket.reference} agora está *{words[ticket.status]}* (era {words[before.status]}){link}."
 
 
+def confirmed(before: Ticket, after: Ticket) -> bool:
+    """A pre-task a person has confirmed since the last sync."""
+    return before.raw_status in PRE_TASK_CODES and after.raw_status not in PRE_TASK_CODES
+
+
 def changed(before: Ticket, after: Ticket) -> bool:
-    return before.status != after.status or (
-        before.raw_status in PRE_TASK_CODES and after.raw_status not in PRE_TASK_CODES
-    )
+    return before.status != after.status or confirmed(before, after)
 
 
 def thread_updates(store: Store, helpdesk: str, tickets: list[Ticket], now: datetime) -> list[Action]:

@@ -40,7 +40,6 @@ from hygiene.report import (
     DailyReport,
     build_rows,
     day_figures,
-    previous,
     remember,
     render_csv,
     render_html,
@@ -479,7 +478,7 @@ def report_command(
     try:
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
         if store is not None:
-            daily.previous = previous(store, report_day(now, zone))
+            daily.previous = store.previous_report(report_day(now, zone))
             daily.figures = day_figures(store, now, zone)
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)

@@ -123,10 +123,6 @@ def remember(store: Store, report: DailyReport, zone: Any) -> None:
     store.save_report(report_day(report.now, zone), len(report.rows), report.by_rule, report.now)
 
 
-def previous(store: Store, day: str) -> dict[str, Any] | None:
-    return store.previous_report(day)
-
-
 # rendering -----------------------------------------------------------------------------------
 def _h(value: float) -> str:
     return f"{value:.1f}"

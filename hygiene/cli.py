@@ -26,6 +26,7 @@ from hygiene import __version__
 from hygiene import config as config_module
 from hygiene.audit import Auditor
 from hygiene.audit_output import FindingWriter, print_scores, print_summary
+from hygiene.clients import read_client_names
 from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.engine import CycleReport
@@ -287,11 +288,46 @@ def optional_config(path: Path | None) -> config_module.Config | None:
     return config_module.load(path)
 
 
-def ticket_snapshot(config: config_module.Config | None, tickets: Path | None) -> TicketSnapshot:
-    source = tickets or (config.helpdesk.path if config and config.helpdesk.kind == "files" else None)
-    clients = config.clients if config else config_module.ClientsSection()
-    found = read_tickets(source) if source else []
-    return TicketSnapshot(found, clients.aliases, clients.match_threshold, clients.names)
+def ticket_snapshot(
+    config: config_module.Config | None, tickets: Path | None, clients_file: Path | None = None
+) -> TicketSnapshot:
+    """What offline judging knows of the helpdesk: --tickets and --clients when given, else the
+    configured helpdesk's tickets (as `hygiene run` last stored them, or read now) and its client
+    directory, read-only — so that `explain` and `audit` judge as `run` does."""
+    section = config.clients if config else config_module.ClientsSection()
+    names = list(section.names) + (read_client_names(clients_file) if clients_file else [])
+    helpdesk = build_helpdesk(config) if config and not (tickets and clients_file) else None
+    if tickets:
+        found = read_tickets(tickets)
+    elif config is not None and config.helpdesk.kind == "files" and config.helpdesk.path is not None:
+        found = read_tickets(config.helpdesk.path)
+    elif helpdesk is not None:
+        found = _stored_tickets(config, helpdesk.name) or helpdesk.sync({}).tickets
+    else:
+        found = []
+    if clients_file is None and helpdesk is not None:
+        names += helpdesk.clients()
+    return TicketSnapshot(found, section.aliases, section.match_threshold, names)
+
+
+def _stored_tickets(config: config_module.Config | None, helpdesk: str) -> list[Ticket]:
+    if config is None or not config.store_path.exists():
+        return []
+    store = Store.open(config.store_path)
+    try:
+        return store.tickets(helpdesk)
+    finally:
+        store.close()
+
+
+def clients_option(function: F) -> F:
+    return click.option(
+        "--clients",
+        "clients_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="The client directory: one name per line, or a CSV with a name column (default: the helpdesk's).",
+    )(function)
 
 
 def tickets_option(function: F) -> F:
@@ -299,7 +335,7 @@ def tickets_option(function: F) -> F:
         "--tickets",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         default=None,
-        help="A ticket export (.json, .jsonl, .csv) for ticket numbers and client names.",
+        help="A ticket export (.json, .jsonl, .csv) for ticket numbers and client names (default: the helpdesk's).",
     )(function)
 
 
@@ -313,6 +349,7 @@ def tickets_option(function: F) -> F:
     help="Message lines (JSONL, one Slack message with a channel key per line); repeatable; - for stdin.",
 )
 @tickets_option
+@clients_option
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
 @click.option("--labels", is_flag=True, help="Print precision and recall per rule for messages with a labels key.")
 @click.option("--mistakes", is_flag=True, help="With --labels: list every false positive and every miss.")
@@ -332,6 +369,7 @@ def audit(
     slack_export: Path | None,
     messages: tuple[str, ...],
     tickets: Path | None,
+    clients_file: Path | None,
     fmt: str,
     labels: bool,
     mistakes: bool,
@@ -361,7 +399,7 @@ def audit(
     reader = MessageReader()
     auditor = Auditor(
         rules,
-        ticket_snapshot(config, tickets),
+        ticket_snapshot(config, tickets, clients_file),
         config.policy if config else None,
         timedelta(minutes=window_minutes),
         ZoneInfo(config.hygiene.timezone) if config else None,
@@ -397,9 +435,10 @@ def _events(reader: MessageReader, export: Path | None, files: tuple[str, ...]) 
 @click.argument("text")
 @click.option("--channel", default="dia-a-dia", show_default=True, help="Channel name (per-channel settings apply).")
 @tickets_option
+@clients_option
 @config_option
 @guarded
-def explain(text: str, channel: str, tickets: Path | None, config_path: Path | None) -> None:
+def explain(text: str, channel: str, tickets: Path | None, clients_file: Path | None, config_path: Path | None) -> None:
     """Show which rules fire on a message and which don't, with evidence and scores.
 
     Timed rules judge the message as if their wait had passed with nothing else said.
@@ -410,7 +449,7 @@ def explain(text: str, channel: str, tickets: Path | None, config_path: Path | N
     """
     config = optional_config(config_path)
     rules = message_rules(build_rules(config.rules if config else {}))
-    snapshot = ticket_snapshot(config, tickets)
+    snapshot = ticket_snapshot(config, tickets, clients_file)
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = SystemClock().now()
     message = ChatMessage(

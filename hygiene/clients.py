@@ -1,19 +1,25 @@
 """Matching client names in chat text: accent-folded, legal suffixes ignored, fuzzy within reason.
 
 A client is found by its full name (score 1.0), by a close spelling of it (rapidfuzz, score
-0.85–0.99), or by the first distinctive word of its name when no other client starts with it —
-"a padaria" for "Padaria Pão Quente", "the Acme SSO" for "Acme Corp" — (score 0.8). Aliases from the config
-map other names people use to a client.
+0.85–0.99), by two or more words of its name in a row that no other client shares ("a Vila
+Verde" for "Condomínio Residencial Vila Verde", score 0.9), or by the first distinctive word of
+its name when no other client starts with it — "a padaria" for "Padaria Pão Quente", "the Acme
+SSO" for "Acme Corp" — (score 0.8). Aliases (from the config, or the helpdesk's own nicknames)
+map other names people use to a client. Close spellings are only tried for clients that share a
+word with the text, so a directory of thousands of clients costs a few dictionary lookups.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from hygiene.errors import ConfigError
 from hygiene.text import fold
 
 _LEGAL_SUFFIXES = re.compile(
@@ -63,25 +69,93 @@ class ClientMatcher:
             if head:
                 owners.setdefault(head, set()).add(client)
         self._distinctive = {word: next(iter(c)) for word, c in owners.items() if len(c) == 1}
-        self._full = [
-            (re.compile(rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])"), key, client)
-            for key, client in sorted(self._names.items(), key=lambda item: -len(item[0]))
-        ]
+        self._by_words: dict[tuple[str, ...], str] = {}
+        self._by_word: dict[str, set[str]] = {}
+        runs: dict[tuple[str, ...], set[str]] = {}
+        for key, client in self._names.items():
+            words = tuple(_WORD.findall(key))
+            self._by_words.setdefault(words, client)
+            for word in words:
+                self._by_word.setdefault(word, set()).add(key)
+            for run in _partial_runs(words):
+                runs.setdefault(run, set()).add(client)
+        self._runs = {run: next(iter(c)) for run, c in runs.items() if len(c) == 1 and run not in self._by_words}
+        self._longest = max((len(words) for words in self._by_words), default=0)
 
     def find(self, text: str) -> ClientMatch | None:
-        folded = fold(text)
-        for pattern, key, client in self._full:
-            if pattern.search(folded):
-                return ClientMatch(client=client, matched=key, score=1.0)
+        words = _WORD.findall(fold(text))
+        return self._whole(words) or self._close(words) or self._partial(words)
+
+    def _whole(self, words: list[str]) -> ClientMatch | None:
+        """The longest full name (or alias) that stands in the text word for word."""
+        for size in range(min(self._longest, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                client = self._by_words.get(tuple(words[start : start + size]))
+                if client is not None:
+                    return ClientMatch(client=client, matched=" ".join(words[start : start + size]), score=1.0)
+        return None
+
+    def _close(self, words: list[str]) -> ClientMatch | None:
+        """A close spelling of a multi-word name that shares a word with the text."""
+        folded = " ".join(words)
+        candidates = {key for word in words if len(word) >= 3 for key in self._by_word.get(word, ())}
         best: ClientMatch | None = None
-        for key, client in self._names.items():
+        for key in sorted(candidates):
             if len(key) > 6 and " " in key:
                 ratio = fuzz.partial_ratio(key, folded)
                 if ratio >= self.threshold and (best is None or ratio / 100 > best.score):
-                    best = ClientMatch(client=client, matched=key, score=min(0.99, 0.85 + (ratio - 90) / 100))
-        if best is not None:
-            return best
-        for word in _WORD.findall(folded):
+                    best = ClientMatch(client=self._names[key], matched=key, score=min(0.99, 0.85 + (ratio - 90) / 100))
+        return best
+
+    def _partial(self, words: list[str]) -> ClientMatch | None:
+        """Two or more distinctive words of one client's name in a row, else its first distinctive word."""
+        for size in (3, 2):
+            for start in range(len(words) - size + 1):
+                run = tuple(words[start : start + size])
+                if run in self._runs:
+                    return ClientMatch(client=self._runs[run], matched=" ".join(run), score=0.9)
+        for word in words:
             if word in self._distinctive:
                 return ClientMatch(client=self._distinctive[word], matched=word, score=0.8)
         return None
+
+
+def _partial_runs(words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Runs of two or three words of a name that can stand for it: not all generic, not the whole name."""
+    runs = []
+    for size in (2, 3):
+        for start in range(len(words) - size + 1):
+            run = words[start : start + size]
+            if sum(w not in GENERIC and len(w) >= 3 for w in run) >= 2 and run[-1] not in GENERIC:
+                runs.append(run)
+    return runs
+
+
+NAME_COLUMNS = ("name", "nome", "client", "cliente", "razao_social", "organization")
+
+
+def read_client_names(path: Path) -> list[str]:
+    """A client directory file: one name per line, or a CSV whose header has a name column.
+
+    UTF-8 (with or without a byte-order mark) or Windows-1252; blank lines and ``#`` comments
+    are skipped.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"--clients: {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        return []
+    header = [column.strip().lower() for column in next(csv.reader([lines[0]]))]
+    column = next((header.index(name) for name in NAME_COLUMNS if name in header), None)
+    if path.suffix.lower() == ".csv" or column is not None:
+        if column is None:
+            raise ConfigError(f"--clients: {path}: no name column (one of {', '.join(NAME_COLUMNS)}) in the header")
+        rows = csv.reader(lines[1:])
+        return [row[column].strip() for row in rows if len(row) > column and row[column].strip()]
+    return [line.strip() for line in lines]

@@ -33,10 +33,14 @@ class TicketSnapshot:
         for ticket in self._tickets:
             if ticket.number:
                 self._by_ref[ticket.number] = ticket
+        self._active = [t for t in self._tickets if t.is_active]
         self._clients = sorted({t.client for t in self._tickets if t.client} | set(extra_clients))
         self._matcher = ClientMatcher(self._clients, aliases, threshold)
 
     def by_ref(self, key: str) -> Ticket | None:
+        return self._by_ref.get(key)
+
+    def known(self, key: str) -> Ticket | None:
         return self._by_ref.get(key)
 
     def clients(self) -> list[str]:
@@ -44,7 +48,10 @@ class TicketSnapshot:
 
     def open_for_client(self, client: str) -> list[Ticket]:
         wanted = fold(client)
-        return [t for t in self._tickets if t.is_active and t.client and fold(t.client) == wanted]
+        return [t for t in self._active if t.client and fold(t.client) == wanted]
+
+    def active(self) -> list[Ticket]:
+        return self._active
 
     def find_client(self, text: str) -> ClientMatch | None:
         return self._matcher.find(text)
@@ -73,11 +80,17 @@ class LiveTickets:
                 self._live[known.id] = known  # the snapshot is the best we have this cycle
         return self._live[known.id]
 
+    def known(self, key: str) -> Ticket | None:
+        return self.snapshot.by_ref(key)
+
     def clients(self) -> list[str]:
         return self.snapshot.clients()
 
     def open_for_client(self, client: str) -> list[Ticket]:
         return self.snapshot.open_for_client(client)
+
+    def active(self) -> list[Ticket]:
+        return self.snapshot.active()
 
     def find_client(self, text: str) -> ClientMatch | None:
         return self.snapshot.find_client(text)

@@ -136,11 +136,21 @@ class Chat(Protocol):
 class TicketLookup(Protocol):
     """What rules may ask of the helpdesk snapshot."""
 
-    def by_ref(self, key: str) -> Ticket | None: ...
+    def by_ref(self, key: str) -> Ticket | None:
+        """The ticket as it is now (the helpdesk may be asked live)."""
+        ...
+
+    def known(self, key: str) -> Ticket | None:
+        """The ticket as last synced, without asking the helpdesk (for judging, not answering)."""
+        ...
 
     def clients(self) -> list[str]: ...
 
     def open_for_client(self, client: str) -> list[Ticket]: ...
+
+    def active(self) -> list[Ticket]:
+        """Every open or pending ticket (to find one by its subject)."""
+        ...
 
     def find_client(self, text: str) -> ClientMatch | None:
         """The helpdesk client (or configured alias) named in ``text``."""

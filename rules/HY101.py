@@ -11,7 +11,8 @@ from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
 from rules.phrases import phrases_for
-from rules.signals import client_signal, progress_question, thread_refs
+from rules.signals import client_signal, speech_inputs, thread_refs
+from rules.speech import Judgement, SpeechSettings, judge
 
 NUDGE = {
     "pt": (
@@ -71,7 +72,7 @@ class HY101(Rule):
     default_mode = Mode.NUDGE
     phrase_lists = ("request", "client", "client_weak", "client_tech", "work", "not_request", "tech")
 
-    class Settings(RuleSettings):
+    class Settings(SpeechSettings):
         grace_minutes: float = Field(5, ge=0, description="Wait this long for a ticket reference in the thread.")
         min_score: float = Field(0.7, ge=0, le=1, description="Fire at or above this score.")
 
@@ -83,32 +84,31 @@ class HY101(Rule):
         assert isinstance(settings, HY101.Settings)
         if message.is_reply:
             return Verdict.no("a thread reply: requests are judged where the thread starts")
-        text = matchable(message.plain)
-        if len(text) < 12:
-            return Verdict.no("too short to be a request")
         refs = thread_refs(message, ctx)
         if refs or ctx.linked_tickets(message):
             return Verdict.no(f"a ticket is referenced ({refs[0].matched if refs else 'linked'})")
         phrases = phrases_for(self.code, settings)
-        if blocked := phrases.matches("not_request", text):
-            return Verdict.no(f"not a new request ({blocked[0]!r})", phrases=blocked)
-        request = phrases.matches("request", text)
-        if not request:
-            return Verdict.no("no request phrase")
-        known = ctx.tickets.find_client(message.plain)
-        open_tickets = ctx.tickets.open_for_client(known.client) if known else []
-        status = progress_question(text)
-        if status and open_tickets:
-            return Verdict.no(f"a progress question about tracked work ({status[0]!r}): HY102's case")
+        judgement = judge(message, ctx, speech_inputs(settings, request=phrases))
+        if judgement.act == "status":
+            return Verdict.no(f"a progress question about tracked work: HY102's case ({judgement.reason})")
+        if judgement.act != "request":
+            return Verdict.no(judgement.reason, phrases=judgement.cues)
+        text = matchable(message.plain)
         signal = client_signal(message.plain, text, ctx, phrases)
         if not signal.score:
-            return Verdict.no("no client: not a known client name, nor 'cliente'/'customer'", phrases=request)
-        score = 0.45 + 0.35 * signal.score + (0.15 if signal.work else 0.0) + 0.05 * min(len(request), 2)
+            return Verdict.no("no client: not a known client name, nor 'cliente'/'customer'", phrases=judgement.cues)
+        if not _asks(judgement) and not (signal.known_client or signal.words):
+            return Verdict.no("a problem or a forward, but no client named for sure", phrases=judgement.cues)
+        open_tickets = [t for t in judgement.tickets if t.is_active]
+        score = 0.45 + 0.35 * signal.score + (0.15 if signal.work else 0.0) + 0.05 * min(len(judgement.cues), 2)
         language = guess_language(text)
         evidence = {
-            "phrases": request + signal.words + signal.work,
+            "phrases": judgement.cues + signal.words + signal.work,
             "client": signal.client,
             "client_score": round(signal.score, 2),
+            "referent": judgement.referent
+            or {"kind": "client", "value": signal.client, "score": round(signal.score, 2)},
+            "act": judgement.reason,
             "ticket": None,
             "open_tickets": [t.reference for t in open_tickets[:3]],
             "language": language,
@@ -116,6 +116,10 @@ class HY101(Rule):
         if score < settings.min_score:
             return Verdict.no(f"score {score:.2f} below min_score {settings.min_score}", score, **evidence)
         return Verdict.yes(score, evidence, _nudge(language, signal.known_client, open_tickets))
+
+
+def _asks(judgement: Judgement) -> bool:
+    return judgement.reason == "asks for client work"
 
 
 def _nudge(language: str, client: str | None, open_tickets: list[Ticket]) -> str:

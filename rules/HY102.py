@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from pydantic import Field
 
+from hygiene.analysis import analyze
 from hygiene.models import ChatMessage, Mode, Ticket
 from hygiene.ports import RuleContext
-from hygiene.refs import TICKET_WORDS, find_refs
+from hygiene.refs import find_refs
 from hygiene.rulebase import Rule, RuleSettings, Verdict
-from hygiene.text import fold, guess_language, matchable, words
+from hygiene.text import guess_language, matchable
 from rules.phrases import phrases_for
+from rules.signals import speech_inputs
+from rules.speech import Judgement, SpeechSettings, asks, judge, status_cues
 
 STATUS_NAMES = {
     "pt": {"open": "aberto", "pending": "pendente", "solved": "resolvido", "closed": "fechado"},
@@ -46,10 +48,6 @@ UNKNOWN_TICKET = {
     ),
     "en": "The progress of ticket {ref} lives on the ticket: check it there, or ask its owner to update it.",
 }
-
-
-# "o 4533 foi resolvido?": a plain number counts when the helpdesk has a ticket with that number.
-_BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w.,/%-])")
 
 
 class HY102(Rule):
@@ -88,7 +86,7 @@ class HY102(Rule):
     default_mode = Mode.NUDGE
     phrase_lists = ("status", "asking", "check_request")
 
-    class Settings(RuleSettings):
+    class Settings(SpeechSettings):
         stale_after_hours: float = Field(
             48, gt=0, description="Only without SLA policies at hand: ask for an update past these hours."
         )
@@ -96,55 +94,31 @@ class HY102(Rule):
 
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY102.Settings)
-        text = matchable(message.plain)
-        phrases = phrases_for(self.code, settings)
-        status = phrases.matches("status", text)
-        if not status:
-            return Verdict.no("not a progress question")
-        is_question = (
-            "?" in message.plain
-            or phrases.any("asking", text)
-            or any(s.startswith(("any ", "alguma", "novidade", "status", "where are we")) for s in status)
-        )
-        if not is_question:
-            return Verdict.no("not phrased as a question", phrases=status)
-        ticket, matched, score = self._tracked_work(message, ctx)
-        if ticket is None and matched is None:
-            return Verdict.no("names no ticket and no client with an open ticket", phrases=status)
-        if matched is None and (check := phrases.matches("check_request", text)):
-            return Verdict.no(f"asks someone to check ({check[0]!r}): a request, HY101's case", phrases=status)
-        language = guess_language(text)
+        judgement = judge(message, ctx, speech_inputs(settings, status=phrases_for(self.code, settings)))
+        if judgement.act != "status" and message.is_reply:
+            judgement = _about_the_thread(message, ctx, settings) or judgement
+        if judgement.act != "status":
+            request = f" ({judgement.reason}: HY101's case)" if judgement.act == "request" else ""
+            return Verdict.no(f"not a progress question{request}", phrases=judgement.cues)
+        tickets = [ctx.tickets.by_ref(t.id) or t for t in judgement.tickets]  # read live for the answer
+        language = guess_language(matchable(message.plain))
         evidence = {
-            "phrases": status,
-            "ticket": ticket.reference if ticket else matched,
-            "client": ticket.client if ticket else None,
-            "status": ticket.status if ticket else None,
+            "phrases": judgement.cues,
+            "ticket": tickets[0].reference if tickets else judgement.typed_ref,
+            "tickets": [t.reference for t in tickets],
+            "client": tickets[0].client if tickets else None,
+            "status": tickets[0].status if tickets else None,
+            "referent": judgement.referent,
             "language": language,
         }
-        if score < settings.min_score:
-            return Verdict.no(f"score {score:.2f} below min_score {settings.min_score}", score, **evidence)
-        says = self._answer(ticket, language, ctx, settings) if ticket else UNKNOWN_TICKET[language].format(ref=matched)
-        return Verdict.yes(score, evidence, says)
-
-    def _tracked_work(self, message: ChatMessage, ctx: RuleContext) -> tuple[Ticket | None, str | None, float]:
-        """The ticket the question is about (or, without a helpdesk, the reference typed) and a score."""
-        for ref in find_refs(message.plain, ctx.url_patterns):
-            ticket = ctx.tickets.by_ref(ref.key)
-            if ticket is not None:
-                return ticket, ref.key, 0.95
-            if not len(ctx.tickets) and any(word in TICKET_WORDS for word in words(fold(ref.matched))):
-                return None, ref.key, 0.8
-        for number in _BARE_NUMBER.findall(message.plain):
-            ticket = ctx.tickets.by_ref(number)
-            if ticket is not None:
-                return ticket, number, 0.85
-        client = ctx.tickets.find_client(message.plain)
-        if client is None:
-            return None, None, 0.0
-        open_tickets = ctx.tickets.open_for_client(client.client)
-        if not open_tickets:
-            return None, None, 0.0
-        return _best_subject_match(open_tickets, message.plain), None, 0.6 + 0.3 * client.score
+        if judgement.score < settings.min_score:
+            return Verdict.no(
+                f"score {judgement.score:.2f} below min_score {settings.min_score}", judgement.score, **evidence
+            )
+        if not tickets:
+            return Verdict.yes(judgement.score, evidence, UNKNOWN_TICKET[language].format(ref=judgement.typed_ref))
+        says = " ".join(self._answer(ticket, language, ctx, settings) for ticket in tickets)
+        return Verdict.yes(judgement.score, evidence, says + HABIT[language])
 
     def _answer(self, ticket: Ticket, language: str, ctx: RuleContext, settings: HY102.Settings) -> str:
         updated = ticket.updated_at or ticket.created_at
@@ -164,17 +138,32 @@ class HY102(Rule):
                 says += STALE_SLA[language].format(
                     owner=owner, age=_hours(sla.age, language), sla=_hours(sla.window, language)
                 )
-            return says + HABIT[language]
+            return says
         age = ctx.now - _aware(updated, ctx) if updated else None
         if ticket.is_active and age is not None and age > timedelta(hours=settings.stale_after_hours):
             says += STALE[language].format(owner=owner, age=_span(age, language))
-        return says + HABIT[language]
+        return says
 
 
-def _best_subject_match(tickets: list[Ticket], plain: str) -> Ticket:
-    """Among a client's open tickets, the one whose subject shares most words with the question."""
-    asked = {w for w in words(fold(plain)) if len(w) > 3}
-    return max(tickets, key=lambda t: len(asked & set(words(fold(t.subject)))))
+def _about_the_thread(message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Judgement | None:
+    """A reply that asks how things stand, in a thread whose earlier messages name a ticket."""
+    inputs = speech_inputs(settings, status=phrases_for("HY102", settings))
+    analysis = analyze(message.plain)
+    hits = inputs.cues.scan(analysis)
+    cues = status_cues(analysis, hits, inputs.status)
+    if not cues or not asks(analysis, hits, inputs.status):
+        return None
+    for earlier in ctx.thread(message):
+        if earlier.ts >= message.ts or earlier.is_bot:
+            continue
+        for ref in find_refs(earlier.plain, ctx.url_patterns):
+            ticket = ctx.tickets.known(ref.key)
+            if ticket is not None:
+                referent = {"kind": "ticket", "value": ticket.reference, "score": 0.85, "how": "named in the thread"}
+                return Judgement(
+                    "status", "asks how the thread's ticket stands", cues, (ticket,), None, None, referent, 0.85
+                )
+    return None
 
 
 def _aware(moment: datetime, ctx: RuleContext) -> datetime:

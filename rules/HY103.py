@@ -7,7 +7,8 @@ from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
 from rules.phrases import phrases_for
-from rules.signals import client_signal, marked_urgent
+from rules.signals import client_signal
+from rules.speech import marked_urgent
 
 NUDGE = {
     "pt": (

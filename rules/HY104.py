@@ -10,7 +10,7 @@ from hygiene.models import ChatMessage, Mode
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
-from rules.signals import marked_urgent
+from rules.speech import marked_urgent
 
 ESCALATE = {
     "pt": "{who}mensagem URGENTE sem resposta há {minutes} minutos. Alguém pode assumir e responder aqui?",

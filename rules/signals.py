@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -9,11 +10,9 @@ from hygiene.models import ChatMessage
 from hygiene.ports import RuleContext
 from hygiene.refs import TicketRef, find_refs
 from hygiene.rulebase import RuleSettings
-from hygiene.text import fold, strip_emoji
+from hygiene.text import fold
 from rules.phrases import PhraseSet, phrases_for
-
-_LEADING_NOISE = re.compile(r"^(?:\s|@\S+|[*_~>:!\-–—\[\](){}|,.])*")
-_URGENT_MARK = re.compile(r"^(urgente|urgent|urgencia)\b")
+from rules.speech import Inputs, cue_matcher
 
 
 def thread_refs(message: ChatMessage, ctx: RuleContext) -> list[TicketRef]:
@@ -38,13 +37,22 @@ def progress_question(text: str) -> list[str]:
     return [] if phrases.any("check_request", text) else phrases.matches("status", text)
 
 
-def marked_urgent(plain: str) -> bool:
-    """The message starts with URGENTE or URGENT (after mentions, emoji and punctuation)."""
-    head = _LEADING_NOISE.sub("", fold(strip_emoji(plain)))
-    return bool(_URGENT_MARK.match(head))
-
-
 _SHIPPED = RuleSettings()
+
+
+def speech_inputs(settings: RuleSettings, request: PhraseSet | None = None, status: PhraseSet | None = None) -> Inputs:
+    """What the shared judgement reads: the calling rule's own (extended) lists, the other's shipped ones."""
+    request = request or phrases_for("HY101", _SHIPPED)
+    status = status or phrases_for("HY102", _SHIPPED)
+    cues = json.dumps(getattr(settings, "cues", None) or {}, sort_keys=True)
+    key = (id(request), id(status), cues)
+    if key not in _INPUTS:
+        _INPUTS[key] = Inputs(request, status, cue_matcher(json.loads(cues)))
+    return _INPUTS[key]
+
+
+# Phrase sets are cached by phrases_for, so their identity is stable: inputs are built once each.
+_INPUTS: dict[tuple[int, int, str], Inputs] = {}
 
 
 # "Cliente Ótica Visão", "customer Acme", "client Initech" (capitals mark the name, so plain text).

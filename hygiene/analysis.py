@@ -1,0 +1,72 @@
+"""One message's text, analysed once and shared by every rule: folded text, tokens, lemmas.
+
+Rules judge words, not spellings: "saiu", "saíram" and "sairá" are one lemma (``sair``), and so
+are "fixed" and "fixing" (``fix``). Lemmas come from simplemma (offline, data in its wheel), on
+the lower-cased token with its accents, then folded like everything else, so that cue lists are
+written without accents. An analysis is cached by the message's plain text, so the second rule
+that asks for it pays nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import simplemma
+
+from hygiene.text import fold, guess_language, matchable
+
+_TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_BOUNDARY = re.compile(r"[.!?:;\n]")
+_OTHER = {"pt": "en", "en": "pt"}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A message's plain text as rules read it."""
+
+    plain: str
+    folded: str
+    """Accent- and case-folded, whitespace collapsed."""
+    text: str
+    """Folded with apostrophes as spaces: what regular-expression phrase lists match."""
+    tokens: tuple[str, ...]
+    """Folded word tokens, in order."""
+    lemmas: tuple[str, ...]
+    """The folded lemma of each token (the token itself when the lemmatizer knows no better)."""
+    language: str
+    """``pt`` or ``en``."""
+    sentence_starts: frozenset[int]
+    """Indices of the tokens that open a sentence: the first, and those after . ! ? : ; or a line break."""
+
+    @property
+    def asks(self) -> bool:
+        """Written as a question (a question mark anywhere)."""
+        return "?" in self.plain
+
+
+@lru_cache(maxsize=16384)
+def analyze(plain: str) -> Analysis:
+    folded = fold(plain)
+    language = guess_language(folded)
+    lowered = plain.lower().replace("’", "'")
+    raw_tokens: list[str] = []
+    starts: set[int] = set()
+    end = 0
+    for match in _TOKEN.finditer(lowered):
+        if not raw_tokens or _BOUNDARY.search(lowered, end, match.start()):
+            starts.add(len(raw_tokens))
+        raw_tokens.append(match.group(0))
+        end = match.end()
+    tokens = tuple(fold(token) for token in raw_tokens)
+    lemmas = tuple(lemma(token, language) for token in raw_tokens)
+    return Analysis(plain, folded, matchable(plain), tokens, lemmas, language, frozenset(starts))
+
+
+@lru_cache(maxsize=65536)
+def lemma(token: str, language: str = "pt") -> str:
+    """The folded lemma of a lower-cased token, trying the message's language first."""
+    if token.isdigit() or len(token) < 3:
+        return fold(token)
+    return fold(simplemma.lemmatize(token, lang=(language, _OTHER.get(language, "en"))))

@@ -1,0 +1,122 @@
+"""Cue lists matched on words and lemmas, all lists of all languages in one pass per message.
+
+A cue is a short sequence of elements, written folded (no accents, lower case):
+
+* ``sair`` matches the token ``sair`` or any token whose lemma is ``sair`` ("saiu", "saíram");
+* ``=update`` matches the token ``update`` only, not the forms of its lemma ("updated");
+* ``resolv*`` matches any token that starts with ``resolv``;
+* ``pode|consegue`` matches either;
+* ``...`` lets up to three other tokens stand between its neighbours;
+* ``^`` as the first element pins the cue to the start of a sentence.
+
+Every list of every language is compiled into one index keyed by the first element, so one scan
+over a message's tokens yields every list's hits (the single pass the audit's speed rests on).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from hygiene.analysis import Analysis
+
+GAP = "..."
+MAX_GAP = 3
+
+
+@dataclass(frozen=True)
+class _Element:
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+    exact: frozenset[str] = frozenset()
+
+    def matches(self, token: str, lemma: str) -> bool:
+        return (
+            token in self.words
+            or token in self.exact
+            or lemma in self.words
+            or any(token.startswith(p) for p in self.prefixes)
+        )
+
+
+@dataclass(frozen=True)
+class Cue:
+    list_name: str
+    text: str
+    elements: tuple[_Element | None, ...]
+    """``None`` stands for a gap."""
+    sentence_start: bool
+
+
+def parse_cue(list_name: str, text: str) -> Cue:
+    parts = text.split()
+    sentence_start = bool(parts) and parts[0] == "^"
+    if sentence_start:
+        parts = parts[1:]
+    if not parts or parts[0] == GAP or parts[-1] == GAP:
+        raise ValueError(f"{list_name}: cue {text!r} must start and end with a word")
+    elements: list[_Element | None] = []
+    for part in parts:
+        if part == GAP:
+            elements.append(None)
+            continue
+        options = [option for option in part.split("|") if option]
+        words = frozenset(o for o in options if not o.endswith("*") and not o.startswith("="))
+        exact = frozenset(o[1:] for o in options if o.startswith("=") and len(o) > 1)
+        prefixes = tuple(o[:-1] for o in options if o.endswith("*") and len(o) > 2)
+        elements.append(_Element(words, prefixes, exact))
+    return Cue(list_name, text, tuple(elements), sentence_start)
+
+
+class CueMatcher:
+    """Named cue lists compiled into one index."""
+
+    def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
+        self._by_word: dict[str, list[Cue]] = defaultdict(list)
+        self._by_prefix: list[Cue] = []
+        for name, cues in lists.items():
+            for text in cues:
+                cue = parse_cue(name, text)
+                first = cue.elements[0]
+                assert first is not None
+                for word in first.words | first.exact:
+                    self._by_word[word].append(cue)
+                if first.prefixes:
+                    self._by_prefix.append(cue)
+
+    def scan(self, analysis: Analysis) -> dict[str, list[str]]:
+        """Each list's hits in the message, as the words they matched, in order, without repeats."""
+        hits: dict[str, list[str]] = {}
+        tokens, lemmas = analysis.tokens, analysis.lemmas
+        starts = analysis.sentence_starts
+        for index, (token, lemma) in enumerate(zip(tokens, lemmas, strict=True)):
+            candidates = self._by_word.get(token, []) + (self._by_word.get(lemma, []) if lemma != token else [])
+            for cue in (*candidates, *self._by_prefix):
+                if cue.sentence_start and index not in starts:
+                    continue
+                end = _match(cue.elements, 0, tokens, lemmas, index)
+                if end is not None:
+                    found = " ".join(tokens[index:end])
+                    listed = hits.setdefault(cue.list_name, [])
+                    if found not in listed:
+                        listed.append(found)
+        return hits
+
+
+def _match(
+    elements: tuple[_Element | None, ...], at: int, tokens: tuple[str, ...], lemmas: tuple[str, ...], position: int
+) -> int | None:
+    """The token index just past a match of ``elements[at:]`` starting at ``position``, or None."""
+    if at == len(elements):
+        return position
+    element = elements[at]
+    if element is None:
+        for skip in range(MAX_GAP + 1):
+            end = _match(elements, at + 1, tokens, lemmas, position + skip)
+            if end is not None:
+                return end
+        return None
+    if position >= len(tokens) or not element.matches(tokens[position], lemmas[position]):
+        return None
+    return _match(elements, at + 1, tokens, lemmas, position + 1)

@@ -1,0 +1,370 @@
+"""What a message does and what it is about: the judgement HY101 and HY102 share.
+
+First the referent — what the message points at: a ticket (number, link, a bare number the
+helpdesk knows), a client (the helpdesk's directory, configured names and aliases, partial and
+informal names), or the subject of a client's open ticket ("a rescisão da Vila Verde" ↔ "Rescisão
+- João"). Then the speech act, judged on words and lemmas (rules/data/speech.toml) as well as the
+rules' phrase lists: asking about the progress of work already under way (HY102), asking for new
+work or reporting a client's problem (HY101), or neither (a report of work done, an FYI, praise,
+how-to, social talk). Between the two: a question about work that an open ticket of that client
+covers is HY102 and is answered from that ticket; new work for the same client is HY101.
+
+Both rules call :func:`judge`; the result is cached per message, so the second pays nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from hygiene.analysis import Analysis, analyze
+from hygiene.clients import GENERIC, ClientMatch
+from hygiene.models import ChatMessage, Ticket
+from hygiene.ports import RuleContext
+from hygiene.refs import TICKET_WORDS, find_refs
+from hygiene.rulebase import RuleSettings
+from hygiene.text import fold, strip_emoji, words
+from rules.cues import CueMatcher, parse_cue
+from rules.phrases import PhraseSet
+
+Act = Literal["status", "request", "none"]
+SPEECH_LISTS = (
+    "progress_noun",
+    "info_request",
+    "progress",
+    "aspect",
+    "waiting",
+    "ask",
+    "problem",
+    "forward",
+    "new_work",
+    "done",
+)
+
+# "o 4533 foi resolvido?": a plain number counts when the helpdesk has a ticket with that number.
+_BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w.,/%-])")
+_QUOTED = re.compile(r"(^|\n)\s*>")
+# Endings of a verb in the past (preterite third person, participle) in Portuguese.
+_PT_PAST = ("ou", "aram", "eram", "iram", "iu", "eu", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas")
+_PT_FIRST_PAST = ("ei", "i")
+_STOP = frozenset(
+    """que com para pra pro por porque como quando onde qual quais esse essa isso este esta isto aquele aquela
+    ele ela eles elas nos vcs voce voces gente pessoal ainda ja nao sim mais muito muita pouco hoje ontem amanha
+    semana mes dia cliente clientes the and for with that this from have has was were are you your our their they
+    them what when where which will would could should can about into just still any update news status yet ever
+    customer customers client clients team please thanks obrigado obrigada bom boa tarde noite""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict both rules read: the act, what it points at, and the cues behind it."""
+
+    act: Act
+    reason: str
+    cues: list[str] = field(default_factory=list)
+    tickets: tuple[Ticket, ...] = ()
+    """Tickets the message is about (a status question is answered from them)."""
+    typed_ref: str | None = None
+    """A ticket reference typed in the message that the helpdesk snapshot does not hold."""
+    client: ClientMatch | None = None
+    referent: dict[str, Any] = field(default_factory=dict)
+    """Evidence: kind (ticket, client, subject, customer), value, score and how it was found."""
+    score: float = 0.0
+    new_work: bool = False
+
+
+class SpeechSettings(RuleSettings):
+    """Settings of the rules that read the shared judgement (HY101, HY102)."""
+
+    cues: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description=(
+            "Extra word cues by language and list (rules/data/speech.toml), e.g. "
+            "{pt = {progress_noun = ['posicionamento']}}: words match their inflections too."
+        ),
+    )
+
+    @field_validator("cues")
+    @classmethod
+    def _cues_parse(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+        for language, lists in value.items():
+            if language not in ("pt", "en"):
+                raise ValueError(f"{language}: unknown language (use pt or en)")
+            for name, cues in lists.items():
+                if name not in SPEECH_LISTS:
+                    raise ValueError(f"{language}.{name}: unknown cue list (known: {', '.join(SPEECH_LISTS)})")
+                for index, cue in enumerate(cues):
+                    try:
+                        parse_cue(name, cue)
+                    except ValueError as exc:
+                        raise ValueError(f"{language}.{name}[{index}]: {exc}") from None
+        return value
+
+
+@cache
+def shipped_cues() -> dict[str, dict[str, list[str]]]:
+    path = resources.files("rules").joinpath("data", "speech.toml")
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def cue_matcher(extra: dict[str, dict[str, list[str]]] | None = None) -> CueMatcher:
+    return _matcher(json.dumps(extra or {}, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _matcher(extra_json: str) -> CueMatcher:
+    lists: dict[str, list[str]] = {}
+    for source in (shipped_cues(), json.loads(extra_json)):
+        for language_lists in source.values():
+            for name, cues in language_lists.items():
+                lists.setdefault(name, []).extend(cues)
+    return CueMatcher(lists)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a judgement reads besides the message: the two rules' phrase lists and the cue lists."""
+
+    request: PhraseSet
+    """HY101's lists: request, client, client_weak, client_tech, work, not_request, tech."""
+    status: PhraseSet
+    """HY102's lists: status, asking, check_request."""
+    cues: CueMatcher
+
+
+def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
+    """The speech act of ``message`` and its referent, as HY101 and HY102 both see it."""
+    key = (message.channel, message.ts, message.plain, message.thread_ts, id(ctx.tickets), len(ctx.tickets), id(inputs))
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _judge(message, ctx, inputs)
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
+
+
+_CACHE: dict[tuple[Any, ...], Judgement] = {}
+
+
+def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
+    analysis = analyze(message.plain)
+    if len(analysis.text) < 8:
+        return Judgement("none", "too short to judge")
+    hits = inputs.cues.scan(analysis)
+    ask = inputs.request.matches("request", analysis.text) + hits.get("ask", [])
+    status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(ask))
+    question = asks(analysis, hits, inputs.status)
+    ticket, typed, ticket_score = referenced_ticket(message, ctx)
+    if ticket is not None or typed is not None:
+        if status and question:
+            referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
+            tickets = (ticket,) if ticket else ()
+            return Judgement(
+                "status", "asks about a ticket it names", status, tickets, typed, None, referent, ticket_score
+            )
+        return Judgement("none", f"names ticket {ticket.reference if ticket else typed}: the work is tracked")
+    client = ctx.tickets.find_client(message.plain)
+    open_tickets = ctx.tickets.open_for_client(client.client) if client else []
+    new_work = bool(hits.get("new_work"))
+    done = done_report(analysis, hits, inputs.request)
+    if status and question and not done:
+        answer = _status_about_client(analysis, client, open_tickets, new_work, status)
+        if answer is None and client is None:
+            answer = _status_by_subject(analysis, ctx.tickets.active(), status)
+        if answer is not None:
+            return answer
+    if done:
+        return Judgement("none", f"reports work done ({done[0]!r})", done)
+    return _request(message, analysis, hits, ask, inputs, client, open_tickets, new_work, bool(status) and question)
+
+
+def _status_about_client(
+    analysis: Analysis, client: ClientMatch | None, open_tickets: list[Ticket], other_work: bool, cues: list[str]
+) -> Judgement | None:
+    """A question about a client's open ticket: the one(s) its subject fits, else the client's only
+    one or two. A progress question presupposes work under way, and a client's work under way is
+    on its open tickets; only words that set it apart ("nada a ver com…", "also") make it new."""
+    if client is None or not open_tickets:
+        return None
+    fitting = subject_fit(analysis, open_tickets, client)
+    if other_work and not fitting:
+        return None
+    if not fitting and len(open_tickets) > 2:
+        return None
+    chosen = tuple(fitting[:2] or open_tickets[:2])
+    how = "subject of an open ticket" if fitting else "the client's open ticket"
+    referent = {"kind": "client", "value": client.client, "matched": client.matched, "score": round(client.score, 2)}
+    referent["how"] = how
+    score = 0.6 + 0.3 * client.score + (0.05 if fitting else 0.0)
+    return Judgement("status", f"asks about {client.client}'s {how}", cues, chosen, None, client, referent, score)
+
+
+def _status_by_subject(analysis: Analysis, active: list[Ticket], cues: list[str]) -> Judgement | None:
+    """No client named: an open ticket whose subject the question names closely enough."""
+    content = content_lemmas(analysis)
+    scored = [(len(content & subject_lemmas(t.subject)), t) for t in active]
+    strong = [t for overlap, t in scored if overlap >= 2]
+    if len(strong) != 1:
+        return None
+    ticket = strong[0]
+    referent = {"kind": "subject", "value": ticket.reference, "subject": ticket.subject, "score": 0.8}
+    return Judgement("status", "asks about an open ticket by its subject", cues, (ticket,), None, None, referent, 0.8)
+
+
+def _request(
+    message: ChatMessage,
+    analysis: Analysis,
+    hits: dict[str, list[str]],
+    ask: list[str],
+    inputs: Inputs,
+    client: ClientMatch | None,
+    open_tickets: list[Ticket],
+    new_work: bool,
+    progress_question: bool,
+) -> Judgement:
+    if message.is_reply:
+        return Judgement("none", "a thread reply: requests are judged where the thread starts")
+    text = analysis.text
+    if blocked := inputs.request.matches("not_request", text):
+        return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)
+    problem = hits.get("problem", [])
+    forward = hits.get("forward", []) + (["> (quoted)"] if _QUOTED.search(message.plain) else [])
+    if analysis.asks or marked_urgent(message.plain):
+        # "is the portal down for anyone else?" asks, it does not report; an URGENT incident
+        # follows the urgent path (an answer in ten minutes, HY104), not a ticket nudge.
+        problem = []
+    if not (ask or problem or forward):
+        return Judgement("none", "no request, no reported problem, nothing forwarded")
+    if progress_question and not ask:
+        return Judgement("none", "a progress question, but no ticket or open ticket of the client fits it")
+    cues = _unique(ask + problem + forward)
+    return Judgement(
+        "request",
+        "asks for client work" if ask else "reports a client's problem" if problem else "forwards a client's message",
+        cues,
+        tuple(open_tickets),
+        None,
+        client,
+        {"kind": "client", "value": client.client, "matched": client.matched, "score": round(client.score, 2)}
+        if client
+        else {},
+        0.0,
+        new_work,
+    )
+
+
+def status_cues(
+    analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet, asked_to_act: bool = False
+) -> list[str]:
+    """Words that ask how tracked work stands.
+
+    When the message also asks someone to do something ("pode lançar…?", "can someone check if
+    … was sent?"), a verb in the past is not enough: only words that ask for the state of things
+    count, and asking someone to check ("verificar se") leaves it a request.
+    """
+    if asked_to_act and phrases.any("check_request", analysis.text):
+        return []
+    found = list(phrases.matches("status", analysis.text))
+    if hits.get("progress_noun") and (analysis.asks or hits.get("info_request")):
+        found += hits["progress_noun"]
+    if hits.get("info_request") and (hits.get("progress") or hits.get("progress_noun")):
+        found += hits["info_request"]
+    found += hits.get("waiting", [])
+    progress = hits.get("progress", [])
+    if not asked_to_act and progress and (hits.get("aspect") or _past(analysis, progress)):
+        found += progress + hits.get("aspect", [])
+    return _unique(found)
+
+
+def asks(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> bool:
+    """Written as a question or an ask for information, with or without a question mark."""
+    if analysis.asks or phrases.any("asking", analysis.text):
+        return True
+    if hits.get("info_request") or hits.get("waiting"):
+        return True
+    opener = next(iter(sorted(analysis.sentence_starts)), 0)
+    if opener >= len(analysis.tokens):
+        return False
+    first = analysis.tokens[opener]
+    return first in ("ja", "ainda", "conseguiram", "conseguiu", "saiu", "sairam", "andou", "foi", "foram") or (
+        first.endswith(("aram", "eram", "iram")) and analysis.lemmas[opener] != first
+    )
+
+
+def done_report(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> list[str]:
+    """Words that report work done or a ticket updated (not when asked as a question)."""
+    if analysis.asks:
+        return []
+    found = hits.get("done", [])
+    return found
+
+
+def _past(analysis: Analysis, progress: list[str]) -> bool:
+    """A progress verb in the past or as a participle ("saiu", "foi emitida", "went through", "fixed")."""
+    first_words = {cue.split()[0] for cue in progress}
+    for token, lemma in zip(analysis.tokens, analysis.lemmas, strict=True):
+        if token not in first_words or token == lemma:
+            continue
+        if analysis.language == "en" or token.endswith("ed"):
+            return True
+        if token.endswith(_PT_PAST):
+            return True
+    return False
+
+
+def referenced_ticket(message: ChatMessage, ctx: RuleContext) -> tuple[Ticket | None, str | None, float]:
+    """The ticket the message names (or, without a helpdesk, the reference typed) and a score."""
+    for ref in find_refs(message.plain, ctx.url_patterns):
+        ticket = ctx.tickets.known(ref.key)
+        if ticket is not None:
+            return ticket, ref.key, 0.95
+        if not len(ctx.tickets) and any(word in TICKET_WORDS for word in words(fold(ref.matched))):
+            return None, ref.key, 0.8
+    for number in _BARE_NUMBER.findall(message.plain):
+        ticket = ctx.tickets.known(number)
+        if ticket is not None:
+            return ticket, number, 0.85
+    return None, None, 0.0
+
+
+def subject_fit(analysis: Analysis, tickets: list[Ticket], client: ClientMatch | None) -> list[Ticket]:
+    """The tickets whose subject shares a content word (or its lemma) with the message, best first."""
+    content = content_lemmas(analysis) - (set(words(fold(client.client))) if client else set())
+    scored = [(len(content & subject_lemmas(t.subject)), t) for t in tickets]
+    return [t for overlap, t in sorted(scored, key=lambda item: -item[0]) if overlap]
+
+
+def content_lemmas(analysis: Analysis) -> set[str]:
+    found: set[str] = set()
+    for token, lemma in zip(analysis.tokens, analysis.lemmas, strict=True):
+        if len(token) >= 3 and token not in _STOP and token not in GENERIC and not token.isdigit():
+            found |= {token, lemma, token[:5]}
+    return found
+
+
+@lru_cache(maxsize=8192)
+def subject_lemmas(subject: str) -> frozenset[str]:
+    return frozenset(content_lemmas(analyze(subject)))
+
+
+_LEADING_NOISE = re.compile(r"^(?:\s|@\S+|[*_~>:!\-–—\[\](){}|,.])*")
+_URGENT_MARK = re.compile(r"^(urgente|urgent|urgencia)\b")
+
+
+def marked_urgent(plain: str) -> bool:
+    """The message starts with URGENTE or URGENT (after mentions, emoji and punctuation)."""
+    head = _LEADING_NOISE.sub("", fold(strip_emoji(plain)))
+    return bool(_URGENT_MARK.match(head))
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -9,6 +9,9 @@ A cue is a short sequence of elements, written folded (no accents, lower case):
 * ``...`` lets up to three other tokens stand between its neighbours;
 * ``^`` as the first element pins the cue to the start of a sentence.
 
+A negation just before a hit of a list named in ``NEGATED`` cancels it: "não conseguem emitir"
+is a problem reported, not someone asked to emit.
+
 Every list of every language is compiled into one index keyed by the first element, so one scan
 over a message's tokens yields every list's hits (the single pass the audit's speed rests on).
 """
@@ -23,6 +26,8 @@ from hygiene.analysis import Analysis
 
 GAP = "..."
 MAX_GAP = 3
+NEGATION = frozenset({"nao", "not", "never", "nunca", "nem"})
+NEGATED = frozenset({"ask", "progress", "done"})
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class CueMatcher:
             candidates = self._by_word.get(token, []) + (self._by_word.get(lemma, []) if lemma != token else [])
             for cue in (*candidates, *self._by_prefix):
                 if cue.sentence_start and index not in starts:
+                    continue
+                if cue.list_name in NEGATED and index and tokens[index - 1] in NEGATION:
                     continue
                 end = _match(cue.elements, 0, tokens, lemmas, index)
                 if end is not None:

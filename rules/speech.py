@@ -160,7 +160,9 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     if len(analysis.text) < 8:
         return Judgement("none", "too short to judge")
     hits = inputs.cues.scan(analysis)
-    ask = inputs.request.matches("request", analysis.text) + hits.get("ask", [])
+    requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
+    ask = [p for p in requested if not p.startswith(_INABILITY)] + hits.get("ask", [])
+    hits["problem"] = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
     status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(ask))
     question = asks(analysis, hits, inputs.status)
     ticket, typed, ticket_score = referenced_ticket(message, ctx)
@@ -364,6 +366,15 @@ def marked_urgent(plain: str) -> bool:
     """The message starts with URGENTE or URGENT (after mentions, emoji and punctuation)."""
     head = _LEADING_NOISE.sub("", fold(strip_emoji(plain)))
     return bool(_URGENT_MARK.match(head))
+
+
+# "não consegue", "sem conseguir": someone cannot do something — a problem reported, not an ask.
+_INABILITY = ("nao ", "sem ")
+
+
+def _affirmed(phrases: list[str], text: str) -> list[str]:
+    """Phrase hits not negated right before ("não conseguem emitir" reports, it does not ask)."""
+    return [p for p in phrases if not re.search(rf"\b(?:nao|not|never|nunca|nem)\s+{re.escape(p)}", text)]
 
 
 def _unique(items: list[str]) -> list[str]:

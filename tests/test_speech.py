@@ -1,0 +1,179 @@
+"""The shared judgement of HY101 and HY102: analysis, cue lists, client names, referents, acts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hygiene.analysis import analyze
+from hygiene.cli import cli
+from hygiene.clients import ClientMatcher, read_client_names
+from hygiene.context import TicketSnapshot, WindowContext
+from hygiene.errors import ConfigError
+from hygiene.models import ChatMessage, Ticket
+from hygiene.wiring import build_rules
+from rules.cues import CueMatcher, parse_cue
+from rules.signals import speech_inputs
+from rules.speech import SpeechSettings, judge
+
+NOW = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)
+
+
+def ticket(number: str, subject: str, client: str, status: str = "open") -> Ticket:
+    return Ticket(id=number, number=number, subject=subject, client=client, status=status)  # type: ignore[arg-type]
+
+
+TICKETS = [
+    ticket("700", "Rescisão - João", "Condomínio Residencial Vila Verde"),
+    ticket("701", "Folha de novembro", "Condomínio Residencial Vila Verde"),
+    ticket("702", "Parcelamento do Simples", "Mercado Sol Ltda"),
+    ticket("703", "Parcelamento de ICMS", "Mercado Sol Ltda"),
+    ticket("704", "Refund for October", "Umbra Labs Inc."),
+]
+DIRECTORY = ["Vortex Freight LLC", "Padaria Pão de Mel"]
+
+
+def judged(text: str, **extra: object) -> tuple[str, tuple[str, ...], str]:
+    message = ChatMessage(channel="C1", channel_name="geral", ts="1795003000.000000", text=text, plain=text, user="U1")
+    context = WindowContext(NOW, [message], TicketSnapshot(TICKETS, extra_clients=DIRECTORY))
+    result = judge(message, context, speech_inputs(SpeechSettings()))
+    return result.act, tuple(t.reference for t in result.tickets), result.reason
+
+
+def test_analysis_folds_tokens_and_lemmatizes_once() -> None:
+    analysis = analyze("Bom dia! Já saíram as guias?")
+    assert analysis.tokens == ("bom", "dia", "ja", "sairam", "as", "guias")
+    assert analysis.lemmas[3] == "sair"
+    assert analysis.sentence_starts == {0, 2}
+    assert analyze("Bom dia! Já saíram as guias?") is analysis
+
+
+def test_cues_match_lemmas_gaps_exact_words_prefixes_and_sentence_starts() -> None:
+    matcher = CueMatcher(
+        {
+            "progress": ["sair", "go through"],
+            "noun": ["=update"],
+            "gap": ["como ... andando"],
+            "start": ["^ e o|a"],
+            "prefix": ["resolv*"],
+        }
+    )
+    hits = matcher.scan(analyze("Saíram? E a guia, como está andando? did the refund go through. resolvemos"))
+    assert hits["progress"] == ["sairam", "go through"]
+    assert hits["gap"] == ["como esta andando"]
+    assert hits["start"] == ["e a"]
+    assert hits["prefix"] == ["resolvemos"]
+    assert "noun" not in matcher.scan(analyze("the updated price list"))
+    assert matcher.scan(analyze("any update?"))["noun"] == ["update"]
+    assert "start" not in matcher.scan(analyze("pão e o café"))
+
+
+def test_a_negation_cancels_an_ask() -> None:
+    matcher = CueMatcher({"ask": ["consegue|conseguem emitir"]})
+    assert matcher.scan(analyze("conseguem emitir a nota?")) == {"ask": ["conseguem emitir"]}
+    assert matcher.scan(analyze("não conseguem emitir a nota")) == {}
+
+
+def test_a_cue_must_start_and_end_with_a_word() -> None:
+    with pytest.raises(ValueError, match="start and end with a word"):
+        parse_cue("ask", "... pode")
+
+
+def test_clients_by_two_words_of_their_name_or_its_first_distinctive_word() -> None:
+    matcher = ClientMatcher(["Condomínio Residencial Vila Verde", "Padaria Pão Quente", "Farmácia Vida Nova"])
+    assert matcher.find("a rescisão da vila verde saiu?").client == "Condomínio Residencial Vila Verde"  # type: ignore[union-attr]
+    assert matcher.find("a padaria ligou").score == 0.8  # type: ignore[union-attr]
+    assert matcher.find("a vida é assim") is None
+    assert matcher.find("farmacia vida nova").score == 1.0  # type: ignore[union-attr]
+
+
+def test_a_close_spelling_is_looked_for_only_among_clients_sharing_a_word() -> None:
+    names = [f"Empresa Cliente Numero {i} Ltda" for i in range(3000)] + ["Transportadora Rapido Sul"]
+    matcher = ClientMatcher(names)
+    assert matcher.find("a transportadora rapdo sul mandou").client == "Transportadora Rapido Sul"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "act", "tickets"),
+    [
+        ("a rescisão da Vila Verde já foi pro cliente?", "status", ("700",)),
+        ("conseguiram emitir a guia da vila verde", "status", ("700", "701")),
+        ("me dá um retorno sobre o parcelamento do Mercado Sol pf", "status", ("702", "703")),
+        ("did the Umbra refund ever go through", "status", ("704",)),
+        ("nada a ver com o parcelamento, mas o Mercado Sol precisa da certidão negativa", "request", ("702", "703")),
+        ("Unrelated to the refund, Umbra needs two more seats", "request", ("704",)),
+        ("recebi no whats da Padaria Pão de Mel: vcs mandam o boleto?", "request", ()),
+        ("Vortex Freight's exports cut off the last column since Monday", "request", ()),
+        ("a rescisão do João já foi assinada?", "status", ("700",)),
+        ("Emiti a guia do FGTS da Vila Verde e anexei no atendimento", "none", ()),
+        ("Como está o trânsito aí?", "none", ()),
+    ],
+)
+def test_the_act_and_the_tickets_it_is_about(text: str, act: str, tickets: tuple[str, ...]) -> None:
+    found_act, found_tickets, reason = judged(text)
+    assert (found_act, found_tickets) == (act, tickets), reason
+
+
+def test_a_status_question_fitting_two_tickets_is_answered_with_both() -> None:
+    (hy102,) = [rule for rule in build_rules({}) if rule.code == "HY102"]
+    text = "alguma novidade do parcelamento do Mercado Sol?"
+    message = ChatMessage(channel="C1", channel_name="geral", ts="1795003000.000000", text=text, plain=text, user="U1")
+    verdict = hy102.verdict(message, WindowContext(NOW, [message], TicketSnapshot(TICKETS)))  # type: ignore[arg-type]
+    assert verdict.fired
+    assert verdict.evidence["tickets"] == ["702", "703"]
+    assert "#702 (Parcelamento do Simples)" in verdict.says and "#703 (Parcelamento de ICMS)" in verdict.says
+    assert verdict.evidence["referent"]["kind"] == "client"
+
+
+def test_cue_settings_are_checked_with_their_key_path() -> None:
+    with pytest.raises(ConfigError, match=r"rules\.HY102\.cues: .*pt\.progress_noun\[0\]"):
+        build_rules({"HY102": {"cues": {"pt": {"progress_noun": ["... x"]}}}})
+    with pytest.raises(ConfigError, match="unknown cue list"):
+        build_rules({"HY101": {"cues": {"en": {"nonsense": ["x"]}}}})
+
+
+def test_extra_cues_from_the_config_reach_the_judgement() -> None:
+    (hy102,) = [
+        rule
+        for rule in build_rules({"HY102": {"cues": {"pt": {"progress_noun": ["=desfecho"]}}}})
+        if rule.code == "HY102"
+    ]
+    text = "qual o desfecho da rescisão da Vila Verde?"
+    message = ChatMessage(channel="C1", channel_name="geral", ts="1795003000.000000", text=text, plain=text, user="U1")
+    assert hy102.verdict(message, WindowContext(NOW, [message], TicketSnapshot(TICKETS))).fired  # type: ignore[arg-type]
+
+
+def test_client_directory_files(tmp_path: Path) -> None:
+    lines = tmp_path / "clients.txt"
+    lines.write_text("# the firm's clients\nPadaria Pão de Mel\n\nVortex Freight LLC\n", encoding="utf-8")
+    assert read_client_names(lines) == ["Padaria Pão de Mel", "Vortex Freight LLC"]
+    with_bom = tmp_path / "clients.csv"
+    with_bom.write_bytes("\ufeffid,nome\n1,Ótica Visão\n2,Mercado Sol\n".encode())
+    assert read_client_names(with_bom) == ["Ótica Visão", "Mercado Sol"]
+    windows = tmp_path / "win.txt"
+    windows.write_bytes("Ótica Visão\n".encode("cp1252"))
+    assert read_client_names(windows) == ["Ótica Visão"]
+    no_column = tmp_path / "bad.csv"
+    no_column.write_text("id,phone\n1,55\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no name column"):
+        read_client_names(no_column)
+
+
+def test_audit_and_explain_take_the_client_directory(tmp_path: Path) -> None:
+    clients = tmp_path / "clients.txt"
+    clients.write_text("Ótica Visão Ltda\n", encoding="utf-8")
+    text = "A Ótica Visão pediu a segunda via do boleto de honorários"
+    without = CliRunner().invoke(cli, ["explain", text])
+    with_directory = CliRunner().invoke(cli, ["explain", text, "--clients", str(clients)])
+    assert "client: Ótica Visão Ltda" in with_directory.output
+    assert "client: Ótica Visão Ltda" not in without.output
+    line = tmp_path / "messages.jsonl"
+    line.write_text(
+        '{"channel": "geral", "user": "U1", "ts": "1795003000.000000", "text": "' + text + '", "labels": ["HY101"]}\n',
+        encoding="utf-8",
+    )
+    audited = CliRunner().invoke(cli, ["audit", str(line), "--clients", str(clients), "--format", "jsonl"])
+    assert '"client": "Ótica Visão Ltda"' in audited.output

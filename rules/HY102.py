@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from hygiene.analysis import analyze
 from hygiene.models import ChatMessage, Mode, Ticket
 from hygiene.ports import RuleContext
 from hygiene.refs import find_refs
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
+from rules.analysis import analyze
 from rules.phrases import phrases_for
 from rules.signals import speech_inputs
 from rules.speech import Judgement, SpeechSettings, asks, judge, status_cues

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hygiene.analysis import Analysis
+from rules.analysis import Analysis
 
 GAP = "..."
 MAX_GAP = 3

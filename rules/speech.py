@@ -24,14 +24,15 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from hygiene.analysis import Analysis, analyze
 from hygiene.clients import GENERIC, ClientMatch
 from hygiene.models import ChatMessage, Ticket
 from hygiene.ports import RuleContext
 from hygiene.refs import TICKET_WORDS, find_refs
 from hygiene.rulebase import RuleSettings
 from hygiene.text import fold, strip_emoji, words
+from rules.analysis import Analysis, analyze
 from rules.cues import CueMatcher, parse_cue
+from rules.lemmas import cue_words, learn
 from rules.phrases import PhraseSet
 
 Act = Literal["status", "request", "none"]
@@ -122,7 +123,9 @@ def cue_matcher(extra: dict[str, dict[str, list[str]]] | None = None) -> CueMatc
 @lru_cache(maxsize=64)
 def _matcher(extra_json: str) -> CueMatcher:
     lists: dict[str, list[str]] = {}
-    for source in (shipped_cues(), json.loads(extra_json)):
+    extra = json.loads(extra_json)
+    learn(cue_words(extra))
+    for source in (shipped_cues(), extra):
         for language_lists in source.values():
             for name, cues in language_lists.items():
                 lists.setdefault(name, []).extend(cues)

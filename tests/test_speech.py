@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hygiene.analysis import analyze
 from hygiene.cli import cli
 from hygiene.clients import ClientMatcher, read_client_names
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.errors import ConfigError
 from hygiene.models import ChatMessage, Ticket
 from hygiene.wiring import build_rules
+from rules.analysis import analyze
 from rules.cues import CueMatcher, parse_cue
 from rules.signals import speech_inputs
 from rules.speech import SpeechSettings, judge
@@ -177,3 +177,19 @@ def test_audit_and_explain_take_the_client_directory(tmp_path: Path) -> None:
     )
     audited = CliRunner().invoke(cli, ["audit", str(line), "--clients", str(clients), "--format", "jsonl"])
     assert '"client": "Ótica Visão Ltda"' in audited.output
+
+
+def test_the_lemma_table_is_current_with_the_cue_lists() -> None:
+    from rules.lemmas import DATA, SPEECH, build, render
+
+    assert DATA.read_text(encoding="utf-8") == render(build(SPEECH)), (
+        "run: python -c 'from rules.lemmas import write; write()'"
+    )
+
+
+def test_configured_cue_words_learn_their_inflections() -> None:
+    from rules.lemmas import learn, lemma_of
+
+    assert lemma_of("arquivaram") == "arquivaram"
+    learn(["arquivar"])
+    assert lemma_of("arquivaram") == "arquivar"

@@ -1,10 +1,10 @@
 """One message's text, analysed once and shared by every rule: folded text, tokens, lemmas.
 
 Rules judge words, not spellings: "saiu", "saíram" and "sairá" are one lemma (``sair``), and so
-are "fixed" and "fixing" (``fix``). Lemmas come from simplemma (offline, data in its wheel), on
-the lower-cased token with its accents, then folded like everything else, so that cue lists are
-written without accents. An analysis is cached by the message's plain text, so the second rule
-that asks for it pays nothing.
+are "fixed" and "fixing" (``fix``). Lemmas come from the table of :mod:`rules.lemmas` (every form
+of every word the cue lists use, from simplemma's dictionaries), folded like everything else, so
+that cue lists are written without accents; a word the table does not hold is its own lemma. An
+analysis is cached by the message's plain text, so the second rule that asks for it pays nothing.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import simplemma
-
 from hygiene.text import fold, guess_language, matchable
+from rules.lemmas import lemma_of
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _BOUNDARY = re.compile(r"[.!?:;\n]")
-_OTHER = {"pt": "en", "en": "pt"}
 
 
 @dataclass(frozen=True)
@@ -60,13 +58,5 @@ def analyze(plain: str) -> Analysis:
         raw_tokens.append(match.group(0))
         end = match.end()
     tokens = tuple(fold(token) for token in raw_tokens)
-    lemmas = tuple(lemma(token, language) for token in raw_tokens)
+    lemmas = tuple(lemma_of(token) for token in tokens)
     return Analysis(plain, folded, matchable(plain), tokens, lemmas, language, frozenset(starts))
-
-
-@lru_cache(maxsize=65536)
-def lemma(token: str, language: str = "pt") -> str:
-    """The folded lemma of a lower-cased token, trying the message's language first."""
-    if token.isdigit() or len(token) < 3:
-        return fold(token)
-    return fold(simplemma.lemmatize(token, lang=(language, _OTHER.get(language, "en"))))

@@ -54,7 +54,19 @@ def shipped(code: str) -> dict[str, dict[str, list[str]]]:
 
 def phrases_for(code: str, settings: RuleSettings) -> PhraseSet:
     """Every language's lists for a rule, with the settings' extra patterns merged in."""
-    return _compiled(code, json.dumps(settings.phrases, sort_keys=True), settings.replace_phrases)
+    key = (code, id(settings))
+    known = _BY_SETTINGS.get(key)
+    if known is None or known[0] is not settings:
+        if len(_BY_SETTINGS) > 1024:
+            _BY_SETTINGS.clear()
+        known = (settings, _compiled(code, json.dumps(settings.phrases, sort_keys=True), settings.replace_phrases))
+        _BY_SETTINGS[key] = known
+    return known[1]
+
+
+# Rules ask for their lists once per message: remember them per settings object (kept alive here,
+# so its id is not reused while the entry stands).
+_BY_SETTINGS: dict[tuple[str, int], tuple[RuleSettings, PhraseSet]] = {}
 
 
 @cache

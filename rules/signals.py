@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -44,15 +43,20 @@ def speech_inputs(settings: RuleSettings, request: PhraseSet | None = None, stat
     """What the shared judgement reads: the calling rule's own (extended) lists, the other's shipped ones."""
     request = request or phrases_for("HY101", _SHIPPED)
     status = status or phrases_for("HY102", _SHIPPED)
-    cues = json.dumps(getattr(settings, "cues", None) or {}, sort_keys=True)
-    key = (id(request), id(status), cues)
-    if key not in _INPUTS:
-        _INPUTS[key] = Inputs(request, status, cue_matcher(json.loads(cues)))
-    return _INPUTS[key]
+    key = (id(request), id(status), id(settings))
+    known = _INPUTS.get(key)
+    if known is None or known[0] is not settings:
+        if len(_INPUTS) > 1024:
+            _INPUTS.clear()
+        cues = getattr(settings, "cues", None) or {}
+        known = (settings, Inputs(request, status, cue_matcher(cues)))
+        _INPUTS[key] = known
+    return known[1]
 
 
-# Phrase sets are cached by phrases_for, so their identity is stable: inputs are built once each.
-_INPUTS: dict[tuple[int, int, str], Inputs] = {}
+# Phrase sets are cached by phrases_for, so their identity is stable; settings are kept alive here
+# so their id is not reused: inputs are built once per rule settings.
+_INPUTS: dict[tuple[int, int, int], tuple[RuleSettings, Inputs]] = {}
 
 
 # "Cliente Ótica Visão", "customer Acme", "client Initech" (capitals mark the name, so plain text).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -43,20 +44,23 @@ def speech_inputs(settings: RuleSettings, request: PhraseSet | None = None, stat
     """What the shared judgement reads: the calling rule's own (extended) lists, the other's shipped ones."""
     request = request or phrases_for("HY101", _SHIPPED)
     status = status or phrases_for("HY102", _SHIPPED)
-    key = (id(request), id(status), id(settings))
-    known = _INPUTS.get(key)
-    if known is None or known[0] is not settings:
-        if len(_INPUTS) > 1024:
-            _INPUTS.clear()
-        cues = getattr(settings, "cues", None) or {}
-        known = (settings, Inputs(request, status, cue_matcher(cues)))
-        _INPUTS[key] = known
-    return known[1]
+    remembered = _CUES.get(id(settings))
+    if remembered is None or remembered[0] is not settings:
+        if len(_CUES) > 1024:
+            _CUES.clear()
+        remembered = (settings, json.dumps(getattr(settings, "cues", None) or {}, sort_keys=True))
+        _CUES[id(settings)] = remembered
+    key = (id(request), id(status), remembered[1])
+    if key not in _INPUTS:
+        _INPUTS[key] = Inputs(request, status, cue_matcher(json.loads(remembered[1])))
+    return _INPUTS[key]
 
 
-# Phrase sets are cached by phrases_for, so their identity is stable; settings are kept alive here
-# so their id is not reused: inputs are built once per rule settings.
-_INPUTS: dict[tuple[int, int, int], tuple[RuleSettings, Inputs]] = {}
+# Phrase sets are cached by phrases_for, so their identity is stable; two rules with the same lists
+# and cues share one Inputs (and so one cached judgement per message). Settings are kept alive in
+# _CUES so that their id is not reused while the entry stands.
+_INPUTS: dict[tuple[int, int, str], Inputs] = {}
+_CUES: dict[int, tuple[RuleSettings, str]] = {}
 
 
 # "Cliente Ótica Visão", "customer Acme", "client Initech" (capitals mark the name, so plain text).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -21,13 +21,29 @@ LANGUAGES = ("pt", "en")
 
 @dataclass(frozen=True)
 class PhraseSet:
-    """Named lists of compiled patterns."""
+    """Named lists of compiled patterns, each list also joined into one alternation.
+
+    Most messages match no pattern of most lists: one search of the joined alternation says so,
+    and only a list that matches is searched pattern by pattern for its evidence.
+    """
 
     lists: dict[str, tuple[re.Pattern[str], ...]]
+    joined: dict[str, re.Pattern[str]] = field(default_factory=dict)
+
+    @classmethod
+    def compile(cls, lists: dict[str, list[str]]) -> PhraseSet:
+        compiled = {name: tuple(re.compile(p) for p in patterns) for name, patterns in lists.items()}
+        return cls(compiled, {name: joined for name, patterns in lists.items() if (joined := _join(patterns))})
+
+    def _may_match(self, name: str, folded: str) -> bool:
+        joined = self.joined.get(name)
+        return joined is None or joined.search(folded) is not None
 
     def matches(self, name: str, folded: str) -> list[str]:
         """The text each pattern of list ``name`` matched, in order, without repeats."""
         found: list[str] = []
+        if not self._may_match(name, folded):
+            return found
         for pattern in self.lists.get(name, ()):
             match = pattern.search(folded)
             if match:
@@ -41,7 +57,20 @@ class PhraseSet:
         return {m.group(0).strip() for pattern in self.lists.get(name, ()) for m in pattern.finditer(folded)}
 
     def any(self, name: str, folded: str) -> bool:
+        joined = self.joined.get(name)
+        if joined is not None:
+            return joined.search(folded) is not None
         return any(pattern.search(folded) for pattern in self.lists.get(name, ()))
+
+
+def _join(patterns: list[str]) -> re.Pattern[str] | None:
+    """One alternation of a list's patterns (None when they cannot be joined, e.g. global flags)."""
+    if len(patterns) < 2:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+    except re.error:
+        return None
 
 
 @cache
@@ -78,7 +107,7 @@ def _compiled(code: str, extra_json: str, replace: bool) -> PhraseSet:
         for lists in source.values():
             for name, patterns in lists.items():
                 merged.setdefault(name, []).extend(patterns)
-    return PhraseSet({name: tuple(re.compile(p) for p in patterns) for name, patterns in merged.items()})
+    return PhraseSet.compile(merged)
 
 
 def unknown_phrase_keys(code: str, known_lists: tuple[str, ...], settings: RuleSettings) -> list[str]:

@@ -69,6 +69,12 @@ class ClientMatcher:
             if head:
                 owners.setdefault(head, set()).add(client)
         self._distinctive = {word: next(iter(c)) for word, c in owners.items() if len(c) == 1}
+        holders: dict[str, set[str]] = {}
+        for key, client in self._names.items():
+            for word in _WORD.findall(key):
+                if len(word) >= 4 and word not in GENERIC:
+                    holders.setdefault(word, set()).add(client)
+        self._unique_words = {word: next(iter(c)) for word, c in holders.items() if len(c) == 1}
         self._by_words: dict[tuple[str, ...], str] = {}
         self._by_word: dict[str, set[str]] = {}
         runs: dict[tuple[str, ...], set[str]] = {}
@@ -84,7 +90,7 @@ class ClientMatcher:
 
     def find(self, text: str) -> ClientMatch | None:
         words = _WORD.findall(fold(text))
-        return self._whole(words) or self._close(words) or self._partial(words)
+        return self._whole(words) or self._close(words) or self._partial(words) or self._proper(text)
 
     def _whole(self, words: list[str]) -> ClientMatch | None:
         """The longest full name (or alias) that stands in the text word for word."""
@@ -118,6 +124,17 @@ class ClientMatcher:
             if word in self._distinctive:
                 return ClientMatch(client=self._distinctive[word], matched=word, score=0.8)
         return None
+
+    def _proper(self, text: str) -> ClientMatch | None:
+        """Any word of a name that no other client has, written as a name ("a CND da Sorriso")."""
+        for raw in _NAME_WORD.findall(text):
+            word = fold(raw)
+            if raw[0].isupper() and word in self._unique_words:
+                return ClientMatch(client=self._unique_words[word], matched=word, score=0.75)
+        return None
+
+
+_NAME_WORD = re.compile(r"(?<![\w@])[^\W\d_][\w-]*")
 
 
 def _partial_runs(words: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -17,7 +17,7 @@ from hygiene.text import fold, guess_language, matchable
 from rules.lemmas import lemma_of
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
-_BOUNDARY = re.compile(r"[.!?:;\n]")
+_BOUNDARY = re.compile(r"[.!?:;\n—–(]|\s-\s")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ def analyze(plain: str) -> Analysis:
     starts: set[int] = set()
     end = 0
     for match in _TOKEN.finditer(lowered):
+        if match.start() and lowered[match.start() - 1] == "@":
+            continue  # a mention names someone; it is not a word of the sentence
         if not raw_tokens or _BOUNDARY.search(lowered, end, match.start()):
             starts.add(len(raw_tokens))
         raw_tokens.append(match.group(0))

@@ -4,7 +4,7 @@ A cue is a short sequence of elements, written folded (no accents, lower case):
 
 * ``sair`` matches the token ``sair`` or any token whose lemma is ``sair`` ("saiu", "saíram");
 * ``=update`` matches the token ``update`` only, not the forms of its lemma ("updated");
-* ``resolv*`` matches any token that starts with ``resolv``;
+* ``resolv*`` matches any token that starts with ``resolv``, ``*ar`` any that ends with ``ar``;
 * ``pode|consegue`` matches either;
 * ``...`` lets up to three other tokens stand between its neighbours;
 * ``^`` as the first element pins the cue to the start of a sentence.
@@ -35,6 +35,7 @@ class _Element:
     words: frozenset[str]
     prefixes: tuple[str, ...]
     exact: frozenset[str] = frozenset()
+    suffixes: tuple[str, ...] = ()
 
     def matches(self, token: str, lemma: str) -> bool:
         return (
@@ -42,6 +43,7 @@ class _Element:
             or token in self.exact
             or lemma in self.words
             or any(token.startswith(p) for p in self.prefixes)
+            or (len(token) > 3 and token.endswith(self.suffixes))
         )
 
 
@@ -67,10 +69,11 @@ def parse_cue(list_name: str, text: str) -> Cue:
             elements.append(None)
             continue
         options = [option for option in part.split("|") if option]
-        words = frozenset(o for o in options if not o.endswith("*") and not o.startswith("="))
+        words = frozenset(o for o in options if not o.endswith("*") and not o.startswith(("=", "*")))
         exact = frozenset(o[1:] for o in options if o.startswith("=") and len(o) > 1)
         prefixes = tuple(o[:-1] for o in options if o.endswith("*") and len(o) > 2)
-        elements.append(_Element(words, prefixes, exact))
+        suffixes = tuple(o[1:] for o in options if o.startswith("*") and len(o) > 2)
+        elements.append(_Element(words, prefixes, exact, suffixes))
     return Cue(list_name, text, tuple(elements), sentence_start)
 
 
@@ -87,7 +90,7 @@ class CueMatcher:
                 assert first is not None
                 for word in first.words | first.exact:
                     self._by_word[word].append(cue)
-                if first.prefixes:
+                if first.prefixes or first.suffixes:
                     self._by_prefix.append(cue)
 
     def scan(self, analysis: Analysis) -> dict[str, list[str]]:

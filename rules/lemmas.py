@@ -39,8 +39,34 @@ _ADDED: dict[str, str] = {}
 
 
 def lemma_of(token: str) -> str:
-    """The folded lemma of a folded token (the token itself when no cue word has it as a form)."""
-    return _ADDED.get(token) or table().get(token, token)
+    """The folded lemma of a folded token (the token itself when no cue word has it as a form).
+
+    A form the dictionaries lack ("protocolou") is found by the regular endings of verbs in both
+    languages, when that gives a cue word's lemma.
+    """
+    found = _ADDED.get(token) or table().get(token)
+    if found:
+        return found
+    for ending, replacement in _ENDINGS:
+        if token.endswith(ending) and len(token) - len(ending) >= 3:
+            candidate = token[: -len(ending)] + replacement
+            if candidate in _lemmas():
+                return candidate
+    return token
+
+
+# Regular inflections: Portuguese -ar/-er/-ir verbs (past, participle, gerund), English -ed/-ing/-s.
+_ENDINGS = (
+    ("aram", "ar"), ("ou", "ar"), ("ado", "ar"), ("ada", "ar"), ("ados", "ar"), ("adas", "ar"), ("ando", "ar"),
+    ("ei", "ar"), ("a", "ar"), ("am", "ar"), ("eram", "er"), ("eu", "er"), ("endo", "er"), ("e", "er"),
+    ("em", "er"), ("iram", "ir"), ("iu", "ir"), ("indo", "ir"), ("ido", "ir"), ("ida", "ir"), ("ido", "er"),
+    ("ida", "er"), ("ied", "y"), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("s", ""),
+)  # fmt: skip
+
+
+@cache
+def _lemmas() -> frozenset[str]:
+    return frozenset(table().values()) | frozenset(_ADDED.values())
 
 
 def learn(words: Iterable[str]) -> None:
@@ -52,6 +78,7 @@ def learn(words: Iterable[str]) -> None:
     _ADDED.update({form: lemma for form, lemma in expand(missing).items() if form not in table()})
     from rules.analysis import analyze
 
+    _lemmas.cache_clear()
     analyze.cache_clear()
 
 
@@ -63,7 +90,7 @@ def cue_words(cues: dict[str, dict[str, list[str]]]) -> set[str]:
             for phrase in phrases:
                 for part in phrase.split():
                     found |= {w for w in part.split("|") if w and w not in ("...", "^") and not w.startswith("=")}
-    return {w for w in found if not w.endswith("*")}
+    return {w for w in found if not w.endswith("*") and not w.startswith("*")}
 
 
 def expand(words: Iterable[str], languages: tuple[str, ...] = LANGUAGES) -> dict[str, str]:

@@ -12,14 +12,21 @@ from hygiene.refs import TicketRef, find_refs
 from hygiene.rulebase import RuleSettings
 from hygiene.text import fold
 from rules.phrases import PhraseSet, phrases_for
-from rules.speech import Inputs, cue_matcher
+from rules.speech import BARE_NUMBER, Inputs, cue_matcher
 
 
 def thread_refs(message: ChatMessage, ctx: RuleContext) -> list[TicketRef]:
-    """Ticket references people made in the message or its thread (the bot's own words never count)."""
+    """Ticket references people made in the message or its thread (the bot's own words never count):
+    spelled as tickets, links, or a bare number the helpdesk knows ("abri o 4583 pra isso")."""
     thread = ctx.thread(message)
     items = thread if any(m.ts == message.ts for m in thread) else [message, *thread]
-    return [ref for item in items if not item.is_bot for ref in find_refs(item.plain, ctx.url_patterns)]
+    refs: list[TicketRef] = []
+    for item in items:
+        if item.is_bot:
+            continue
+        refs += find_refs(item.plain, ctx.url_patterns)
+        refs += [TicketRef(n, n) for n in BARE_NUMBER.findall(item.plain) if ctx.tickets.known(n) is not None]
+    return refs
 
 
 def is_tracked(message: ChatMessage, ctx: RuleContext) -> bool:
@@ -116,13 +123,19 @@ def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -
     if work and not technical:
         words += phrases.matches("client_weak", text)
     named = _named_party(plain) if work and not technical else ""
-    known_score = known.score if known and (known.score >= 1 or work or words) else 0.0
+    written_as_name = known is not None and (known.score >= 0.9 or _capitalized(plain, known.matched))
+    known_score = known.score if known and (written_as_name or work or words) else 0.0
     score = max(known_score, 0.7 if words else 0.0, 0.6 if named else 0.0)
     if known_score:
         client: str | None = known.client if known else None
     else:
         client = named_client.group(1) if named_client else (named or None)
     return ClientSignal(score, client, known.client if known_score and known else None, words, work)
+
+
+def _capitalized(plain: str, matched: str) -> bool:
+    """The client's word is written as a name ("Bluefin reporting…"), not as a common word ("a padaria")."""
+    return any(word[:1].isupper() and fold(word) == matched for word in re.findall(r"[\w&'-]+", plain))
 
 
 # Capitalised words that start sentences but name no client.

@@ -43,15 +43,18 @@ SPEECH_LISTS = (
     "aspect",
     "waiting",
     "ask",
+    "wants",
     "problem",
     "forward",
+    "relay",
     "new_work",
     "done",
 )
 
 # "o 4533 foi resolvido?": a plain number counts when the helpdesk has a ticket with that number.
-_BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w.,/%-])")
-_QUOTED = re.compile(r"(^|\n)\s*>")
+BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w.,/%-])")
+# A pasted message: a line that starts with ">", or 20 characters or more in double quotes.
+_QUOTED = re.compile(r"(?:^|\n)\s*>|[\"“][^\"”\n]{20,}[\"”]")
 # Endings of a verb in the past (preterite third person, participle) in Portuguese.
 _PT_PAST = ("ou", "aram", "eram", "iram", "iu", "eu", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas")
 _PT_FIRST_PAST = ("ei", "i")
@@ -164,12 +167,17 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
         return Judgement("none", "too short to judge")
     hits = inputs.cues.scan(analysis)
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
-    ask = [p for p in requested if not p.startswith(_INABILITY)] + hits.get("ask", [])
+    ask = [p for p in requested if not p.startswith(_INABILITY)] + hits.get("ask", []) + hits.get("wants", [])
     hits["problem"] = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
-    status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(ask))
+    # Someone asked to act ("pode lançar…?", "can someone send…") makes it a request unless it asks
+    # plainly for the state of things; a client's wants reported ("a dona quer saber") do not.
+    status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")))
     question = asks(analysis, hits, inputs.status)
+    done = done_report(analysis, hits, inputs.request)
     ticket, typed, ticket_score = referenced_ticket(message, ctx)
     if ticket is not None or typed is not None:
+        if done:
+            return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
         if status and question:
             referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
             tickets = (ticket,) if ticket else ()
@@ -180,7 +188,6 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     client = ctx.tickets.find_client(message.plain)
     open_tickets = ctx.tickets.open_for_client(client.client) if client else []
     new_work = bool(hits.get("new_work"))
-    done = done_report(analysis, hits, inputs.request)
     if status and question and not done:
         answer = _status_about_client(analysis, client, open_tickets, new_work, status)
         if answer is None and client is None:
@@ -239,22 +246,30 @@ def _request(
     if message.is_reply:
         return Judgement("none", "a thread reply: requests are judged where the thread starts")
     text = analysis.text
-    if blocked := inputs.request.matches("not_request", text):
+    forward = hits.get("forward", []) + (["(quoted)"] if _QUOTED.search(message.plain) else [])
+    # A forwarded client message is the client speaking: its "como eu emito?" is its ask.
+    if not forward and (blocked := inputs.request.matches("not_request", text)):
         return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)
     problem = hits.get("problem", [])
-    forward = hits.get("forward", []) + (["> (quoted)"] if _QUOTED.search(message.plain) else [])
+    relay = hits.get("relay", [])
     if analysis.asks or marked_urgent(message.plain):
         # "is the portal down for anyone else?" asks, it does not report; an URGENT incident
         # follows the urgent path (an answer in ten minutes, HY104), not a ticket nudge.
         problem = []
-    if not (ask or problem or forward):
+    if not (ask or problem or forward or relay):
         return Judgement("none", "no request, no reported problem, nothing forwarded")
     if progress_question and not ask:
         return Judgement("none", "a progress question, but no ticket or open ticket of the client fits it")
-    cues = _unique(ask + problem + forward)
+    cues = _unique(ask + problem + forward + relay)
     return Judgement(
         "request",
-        "asks for client work" if ask else "reports a client's problem" if problem else "forwards a client's message",
+        "asks for client work"
+        if ask
+        else "reports a client's problem"
+        if problem
+        else "forwards a client's message"
+        if forward
+        else "relays what a client says",
         cues,
         tuple(open_tickets),
         None,
@@ -279,7 +294,7 @@ def status_cues(
     if asked_to_act and phrases.any("check_request", analysis.text):
         return []
     found = list(phrases.matches("status", analysis.text))
-    if hits.get("progress_noun") and (analysis.asks or hits.get("info_request")):
+    if hits.get("progress_noun") and (hits.get("info_request") or (analysis.asks and not asked_to_act)):
         found += hits["progress_noun"]
     if hits.get("info_request") and (hits.get("progress") or hits.get("progress_noun")):
         found += hits["info_request"]
@@ -334,7 +349,7 @@ def referenced_ticket(message: ChatMessage, ctx: RuleContext) -> tuple[Ticket | 
             return ticket, ref.key, 0.95
         if not len(ctx.tickets) and any(word in TICKET_WORDS for word in words(fold(ref.matched))):
             return None, ref.key, 0.8
-    for number in _BARE_NUMBER.findall(message.plain):
+    for number in BARE_NUMBER.findall(message.plain):
         ticket = ctx.tickets.known(number)
         if ticket is not None:
             return ticket, number, 0.85

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from connectors.files import read_tickets
+from connectors.slack import SlackChat
 from connectors.slack_export import MessageReader
 from hygiene import __version__
 from hygiene import config as config_module
@@ -35,6 +36,7 @@ from hygiene.logs import configure, redact
 from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
 from hygiene.outbox import deliver
 from hygiene.policy import static_action
+from hygiene.ports import ChannelInfo
 from hygiene.refs import url_pattern
 from hygiene.report import (
     DailyReport,
@@ -50,7 +52,16 @@ from hygiene.report import (
 from hygiene.sla import SlaBook
 from hygiene.store import Store
 from hygiene.text import guess_language, matchable, render
-from hygiene.wiring import build_chat, build_engine, build_helpdesk, build_rules, message_rules, ticket_rules
+from hygiene.wiring import (
+    AnyRule,
+    build_chat,
+    build_engine,
+    build_helpdesk,
+    channel_settings,
+    message_rules,
+    rules_for,
+    ticket_rules,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -187,14 +198,14 @@ def check_config(config_path: Path | None, offline: bool) -> None:
     """
     path = config_module.resolve_path(config_path)
     config = config_module.load(path)
-    build_rules(config.rules)
+    rules = rules_for(config)
     if not offline:
         with run_lock(config.lock_path):
             store = Store.open(config.store_path)
             try:
                 chat = build_chat(config, store, SystemClock())
                 chat.connect()
-                channels = chat.resolve_channels(config.slack.channels)
+                channels = _resolve_every_channel(chat, config, rules)
                 helpdesk = build_helpdesk(config)
                 clients = len(helpdesk.clients()) if helpdesk else 0
             finally:
@@ -204,6 +215,24 @@ def check_config(config_path: Path | None, offline: bool) -> None:
         click.echo(f"{path}: ok ({len(channels)} channels: {listed}{desk})")
     else:
         click.echo(f"{path}: ok")
+
+
+def _resolve_every_channel(chat: SlackChat, config: config_module.Config, rules: list[AnyRule]) -> list[ChannelInfo]:
+    """The watched channels, after checking every channel setting against one read of Slack's list."""
+    problems: list[str] = []
+    channels: list[ChannelInfo] = []
+    try:
+        channels = chat.resolve_channels(config.slack.channels)
+    except ConfigError as exc:
+        problems += exc.problems
+    others = channel_settings(config, rules)
+    try:
+        chat.resolve_channels([name for _, name in others], [path for path, _ in others], need_member=False)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return channels
 
 
 @cli.command("rules")
@@ -218,7 +247,7 @@ def rules_command(code: str | None, config_path: Path | None) -> None:
         hygiene rules HY101
     """
     config = optional_config(config_path)
-    rules = {rule.code: rule for rule in build_rules(config.rules if config else {})}
+    rules = {rule.code: rule for rule in rules_for(config)}
     if code is None:
         for rule in rules.values():
             mode = rule.settings.mode.value
@@ -351,7 +380,7 @@ def audit(
     if not slack_export and not messages:
         raise ConfigError("audit: give --slack-export DIR_OR_ZIP or --messages FILE (or both)")
     config = optional_config(config_path)
-    rules = message_rules(build_rules(config.rules if config else {}))
+    rules = message_rules(rules_for(config))
     if only:
         wanted = {code.strip().upper() for code in only.split(",")}
         unknown = wanted - {rule.code for rule in rules}
@@ -409,7 +438,7 @@ def explain(text: str, channel: str, tickets: Path | None, config_path: Path | N
         hygiene explain "O cliente Brascont pediu a segunda via do boleto" --tickets tickets.json
     """
     config = optional_config(config_path)
-    rules = message_rules(build_rules(config.rules if config else {}))
+    rules = message_rules(rules_for(config))
     snapshot = ticket_snapshot(config, tickets)
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = SystemClock().now()
@@ -472,7 +501,7 @@ def report_command(
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = _moment(now_text, zone) if now_text else SystemClock().now()
     book = sla_book(config)
-    rules = ticket_rules(build_rules(config.rules if config else {}))
+    rules = ticket_rules(rules_for(config))
     url_template = config.helpdesk.url_template if config else None
     store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
     try:

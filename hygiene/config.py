@@ -111,6 +111,11 @@ class SlackSection(Section):
                 raise ValueError(f"unknown Slack method {method!r} (known: {', '.join(sorted(DEFAULT_BUDGET))})")
             if calls < 0:
                 raise ValueError(f"{method}: a budget cannot be negative")
+            if calls == 0:
+                raise ValueError(
+                    f"{method}: a budget of 0 means hygiene can never call it, so that part of every cycle"
+                    " never happens (channels unread, nothing posted); give it at least 1"
+                )
         return value
 
     def call_budget(self) -> dict[str, int]:
@@ -217,6 +222,8 @@ class CalendarSection(Section):
     @field_validator("workdays")
     @classmethod
     def _day_names(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('no working days: business time would never pass (name at least one, e.g. "mon")')
         for name in value:
             if name.lower()[:3] not in DAY_NAMES:
                 raise ValueError(f"unknown day {name!r} (use {', '.join(DAY_NAMES)})")

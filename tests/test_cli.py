@@ -205,3 +205,26 @@ def test_sandbox_command_serves_a_workspace_to_run_against(tmp_path: Path) -> No
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_check_config_online_resolves_every_channel_setting(tmp_path: Path, live: SlackSandbox) -> None:
+    extra = """exempt_channels = ["elogios", "elogio"]
+[report]
+channel = "gestao"
+department_channels = { Fiscal = "#fiscal", DP = "dp" }
+[rules.HY901]
+name = "x"
+match_phrases = ["y"]
+says = "z"
+only_channels = ["C01DIADIA", "C09NOPE00"]
+"""
+    config = write_config(tmp_path, live.base_url, extra)
+    result = hygiene("check-config", "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        'error: policy.exempt_channels[1]: unknown channel name "elogio"',
+        'error: report.channel: unknown channel name "gestao"',
+        'error: report.department_channels.DP: unknown channel name "dp"',
+        'error: rules.HY901.only_channels[1]: unknown channel id "C09NOPE00"',
+    ]
+    assert live.state.calls["conversations.list"] == 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from hygiene.rulebase import RuleSettings
+from hygiene.rulebase import RuleSettings, compile_configured
 
 LANGUAGES = ("pt", "en")
 
@@ -60,13 +60,14 @@ def phrases_for(code: str, settings: RuleSettings) -> PhraseSet:
 @cache
 def _compiled(code: str, extra_json: str, replace: bool) -> PhraseSet:
     extra: dict[str, dict[str, list[str]]] = json.loads(extra_json)
-    merged: dict[str, list[str]] = {}
+    merged: dict[str, list[re.Pattern[str]]] = {}
     base = {} if replace else shipped(code)
-    for source in (base, extra):
+    # Shipped lists are ours (standard re); the team's run on RE2, which cannot backtrack for ever.
+    for source, compile_one in ((base, re.compile), (extra, compile_configured)):
         for lists in source.values():
             for name, patterns in lists.items():
-                merged.setdefault(name, []).extend(patterns)
-    return PhraseSet({name: tuple(re.compile(p) for p in patterns) for name, patterns in merged.items()})
+                merged.setdefault(name, []).extend(compile_one(p) for p in patterns)
+    return PhraseSet({name: tuple(patterns) for name, patterns in merged.items()})
 
 
 def unknown_phrase_keys(code: str, known_lists: tuple[str, ...], settings: RuleSettings) -> list[str]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +181,39 @@ def test_offline_only_flags_channels_that_are_surely_unwatched() -> None:
     with pytest.raises(ConfigError) as caught:
         build_rules(settings, watched=["dia-a-dia"])
     assert [p.split(":")[0] for p in caught.value.problems] == ["rules.HY101.channels.fiscal"]
+
+
+def test_patterns_re2_cannot_run_are_refused_by_key_path(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    text = (
+        '[slack]\nchannels = ["a"]\n[rules.HY101.phrases.pt]\nrequest = ["ok", "(?<!nao )pedimos"]\n'
+        '[rules.HY901]\nname = "x"\nsays = "y"\nmatch_patterns = ["(a)\\\\1"]\n'
+    )
+    problems = problems_of(tmp_path, text)
+    assert any(
+        p.startswith("rules.HY101.phrases: pt.request[1]: not supported by the linear-time engine") for p in problems
+    )
+    assert any(
+        p.startswith("rules.HY901.match_patterns: [0]: not supported by the linear-time engine") for p in problems
+    )
+    assert "look-arounds or back-references" in problems[0]
+    assert capfd.readouterr().err == "", "RE2 prints nothing of its own"
+
+
+def test_nested_quantifiers_are_accepted_and_run_in_linear_time(tmp_path: Path) -> None:
+    """`^(\\w+\\s?)*$` and `(a|aa)*$` backtrack for ever on the standard re; configured, they run on RE2."""
+    path = tmp_path / "hygiene.toml"
+    path.write_text(
+        '[slack]\nchannels = ["dia-a-dia"]\n[rules.HY101.phrases.pt]\nrequest = ["(a|aa)*b$"]\n'
+        '[rules.HY901]\nname = "whole-words"\nsays = "y"\nmatch_patterns = ["^(\\\\w+\\\\s?)*$"]\n',
+        encoding="utf-8",
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HYGIENE_")}
+    hostile = "a" * 60 + "!"
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "hygiene", "explain", hostile, "--config", str(path)],
+        capture_output=True, text=True, env=environment, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 30
+    assert "HY901 whole-words" in result.stdout

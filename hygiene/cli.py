@@ -52,6 +52,7 @@ from hygiene.report import (
 from hygiene.sla import SlaBook
 from hygiene.store import Store
 from hygiene.text import guess_language, matchable, render
+from hygiene.watchdog import CycleTimeout, cycle_deadline
 from hygiene.wiring import (
     AnyRule,
     build_chat,
@@ -127,10 +128,16 @@ def run(config_path: Path | None, dry_run: bool) -> None:
 def run_once(config: config_module.Config) -> CycleReport:
     """One locked cycle; prints its summary to stderr."""
     clock = SystemClock()
+    limit = config.hygiene.cycle_timeout_seconds
     with run_lock(config.lock_path):
         store = Store.open(config.store_path)
         try:
-            report = build_engine(config, store, clock).run_cycle()
+            with cycle_deadline(limit):
+                report = build_engine(config, store, clock).run_cycle()
+        except CycleTimeout:
+            raise HygieneError(
+                f"hygiene.cycle_timeout_seconds: the cycle ran past {limit:g} s and was ended (recorded as failed)"
+            ) from None
         finally:
             store.close()
     click.echo(summary_line(report), err=True)

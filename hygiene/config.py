@@ -57,6 +57,11 @@ class HygieneSection(Section):
     state_dir: Path = Field(Path(".hygiene"), description="Where the SQLite store and the lock live.")
     dry_run: bool = Field(False, description="Judge and record, but post and create nothing.")
     timezone: str = "America/Sao_Paulo"
+    cycle_timeout_seconds: float = Field(
+        600,
+        ge=1,
+        description="A cycle still running after this is ended and reported (exit 1); a lock held longer is stale.",
+    )
 
     @field_validator("timezone")
     @classmethod

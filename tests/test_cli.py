@@ -228,3 +228,33 @@ only_channels = ["C01DIADIA", "C09NOPE00"]
         'error: rules.HY901.only_channels[1]: unknown channel id "C09NOPE00"',
     ]
     assert live.state.calls["conversations.list"] == 1
+
+
+def hanging_config(tmp_path: Path, base_url: str) -> Path:
+    """A config whose cycles end after 2 s while Slack takes 10 s to answer (and the client waits 60)."""
+    config = write_config(tmp_path, base_url)
+    text = config.read_text().replace("timeout_seconds = 2", "timeout_seconds = 60")
+    config.write_text(text.replace('state_dir = "state"', 'state_dir = "state"\ncycle_timeout_seconds = 2'))
+    return config
+
+
+def test_a_cycle_past_its_limit_is_ended_and_recorded_as_failed(tmp_path: Path, live: SlackSandbox) -> None:
+    import sqlite3
+    import time
+
+    live.state.inject("conversations.history", "timeout", times=1, delay=10)
+    started = time.monotonic()
+    result = hygiene("run", "--config", str(hanging_config(tmp_path, live.base_url)))
+    assert result.returncode == 1, result.stderr
+    assert time.monotonic() - started < 9
+    assert "error: hygiene.cycle_timeout_seconds: the cycle ran past 2 s and was ended" in result.stderr
+    with sqlite3.connect(tmp_path / "state" / "hygiene.db") as db:
+        assert [row[0] for row in db.execute("select status from runs")] == ["failed"]
+
+
+def test_watch_ends_a_hung_cycle_and_goes_on(tmp_path: Path, live: SlackSandbox) -> None:
+    live.state.inject("conversations.history", "timeout", times=1, delay=10)
+    config = hanging_config(tmp_path, live.base_url)
+    result = hygiene("watch", "--config", str(config), "--interval", "5", "--cycles", "2")
+    assert "the cycle ran past 2 s and was ended" in result.stderr
+    assert "posted 5" in result.stderr

@@ -1,7 +1,7 @@
 """The ``hygiene`` command line. Data goes to stdout; logs and summaries go to stderr.
 
-Exit codes (CONTRACTS.md): 0 success (also when another run holds the lock), 1 the job ran but
-failed, 2 bad usage or configuration.
+Exit codes (CONTRACTS.md): 0 success (also when another run holds the lock, unless it is stuck past
+the cycle limit), 1 the job ran but failed, 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError, HygieneError, LockHeld
-from hygiene.lock import run_lock
+from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, redact
 from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
 from hygiene.outbox import deliver
@@ -129,9 +129,13 @@ def run_once(config: config_module.Config) -> CycleReport:
     """One locked cycle; prints its summary to stderr."""
     clock = SystemClock()
     limit = config.hygiene.cycle_timeout_seconds
-    with run_lock(config.lock_path):
+    with run_lock(config.lock_path, stale_after=limit + STALE_MARGIN_SECONDS) as broken:
+        if broken:
+            click.echo(f"error: {broken}", err=True)
         store = Store.open(config.store_path)
         try:
+            if broken:
+                _fail_abandoned_runs(store, clock, broken)
             with cycle_deadline(limit):
                 report = build_engine(config, store, clock).run_cycle()
         except CycleTimeout:
@@ -140,10 +144,19 @@ def run_once(config: config_module.Config) -> CycleReport:
             ) from None
         finally:
             store.close()
+    if broken:
+        report.errors.append("this run broke a stale lock (see above): the run before it hung")
     click.echo(summary_line(report), err=True)
     for error in report.errors:
         click.echo(f"error: {redact(error)}", err=True)
     return report
+
+
+def _fail_abandoned_runs(store: Store, clock: SystemClock, note: str) -> None:
+    """Runs still marked running when we hold the lock were ended from outside: record them as failed."""
+    for row in store.runs():
+        if row["status"] == "running":
+            store.finish_run(row["id"], clock.now(), "failed", {"errors": [note]})
 
 
 def summary_line(report: CycleReport) -> str:

@@ -231,11 +231,11 @@ only_channels = ["C01DIADIA", "C09NOPE00"]
     assert live.state.calls["conversations.list"] == 1
 
 
-def hanging_config(tmp_path: Path, base_url: str) -> Path:
-    """A config whose cycles end after 2 s while Slack takes 10 s to answer (and the client waits 60)."""
+def hanging_config(tmp_path: Path, base_url: str, limit: int = 2) -> Path:
+    """A config whose cycles end after ``limit`` s while Slack takes 10 s to answer (and the client waits 60)."""
     config = write_config(tmp_path, base_url)
     text = config.read_text().replace("timeout_seconds = 2", "timeout_seconds = 60")
-    config.write_text(text.replace('state_dir = "state"', 'state_dir = "state"\ncycle_timeout_seconds = 2'))
+    config.write_text(text.replace('state_dir = "state"', f'state_dir = "state"\ncycle_timeout_seconds = {limit}'))
     return config
 
 
@@ -255,9 +255,9 @@ def test_a_cycle_past_its_limit_is_ended_and_recorded_as_failed(tmp_path: Path, 
 
 def test_watch_ends_a_hung_cycle_and_goes_on(tmp_path: Path, live: SlackSandbox) -> None:
     live.state.inject("conversations.history", "timeout", times=1, delay=10)
-    config = hanging_config(tmp_path, live.base_url)
+    config = hanging_config(tmp_path, live.base_url, limit=4)  # room for the second, healthy cycle
     result = hygiene("watch", "--config", str(config), "--interval", "5", "--cycles", "2")
-    assert "the cycle ran past 2 s and was ended" in result.stderr
+    assert "the cycle ran past 4 s and was ended" in result.stderr
     assert "posted 5" in result.stderr
 
 

@@ -179,21 +179,27 @@ class SlackChat:
             self._channels = found
         return self._channels
 
-    def resolve_channels(self, wanted: Sequence[str]) -> list[ChannelInfo]:
-        """Channel names or ids to channels the bot can read; unknown ones are config errors."""
+    def resolve_channels(
+        self, wanted: Sequence[str], paths: Sequence[str] | None = None, *, need_member: bool = True
+    ) -> list[ChannelInfo]:
+        """Channel names or ids to channels the bot can read; unknown ones are config errors.
+
+        ``paths`` names each item's setting (default ``slack.channels[i]``); ``need_member=False``
+        only asks that the channel exists (exempt channels, report channels).
+        """
         by_name = {str(channel.get("name", "")): channel for channel in self._directory()}
         by_id = {str(channel.get("id", "")): channel for channel in self._directory()}
         resolved: list[ChannelInfo] = []
         problems: list[str] = []
         for index, item in enumerate(wanted):
+            path = paths[index] if paths else f"slack.channels[{index}]"
             found = by_id.get(item) if CHANNEL_ID.match(item) else by_name.get(item)
             if found is None:
                 kind = "id" if CHANNEL_ID.match(item) else "name"
-                problems.append(f'slack.channels[{index}]: unknown channel {kind} "{item}"')
-            elif found.get("is_member") is False:
+                problems.append(f'{path}: unknown channel {kind} "{item}"')
+            elif need_member and found.get("is_member") is False:
                 problems.append(
-                    f"slack.channels[{index}]: the bot is not a member of #{found['name']}"
-                    " (invite it with /invite @hygiene)"
+                    f"{path}: the bot is not a member of #{found['name']} (invite it with /invite @hygiene)"
                 )
             else:
                 resolved.append(ChannelInfo(id=str(found["id"]), name=str(found["name"])))

@@ -1,7 +1,7 @@
 """The ``hygiene`` command line. Data goes to stdout; logs and summaries go to stderr.
 
-Exit codes (CONTRACTS.md): 0 success (also when another run holds the lock), 1 the job ran but
-failed, 2 bad usage or configuration.
+Exit codes (CONTRACTS.md): 0 success (also when another run holds the lock, unless it is stuck past
+the cycle limit), 1 the job ran but failed, 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from connectors.files import read_tickets
+from connectors.slack import SlackChat
 from connectors.slack_export import MessageReader
 from hygiene import __version__
 from hygiene import config as config_module
@@ -31,11 +32,12 @@ from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError, HygieneError, LockHeld
-from hygiene.lock import run_lock
+from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, redact
 from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
 from hygiene.outbox import deliver
 from hygiene.policy import static_action
+from hygiene.ports import ChannelInfo
 from hygiene.refs import url_pattern
 from hygiene.report import (
     DailyReport,
@@ -51,7 +53,17 @@ from hygiene.report import (
 from hygiene.sla import SlaBook
 from hygiene.store import Store
 from hygiene.text import guess_language, matchable, render
-from hygiene.wiring import build_chat, build_engine, build_helpdesk, build_rules, message_rules, ticket_rules
+from hygiene.watchdog import CycleTimeout, cycle_deadline
+from hygiene.wiring import (
+    AnyRule,
+    build_chat,
+    build_engine,
+    build_helpdesk,
+    channel_settings,
+    message_rules,
+    rules_for,
+    ticket_rules,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,16 +129,35 @@ def run(config_path: Path | None, dry_run: bool) -> None:
 def run_once(config: config_module.Config) -> CycleReport:
     """One locked cycle; prints its summary to stderr."""
     clock = SystemClock()
-    with run_lock(config.lock_path):
+    limit = config.hygiene.cycle_timeout_seconds
+    with run_lock(config.lock_path, stale_after=limit + STALE_MARGIN_SECONDS) as broken:
+        if broken:
+            click.echo(f"error: {broken}", err=True)
         store = Store.open(config.store_path)
         try:
-            report = build_engine(config, store, clock).run_cycle()
+            if broken:
+                _fail_abandoned_runs(store, clock, broken)
+            with cycle_deadline(limit):
+                report = build_engine(config, store, clock).run_cycle()
+        except CycleTimeout:
+            raise HygieneError(
+                f"hygiene.cycle_timeout_seconds: the cycle ran past {limit:g} s and was ended (recorded as failed)"
+            ) from None
         finally:
             store.close()
+    if broken:
+        report.errors.append("this run broke a stale lock (see above): the run before it hung")
     click.echo(summary_line(report), err=True)
     for error in report.errors:
         click.echo(f"error: {redact(error)}", err=True)
     return report
+
+
+def _fail_abandoned_runs(store: Store, clock: SystemClock, note: str) -> None:
+    """Runs still marked running when we hold the lock were ended from outside: record them as failed."""
+    for row in store.runs():
+        if row["status"] == "running":
+            store.finish_run(row["id"], clock.now(), "failed", {"errors": [note]})
 
 
 def summary_line(report: CycleReport) -> str:
@@ -188,14 +219,14 @@ def check_config(config_path: Path | None, offline: bool) -> None:
     """
     path = config_module.resolve_path(config_path)
     config = config_module.load(path)
-    build_rules(config.rules)
+    rules = rules_for(config)
     if not offline:
         with run_lock(config.lock_path):
             store = Store.open(config.store_path)
             try:
                 chat = build_chat(config, store, SystemClock())
                 chat.connect()
-                channels = chat.resolve_channels(config.slack.channels)
+                channels = _resolve_every_channel(chat, config, rules)
                 helpdesk = build_helpdesk(config)
                 clients = len(helpdesk.clients()) if helpdesk else 0
             finally:
@@ -205,6 +236,24 @@ def check_config(config_path: Path | None, offline: bool) -> None:
         click.echo(f"{path}: ok ({len(channels)} channels: {listed}{desk})")
     else:
         click.echo(f"{path}: ok")
+
+
+def _resolve_every_channel(chat: SlackChat, config: config_module.Config, rules: list[AnyRule]) -> list[ChannelInfo]:
+    """The watched channels, after checking every channel setting against one read of Slack's list."""
+    problems: list[str] = []
+    channels: list[ChannelInfo] = []
+    try:
+        channels = chat.resolve_channels(config.slack.channels)
+    except ConfigError as exc:
+        problems += exc.problems
+    others = channel_settings(config, rules)
+    try:
+        chat.resolve_channels([name for _, name in others], [path for path, _ in others], need_member=False)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return channels
 
 
 @cli.command("rules")
@@ -219,7 +268,7 @@ def rules_command(code: str | None, config_path: Path | None) -> None:
         hygiene rules HY101
     """
     config = optional_config(config_path)
-    rules = {rule.code: rule for rule in build_rules(config.rules if config else {})}
+    rules = {rule.code: rule for rule in rules_for(config)}
     if code is None:
         for rule in rules.values():
             mode = rule.settings.mode.value
@@ -389,7 +438,7 @@ def audit(
     if not slack_export and not messages:
         raise ConfigError("audit: give --slack-export DIR_OR_ZIP or --messages FILE (or both)")
     config = optional_config(config_path)
-    rules = message_rules(build_rules(config.rules if config else {}))
+    rules = message_rules(rules_for(config))
     if only:
         wanted = {code.strip().upper() for code in only.split(",")}
         unknown = wanted - {rule.code for rule in rules}
@@ -448,7 +497,7 @@ def explain(text: str, channel: str, tickets: Path | None, clients_file: Path | 
         hygiene explain "O cliente Brascont pediu a segunda via do boleto" --tickets tickets.json
     """
     config = optional_config(config_path)
-    rules = message_rules(build_rules(config.rules if config else {}))
+    rules = message_rules(rules_for(config))
     snapshot = ticket_snapshot(config, tickets, clients_file)
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = SystemClock().now()
@@ -511,7 +560,7 @@ def report_command(
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = _moment(now_text, zone) if now_text else SystemClock().now()
     book = sla_book(config)
-    rules = ticket_rules(build_rules(config.rules if config else {}))
+    rules = ticket_rules(rules_for(config))
     url_template = config.helpdesk.url_template if config else None
     store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
     try:

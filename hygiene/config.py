@@ -57,6 +57,11 @@ class HygieneSection(Section):
     state_dir: Path = Field(Path(".hygiene"), description="Where the SQLite store and the lock live.")
     dry_run: bool = Field(False, description="Judge and record, but post and create nothing.")
     timezone: str = "America/Sao_Paulo"
+    cycle_timeout_seconds: float = Field(
+        600,
+        ge=1,
+        description="A cycle still running after this is ended and reported (exit 1); a lock held longer is stale.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -111,6 +116,11 @@ class SlackSection(Section):
                 raise ValueError(f"unknown Slack method {method!r} (known: {', '.join(sorted(DEFAULT_BUDGET))})")
             if calls < 0:
                 raise ValueError(f"{method}: a budget cannot be negative")
+            if calls == 0:
+                raise ValueError(
+                    f"{method}: a budget of 0 means hygiene can never call it, so that part of every cycle"
+                    " never happens (channels unread, nothing posted); give it at least 1"
+                )
         return value
 
     def call_budget(self) -> dict[str, int]:
@@ -217,6 +227,8 @@ class CalendarSection(Section):
     @field_validator("workdays")
     @classmethod
     def _day_names(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('no working days: business time would never pass (name at least one, e.g. "mon")')
         for name in value:
             if name.lower()[:3] not in DAY_NAMES:
                 raise ValueError(f"unknown day {name!r} (use {', '.join(DAY_NAMES)})")

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from connectors.files import FilesHelpdesk
 from connectors.gclick import GClickHelpdesk
-from connectors.slack import CallBudget, SlackChat
+from connectors.slack import CHANNEL_ID, CallBudget, SlackChat
 from connectors.zendesk import ZendeskHelpdesk
 from hygiene.clock import Clock
 from hygiene.config import Config, describe_errors
@@ -21,17 +21,29 @@ from hygiene.engine import Engine
 from hygiene.errors import ConfigError
 from hygiene.logs import register_secrets
 from hygiene.ports import Helpdesk
-from hygiene.rulebase import Rule, TicketRule
+from hygiene.rulebase import Rule, RuleSettings, TicketRule
 from hygiene.store import Store
 from rules import CUSTOM_CODE, REGISTRY, CustomSettings, custom_rule_class, unknown_phrase_keys
 
 AnyRule = Rule | TicketRule
 
 
+def rules_for(config: Config | None) -> list[AnyRule]:
+    """The rules a config sets up (the defaults without one), checked against its watched channels."""
+    if config is None:
+        return build_rules({})
+    return build_rules(config.rules, watched=config.slack.channels)
+
+
 def build_rules(
-    settings: Mapping[str, Mapping[str, Any]], registry: Mapping[str, type[AnyRule]] = REGISTRY
+    settings: Mapping[str, Mapping[str, Any]],
+    registry: Mapping[str, type[AnyRule]] = REGISTRY,
+    watched: Sequence[str] | None = None,
 ) -> list[AnyRule]:
-    """Every registered rule, plus the TOML's custom HY9xx rules, with settings validated by key path."""
+    """Every registered rule, plus the TOML's custom HY9xx rules, with settings validated by key path.
+
+    With ``watched`` (``slack.channels``), chat rules' channel settings that can only be wrong are refused.
+    """
     problems: list[str] = []
     classes: dict[str, type[AnyRule]] = dict(registry)
     for code, raw in settings.items():
@@ -61,10 +73,46 @@ def build_rules(
             except ValidationError as exc:
                 problems.extend(describe_errors(exc, ("rules", code, "channels", channel)))
         problems.extend(unknown_phrase_keys(code, rule_class.phrase_lists, rule_settings))
+        if watched and issubclass(rule_class, Rule):
+            problems.extend(unwatched_channels(code, rule_settings, watched))
         rules.append(rule_class(rule_settings))
     if problems:
         raise ConfigError(problems)
     return rules
+
+
+def unwatched_channels(code: str, settings: RuleSettings, watched: Sequence[str]) -> list[str]:
+    """Key paths of a chat rule's channel settings that name no channel in ``slack.channels``.
+
+    Offline, a name is surely wrong only when ``slack.channels`` lists no ids (an id there could be
+    that name), and an id only when it lists no names; the online check resolves the rest.
+    """
+    named = [(f"rules.{code}.channels.{name}", name) for name in settings.channels]
+    if isinstance(settings, CustomSettings):
+        named += [(f"rules.{code}.only_channels[{i}]", name) for i, name in enumerate(settings.only_channels)]
+    kinds = {_is_id(item) for item in watched}
+    return [
+        f'{path}: "{name}" is not in slack.channels (only watched channels are judged)'
+        for path, name in named
+        if name not in watched and kinds == {_is_id(name)}
+    ]
+
+
+def channel_settings(config: Config, rules: Sequence[AnyRule]) -> list[tuple[str, str]]:
+    """(key path, channel) of every channel setting besides ``slack.channels``, to resolve online."""
+    found = [(f"policy.exempt_channels[{i}]", name) for i, name in enumerate(config.policy.exempt_channels)]
+    if config.report.channel:
+        found.append(("report.channel", config.report.channel.lstrip("#")))  # posts strip the "#"
+    found += [(f"report.department_channels.{k}", v.lstrip("#")) for k, v in config.report.department_channels.items()]
+    for rule in message_rules(rules):
+        found += [(f"rules.{rule.code}.channels.{name}", name) for name in rule.settings.channels]
+        if isinstance(rule.settings, CustomSettings):
+            found += [(f"rules.{rule.code}.only_channels[{i}]", c) for i, c in enumerate(rule.settings.only_channels)]
+    return found
+
+
+def _is_id(channel: str) -> bool:
+    return bool(CHANNEL_ID.match(channel))
 
 
 def build_helpdesk(config: Config, clock: Clock | None = None) -> Helpdesk | None:
@@ -133,7 +181,7 @@ def build_chat(config: Config, store: Store, clock: Clock, token: str | None = N
 
 
 def build_engine(config: Config, store: Store, clock: Clock, token: str | None = None) -> Engine:
-    rules = build_rules(config.rules)
+    rules = rules_for(config)
     chat = build_chat(config, store, clock, token)
     return Engine(config, store, chat, rules, clock, helpdesk=build_helpdesk(config, clock))
 

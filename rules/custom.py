@@ -19,7 +19,7 @@ from pydantic import Field, field_validator, model_validator
 
 from hygiene.models import ChatMessage, Mode
 from hygiene.ports import RuleContext
-from hygiene.rulebase import Rule, RuleSettings, Verdict, check_patterns
+from hygiene.rulebase import Rule, RuleSettings, Verdict, check_patterns, compile_configured
 from hygiene.text import matchable
 
 CUSTOM_CODE = re.compile(r"^HY9\d\d$")
@@ -66,7 +66,7 @@ class CustomRule(Rule):
             return Verdict.no("a thread reply")
         text = matchable(message.plain)
         matched = [p for p in settings.match_phrases if _phrase(p).search(text)]
-        matched += [m.group(0) for p in settings.match_patterns if (m := re.search(p, text))]
+        matched += [m.group(0) for p in settings.match_patterns if (m := compile_configured(p).search(text))]
         if not matched:
             return Verdict.no("none of its phrases or patterns")
         return Verdict.yes(0.9, {"phrases": matched}, settings.says)

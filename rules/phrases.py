@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-from hygiene.rulebase import RuleSettings
+from hygiene.rulebase import RuleSettings, compile_configured
 
 LANGUAGES = ("pt", "en")
 
@@ -31,9 +31,10 @@ class PhraseSet:
     joined: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
     @classmethod
-    def compile(cls, lists: dict[str, list[str]]) -> PhraseSet:
-        compiled = {name: tuple(re.compile(p) for p in patterns) for name, patterns in lists.items()}
-        return cls(compiled, {name: joined for name, patterns in lists.items() if (joined := _join(patterns))})
+    def compile(cls, lists: dict[str, list[re.Pattern[str]]], joinable: dict[str, list[str]]) -> PhraseSet:
+        """``joinable``: the lists made only of shipped patterns (a team's patterns run on RE2, alone)."""
+        joined = {name: pattern for name, patterns in joinable.items() if (pattern := _join(patterns))}
+        return cls({name: tuple(patterns) for name, patterns in lists.items()}, joined)
 
     def _may_match(self, name: str, folded: str) -> bool:
         joined = self.joined.get(name)
@@ -101,13 +102,20 @@ _BY_SETTINGS: dict[tuple[str, int], tuple[RuleSettings, PhraseSet]] = {}
 @cache
 def _compiled(code: str, extra_json: str, replace: bool) -> PhraseSet:
     extra: dict[str, dict[str, list[str]]] = json.loads(extra_json)
-    merged: dict[str, list[str]] = {}
+    merged: dict[str, list[re.Pattern[str]]] = {}
     base = {} if replace else shipped(code)
-    for source in (base, extra):
+    # Shipped lists are ours (standard re); the team's run on RE2, which cannot backtrack for ever.
+    for source, compile_one in ((base, re.compile), (extra, compile_configured)):
         for lists in source.values():
             for name, patterns in lists.items():
-                merged.setdefault(name, []).extend(patterns)
-    return PhraseSet.compile(merged)
+                merged.setdefault(name, []).extend(compile_one(p) for p in patterns)
+    configured = {name for lists in extra.values() for name in lists}
+    joinable: dict[str, list[str]] = {}
+    for lists in base.values():
+        for name, patterns in lists.items():
+            if name not in configured:
+                joinable.setdefault(name, []).extend(patterns)
+    return PhraseSet.compile(merged, joinable)
 
 
 def unknown_phrase_keys(code: str, known_lists: tuple[str, ...], settings: RuleSettings) -> list[str]:

@@ -174,7 +174,7 @@ def test_explain_shows_firing_and_quiet_rules() -> None:
 def test_custom_rules_from_the_config(tmp_path: Path) -> None:
     config = tmp_path / "hygiene.toml"
     config.write_text(
-        '[slack]\nchannels = ["x"]\n[rules.HY901]\nname = "roadmap-question"\n'
+        '[slack]\nchannels = ["support-team", "dia-a-dia"]\n[rules.HY901]\nname = "roadmap-question"\n'
         'match_phrases = ["roadmap", "quando vai ter"]\nonly_channels = ["support-team"]\n'
         'says = "Perguntas de roadmap vão no #sugestoes-produto."\n',
         encoding="utf-8",

@@ -17,6 +17,7 @@ from hygiene.cli import cli
 from hygiene.clock import SystemClock
 from hygiene.lock import run_lock
 from hygiene.sandbox.slack_api import SlackSandbox, SlackState
+from hygiene.store import Store
 from tests.conftest import SCENARIO
 
 TOKEN = "xoxb-sandbox-not-a-real-token"
@@ -205,3 +206,121 @@ def test_sandbox_command_serves_a_workspace_to_run_against(tmp_path: Path) -> No
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_check_config_online_resolves_every_channel_setting(tmp_path: Path, live: SlackSandbox) -> None:
+    extra = """exempt_channels = ["elogios", "elogio"]
+[report]
+channel = "gestao"
+department_channels = { Fiscal = "#fiscal", DP = "dp" }
+[rules.HY901]
+name = "x"
+match_phrases = ["y"]
+says = "z"
+only_channels = ["C01DIADIA", "C09NOPE00"]
+"""
+    config = write_config(tmp_path, live.base_url, extra)
+    result = hygiene("check-config", "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        'error: policy.exempt_channels[1]: unknown channel name "elogio"',
+        'error: report.channel: unknown channel name "gestao"',
+        'error: report.department_channels.DP: unknown channel name "dp"',
+        'error: rules.HY901.only_channels[1]: unknown channel id "C09NOPE00"',
+    ]
+    assert live.state.calls["conversations.list"] == 1
+
+
+def hanging_config(tmp_path: Path, base_url: str, limit: int = 2) -> Path:
+    """A config whose cycles end after ``limit`` s while Slack takes 10 s to answer (and the client waits 60)."""
+    config = write_config(tmp_path, base_url)
+    text = config.read_text().replace("timeout_seconds = 2", "timeout_seconds = 60")
+    config.write_text(text.replace('state_dir = "state"', f'state_dir = "state"\ncycle_timeout_seconds = {limit}'))
+    return config
+
+
+def test_a_cycle_past_its_limit_is_ended_and_recorded_as_failed(tmp_path: Path, live: SlackSandbox) -> None:
+    import sqlite3
+    import time
+
+    live.state.inject("conversations.history", "timeout", times=1, delay=10)
+    started = time.monotonic()
+    result = hygiene("run", "--config", str(hanging_config(tmp_path, live.base_url)))
+    assert result.returncode == 1, result.stderr
+    assert time.monotonic() - started < 9
+    assert "error: hygiene.cycle_timeout_seconds: the cycle ran past 2 s and was ended" in result.stderr
+    with sqlite3.connect(tmp_path / "state" / "hygiene.db") as db:
+        assert [row[0] for row in db.execute("select status from runs")] == ["failed"]
+
+
+def test_watch_ends_a_hung_cycle_and_goes_on(tmp_path: Path, live: SlackSandbox) -> None:
+    live.state.inject("conversations.history", "timeout", times=1, delay=10)
+    config = hanging_config(tmp_path, live.base_url, limit=4)  # room for the second, healthy cycle
+    result = hygiene("watch", "--config", str(config), "--interval", "5", "--cycles", "2")
+    assert "the cycle ran past 4 s and was ended" in result.stderr
+    assert "posted 5" in result.stderr
+
+
+def stuck_holder(lock: Path, host: str | None = None, age: float = 10_000) -> subprocess.Popen[str]:
+    """A real second process that holds the lock, its record dated ``age`` seconds ago, and hangs."""
+    code = f"""
+import json, os, socket, sys, time
+from pathlib import Path
+from hygiene.lock import run_lock
+with run_lock(Path({str(lock)!r})):
+    host = {host!r} or socket.gethostname()
+    record = {{"pid": os.getpid(), "host": host, "started_at": time.time() - {age}}}
+    Path({str(lock)!r}).write_text(json.dumps(record))
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_stale_lock_of_ours_is_broken_reported_and_the_run_goes_on(tmp_path: Path, live: SlackSandbox) -> None:
+    config = write_config(tmp_path, live.base_url)
+    store = Store.open(tmp_path / "state" / "hygiene.db")
+    store.start_run(SystemClock().now())  # the stuck run's record
+    store.close()
+    holder = stuck_holder(tmp_path / "state" / "hygiene.lock")
+    try:
+        result = hygiene("run", "--config", str(config))
+        assert holder.wait(timeout=10) == -15, "the stuck holder was ended with SIGTERM"
+    finally:
+        holder.kill()
+    assert result.returncode == 1, result.stderr
+    assert f"is held by a stuck run (pid {holder.pid} on " in result.stderr
+    assert "past the 660 s limit; ended it (SIGTERM) and took the lock" in result.stderr
+    assert "posted 5" in result.stderr, "the run went on with its cycle"
+    store = Store.open(tmp_path / "state" / "hygiene.db")
+    assert [run["status"] for run in store.runs()] == ["failed", "ok"]
+    store.close()
+
+
+def test_a_stale_lock_held_elsewhere_is_reported_not_broken(tmp_path: Path, live: SlackSandbox) -> None:
+    config = write_config(tmp_path, live.base_url)
+    holder = stuck_holder(tmp_path / "state" / "hygiene.lock", host="another-host")
+    try:
+        result = hygiene("run", "--config", str(config))
+        assert holder.poll() is None, "a holder on another host is never signalled"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    assert "it runs on another-host, not here: stop it by hand" in result.stderr
+    assert live.state.calls == {}
+
+
+def test_a_young_lock_still_leaves_the_cycle_to_its_holder(tmp_path: Path, live: SlackSandbox) -> None:
+    config = write_config(tmp_path, live.base_url)
+    holder = stuck_holder(tmp_path / "state" / "hygiene.lock", age=30)
+    try:
+        result = hygiene("run", "--config", str(config))
+        assert holder.poll() is None
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 0
+    assert f"another hygiene run holds {tmp_path / 'state' / 'hygiene.lock'} (pid {holder.pid} on " in result.stderr

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from hygiene import config as config_module
 from hygiene.errors import ConfigError
-from hygiene.wiring import build_rules
+from hygiene.wiring import build_rules, rules_for
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
 
@@ -18,8 +22,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "hygiene.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        config = config_module.load(path)
-        build_rules(config.rules)
+        rules_for(config_module.load(path))
     return caught.value.problems
 
 
@@ -65,7 +68,7 @@ def test_rule_settings_are_validated_with_their_key_path(tmp_path: Path) -> None
 
 
 def test_per_channel_overrides_are_validated(tmp_path: Path) -> None:
-    text = '[slack]\nchannels = ["a"]\n[rules.HY105.channels.fiscal]\nmode = "loud"\n'
+    text = '[slack]\nchannels = ["a", "fiscal"]\n[rules.HY105.channels.fiscal]\nmode = "loud"\n'
     (problem,) = problems_of(tmp_path, text)
     assert problem.startswith("rules.HY105.channels.fiscal.mode: Input should be ")
 
@@ -145,3 +148,72 @@ def test_every_setting_is_in_the_example_config() -> None:
         return found
 
     assert missing(config_module.Config, "") == []
+
+
+def test_a_calendar_without_workdays_is_refused(tmp_path: Path) -> None:
+    text = '[slack]\nchannels = ["a"]\n[calendar]\nworkdays = []\n[calendars.plantao]\nworkdays = []\n'
+    problems = problems_of(tmp_path, text)
+    assert [p.split(":")[0] for p in problems] == ["calendar.workdays", "calendars.plantao.workdays"]
+    assert "no working days" in problems[0]
+
+
+def test_a_zero_budget_is_refused(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, '[slack]\nchannels = ["a"]\n[slack.budget]\n"conversations.history" = 0\n')
+    assert problem.startswith("slack.budget: conversations.history: a budget of 0 means hygiene can never call it")
+
+
+def test_channel_overrides_and_only_channels_must_be_watched(tmp_path: Path) -> None:
+    text = (
+        '[slack]\nchannels = ["fiscal", "dia-a-dia"]\n[rules.HY101.channels.random]\nmode = "off"\n'
+        '[rules.HY101.channels.fiscal]\nmode = "auto"\n'
+        '[rules.HY201.channels.Fiscal]\nmode = "off"\n'  # ticket rules: keyed by department, not channel
+        '[rules.HY901]\nname = "x"\nmatch_phrases = ["y"]\nsays = "z"\nonly_channels = ["dia-a-dia", "suport"]\n'
+    )
+    assert sorted(problems_of(tmp_path, text)) == [
+        'rules.HY101.channels.random: "random" is not in slack.channels (only watched channels are judged)',
+        'rules.HY901.only_channels[1]: "suport" is not in slack.channels (only watched channels are judged)',
+    ]
+
+
+def test_offline_only_flags_channels_that_are_surely_unwatched() -> None:
+    settings = {"HY101": {"channels": {"fiscal": {"mode": "off"}, "C0RANDOM1": {"mode": "off"}}}}
+    build_rules(settings, watched=["C02FISCAL", "dia-a-dia"])  # "fiscal" may be C02FISCAL: online decides
+    with pytest.raises(ConfigError) as caught:
+        build_rules(settings, watched=["dia-a-dia"])
+    assert [p.split(":")[0] for p in caught.value.problems] == ["rules.HY101.channels.fiscal"]
+
+
+def test_patterns_re2_cannot_run_are_refused_by_key_path(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    text = (
+        '[slack]\nchannels = ["a"]\n[rules.HY101.phrases.pt]\nrequest = ["ok", "(?<!nao )pedimos"]\n'
+        '[rules.HY901]\nname = "x"\nsays = "y"\nmatch_patterns = ["(a)\\\\1"]\n'
+    )
+    problems = problems_of(tmp_path, text)
+    assert any(
+        p.startswith("rules.HY101.phrases: pt.request[1]: not supported by the linear-time engine") for p in problems
+    )
+    assert any(
+        p.startswith("rules.HY901.match_patterns: [0]: not supported by the linear-time engine") for p in problems
+    )
+    assert "look-arounds or back-references" in problems[0]
+    assert capfd.readouterr().err == "", "RE2 prints nothing of its own"
+
+
+def test_nested_quantifiers_are_accepted_and_run_in_linear_time(tmp_path: Path) -> None:
+    """`^(\\w+\\s?)*$` and `(a|aa)*$` backtrack for ever on the standard re; configured, they run on RE2."""
+    path = tmp_path / "hygiene.toml"
+    path.write_text(
+        '[slack]\nchannels = ["dia-a-dia"]\n[rules.HY101.phrases.pt]\nrequest = ["(a|aa)*b$"]\n'
+        '[rules.HY901]\nname = "whole-words"\nsays = "y"\nmatch_patterns = ["^(\\\\w+\\\\s?)*$"]\n',
+        encoding="utf-8",
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HYGIENE_")}
+    hostile = "a" * 60 + "!"
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "hygiene", "explain", hostile, "--config", str(path)],
+        capture_output=True, text=True, env=environment, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 30
+    assert "HY901 whole-words" in result.stdout

@@ -2,7 +2,9 @@
 
 ``tests/corpus/labeled.jsonl`` (236 messages) and ``holdout.jsonl`` (164 messages, written after
 the rules to check that they generalise) use the chat message input of CONTRACTS.md with a
-``labels`` key; ``tickets.json`` is the helpdesk they refer to.
+``labels`` key; ``tickets.json`` is the helpdesk they refer to. ``tests/corpus/blind/setN/`` are
+sets written by people who never read the rules (messages, the helpdesk's tickets and its client
+directory); their scores before and after each change are in ``bench/detection.md``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pytest
 from connectors.files import read_tickets
 from connectors.slack_export import MessageReader
 from hygiene.audit import Auditor, AuditSummary
+from hygiene.clients import read_client_names
 from hygiene.context import TicketSnapshot
 from hygiene.wiring import build_rules
 
@@ -21,9 +24,17 @@ CORPUS = Path(__file__).parent / "corpus"
 CLOJURIANS = Path(__file__).parent.parent.parent / "shared" / "corpora" / "clojurians-2018-02"
 
 
-def audit(*files: Path, tickets: Path | None = CORPUS / "tickets.json") -> tuple[AuditSummary, MessageReader]:
+BLIND = sorted(path for path in (CORPUS / "blind").iterdir() if (path / "messages.jsonl").exists())
+
+
+def audit(
+    *files: Path, tickets: Path | None = CORPUS / "tickets.json", clients: Path | None = None
+) -> tuple[AuditSummary, MessageReader]:
     reader = MessageReader()
-    auditor = Auditor(build_rules({}), TicketSnapshot(read_tickets(tickets) if tickets else []))
+    directory = read_client_names(clients) if clients else []
+    auditor = Auditor(
+        build_rules({}), TicketSnapshot(read_tickets(tickets) if tickets else [], extra_clients=directory)
+    )
 
     def events():  # type: ignore[no-untyped-def]
         for path in files:
@@ -44,6 +55,17 @@ def test_precision_and_recall(corpus: str, code: str) -> None:
     assert score.tp >= 8, "enough positives to mean something"
     assert score.precision >= 0.95, score.mistakes
     assert score.recall >= 0.85, score.mistakes
+
+
+@pytest.mark.parametrize("blind", BLIND, ids=[path.name for path in BLIND])
+@pytest.mark.parametrize("code", ["HY101", "HY102"])
+def test_precision_and_recall_on_blind_sets(blind: Path, code: str) -> None:
+    summary, reader = audit(blind / "messages.jsonl", tickets=blind / "tickets.json", clients=blind / "clients.txt")
+    assert reader.skipped == []
+    assert summary.labeled >= 300
+    score = summary.scores[code]
+    assert score.precision >= 0.95, score.mistakes
+    assert score.recall >= 0.90, score.mistakes
 
 
 def test_the_labeled_corpus_is_big_and_bilingual() -> None:

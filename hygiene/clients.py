@@ -49,6 +49,8 @@ class ClientMatch:
     matched: str
     score: float
     """1.0 for the full name, less for a close spelling or one distinctive word."""
+    how: str = "name"
+    """How it was found: name (or alias), spelling, words of the name, first word, name word."""
 
 
 class ClientMatcher:
@@ -98,7 +100,7 @@ class ClientMatcher:
             for start in range(len(words) - size + 1):
                 client = self._by_words.get(tuple(words[start : start + size]))
                 if client is not None:
-                    return ClientMatch(client=client, matched=" ".join(words[start : start + size]), score=1.0)
+                    return ClientMatch(client, " ".join(words[start : start + size]), 1.0, "name")
         return None
 
     def _close(self, words: list[str]) -> ClientMatch | None:
@@ -110,7 +112,7 @@ class ClientMatcher:
             if len(key) > 6 and " " in key:
                 ratio = fuzz.partial_ratio(key, folded)
                 if ratio >= self.threshold and (best is None or ratio / 100 > best.score):
-                    best = ClientMatch(client=self._names[key], matched=key, score=min(0.99, 0.85 + (ratio - 90) / 100))
+                    best = ClientMatch(self._names[key], key, min(0.99, 0.85 + (ratio - 90) / 100), "spelling")
         return best
 
     def _partial(self, words: list[str]) -> ClientMatch | None:
@@ -119,10 +121,10 @@ class ClientMatcher:
             for start in range(len(words) - size + 1):
                 run = tuple(words[start : start + size])
                 if run in self._runs:
-                    return ClientMatch(client=self._runs[run], matched=" ".join(run), score=0.9)
+                    return ClientMatch(self._runs[run], " ".join(run), 0.9, "words of the name")
         for word in words:
             if word in self._distinctive:
-                return ClientMatch(client=self._distinctive[word], matched=word, score=0.8)
+                return ClientMatch(self._distinctive[word], word, 0.8, "first word of the name")
         return None
 
     def _proper(self, text: str) -> ClientMatch | None:
@@ -130,7 +132,7 @@ class ClientMatcher:
         for raw in _NAME_WORD.findall(text):
             word = fold(raw)
             if raw[0].isupper() and word in self._unique_words:
-                return ClientMatch(client=self._unique_words[word], matched=word, score=0.75)
+                return ClientMatch(self._unique_words[word], word, 0.75, "a word of the name, written as a name")
         return None
 
 

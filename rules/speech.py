@@ -214,8 +214,8 @@ def _status_about_client(
         return None
     chosen = tuple(fitting[:2] or open_tickets[:2])
     how = "subject of an open ticket" if fitting else "the client's open ticket"
-    referent = {"kind": "client", "value": client.client, "matched": client.matched, "score": round(client.score, 2)}
-    referent["how"] = how
+    referent = _client_referent(client)
+    referent["ticket"] = how
     score = 0.6 + 0.3 * client.score + (0.05 if fitting else 0.0)
     return Judgement("status", f"asks about {client.client}'s {how}", cues, chosen, None, client, referent, score)
 
@@ -274,12 +274,20 @@ def _request(
         tuple(open_tickets),
         None,
         client,
-        {"kind": "client", "value": client.client, "matched": client.matched, "score": round(client.score, 2)}
-        if client
-        else {},
+        _client_referent(client) if client else {},
         0.0,
         new_work,
     )
+
+
+def _client_referent(client: ClientMatch) -> dict[str, Any]:
+    return {
+        "kind": "client",
+        "value": client.client,
+        "matched": client.matched,
+        "how": client.how,
+        "score": round(client.score, 2),
+    }
 
 
 def status_cues(

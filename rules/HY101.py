@@ -70,7 +70,7 @@ class HY101(Rule):
     name = "request-in-chat"
     summary = "A client request made in chat with no ticket referenced"
     default_mode = Mode.NUDGE
-    phrase_lists = ("request", "client", "client_weak", "client_tech", "work", "not_request", "tech")
+    phrase_lists = ("request", "client", "client_weak", "client_tech", "work", "not_request", "how_to", "tech")
 
     class Settings(SpeechSettings):
         grace_minutes: float = Field(5, ge=0, description="Wait this long for a ticket reference in the thread.")

@@ -14,7 +14,7 @@ from hygiene.text import guess_language, matchable
 from rules.analysis import analyze
 from rules.phrases import phrases_for
 from rules.signals import speech_inputs
-from rules.speech import Judgement, SpeechSettings, asks, judge, status_cues
+from rules.speech import Judgement, SpeechSettings, judge, status_cues, subject_fit
 
 STATUS_NAMES = {
     "pt": {"open": "aberto", "pending": "pendente", "solved": "resolvido", "closed": "fechado"},
@@ -146,23 +146,36 @@ class HY102(Rule):
 
 
 def _about_the_thread(message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Judgement | None:
-    """A reply that asks how things stand, in a thread whose earlier messages name a ticket."""
+    """A reply that asks how things stand ("e o darf, saiu?"), in a thread whose earlier messages
+    name a ticket, or a client whose open ticket(s) the thread is about."""
     inputs = speech_inputs(settings, status=phrases_for("HY102", settings))
     analysis = analyze(message.plain)
     hits = inputs.cues.scan(analysis)
     cues = status_cues(analysis, hits, inputs.status)
-    if not cues or not asks(analysis, hits, inputs.status):
+    if not cues or not analysis.asks:  # a reply that answers ("sai hj a tarde") asks nothing
         return None
-    for earlier in ctx.thread(message):
-        if earlier.ts >= message.ts or earlier.is_bot:
-            continue
-        for ref in find_refs(earlier.plain, ctx.url_patterns):
+    earlier = [m for m in ctx.thread(message) if m.ts < message.ts and not m.is_bot]
+    for item in earlier:
+        for ref in find_refs(item.plain, ctx.url_patterns):
             ticket = ctx.tickets.known(ref.key)
             if ticket is not None:
                 referent = {"kind": "ticket", "value": ticket.reference, "score": 0.85, "how": "named in the thread"}
                 return Judgement(
                     "status", "asks how the thread's ticket stands", cues, (ticket,), None, None, referent, 0.85
                 )
+    for item in earlier:
+        client = ctx.tickets.find_client(item.plain)
+        open_tickets = ctx.tickets.open_for_client(client.client) if client else []
+        if client is None or not open_tickets:
+            continue
+        fitting = subject_fit(analyze(f"{item.plain} {message.plain}"), open_tickets, client)
+        chosen = tuple(fitting[:2]) or (tuple(open_tickets) if len(open_tickets) <= 2 else ())
+        if chosen:
+            referent = {"kind": "client", "value": client.client, "how": "named in the thread", "score": 0.8}
+            return Judgement(
+                "status", "asks how the thread's client work stands", cues, chosen, None, client, referent, 0.8
+            )
+        return None
     return None
 
 

@@ -37,6 +37,8 @@ class Analysis:
     """``pt`` or ``en``."""
     sentence_starts: frozenset[int]
     """Indices of the tokens that open a sentence: the first, and those after . ! ? : ; or a line break."""
+    question_ends: tuple[int, ...] = ()
+    """Indices of the tokens a question mark follows."""
 
     @property
     def asks(self) -> bool:
@@ -52,13 +54,18 @@ def analyze(plain: str) -> Analysis:
     raw_tokens: list[str] = []
     starts: set[int] = set()
     end = 0
+    questions: list[int] = []
     for match in _TOKEN.finditer(lowered):
         if match.start() and lowered[match.start() - 1] == "@":
             continue  # a mention names someone; it is not a word of the sentence
+        if raw_tokens and "?" in lowered[end : match.start()]:
+            questions.append(len(raw_tokens) - 1)
         if not raw_tokens or _BOUNDARY.search(lowered, end, match.start()):
             starts.add(len(raw_tokens))
         raw_tokens.append(match.group(0))
         end = match.end()
+    if raw_tokens and "?" in lowered[end:]:
+        questions.append(len(raw_tokens) - 1)
     tokens = tuple(fold(token) for token in raw_tokens)
     lemmas = tuple(lemma_of(token) for token in tokens)
-    return Analysis(plain, folded, matchable(plain), tokens, lemmas, language, frozenset(starts))
+    return Analysis(plain, folded, matchable(plain), tokens, lemmas, language, frozenset(starts), tuple(questions))

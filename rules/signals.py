@@ -135,7 +135,7 @@ def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -
 
 def _capitalized(plain: str, matched: str) -> bool:
     """The client's word is written as a name ("Bluefin reporting…"), not as a common word ("a padaria")."""
-    return any(word[:1].isupper() and fold(word) == matched for word in re.findall(r"[\w&'-]+", plain))
+    return any(word[:1].isupper() and fold(word) == matched for word in re.findall(r"[^\W_]+", plain))
 
 
 # Capitalised words that start sentences but name no client.

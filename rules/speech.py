@@ -29,7 +29,7 @@ from hygiene.models import ChatMessage, Ticket
 from hygiene.ports import RuleContext
 from hygiene.refs import TICKET_WORDS, find_refs
 from hygiene.rulebase import RuleSettings
-from hygiene.text import fold, strip_emoji, words
+from hygiene.text import fold, matchable, strip_emoji, words
 from rules.analysis import Analysis, analyze
 from rules.cues import CueMatcher, parse_cue
 from rules.lemmas import cue_words, learn
@@ -38,7 +38,9 @@ from rules.phrases import PhraseSet
 Act = Literal["status", "request", "none"]
 SPEECH_LISTS = (
     "progress_noun",
+    "standing",
     "info_request",
+    "indirect",
     "progress",
     "aspect",
     "waiting",
@@ -55,6 +57,7 @@ SPEECH_LISTS = (
 BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w.,/%-])")
 # A pasted message: a line that starts with ">", or 20 characters or more in double quotes.
 _QUOTED = re.compile(r"(?:^|\n)\s*>|[\"“][^\"”\n]{20,}[\"”]")
+_QUOTED_TEXT = re.compile(r"(?:^|\n)\s*>[^\n]*|[\"“][^\"”\n]{20,}[\"”]")
 # Endings of a verb in the past (preterite third person, participle) in Portuguese.
 _PT_PAST = ("ou", "aram", "eram", "iram", "iu", "eu", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas")
 _PT_FIRST_PAST = ("ei", "i")
@@ -178,6 +181,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     if ticket is not None or typed is not None:
         if done:
             return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
+        status = status or _event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
         if status and question:
             referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
             tickets = (ticket,) if ticket else ()
@@ -188,9 +192,14 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     client = ctx.tickets.find_client(message.plain)
     open_tickets = ctx.tickets.open_for_client(client.client) if client else []
     new_work = bool(hits.get("new_work"))
+    if not status and client is not None and open_tickets and not done:
+        # "did 5.2.1 bring back the missing ELD logs?": an event asked about, on the subject of an open ticket
+        event = _event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
+        if event and subject_fit(analysis, open_tickets, client):
+            status, question = event, True
     if status and question and not done:
         answer = _status_about_client(analysis, client, open_tickets, new_work, status)
-        if answer is None and client is None:
+        if answer is None and client is None and not inputs.request.any("how_to", analysis.text):
             answer = _status_by_subject(analysis, ctx.tickets.active(), status)
         if answer is not None:
             return answer
@@ -247,9 +256,12 @@ def _request(
         return Judgement("none", "a thread reply: requests are judged where the thread starts")
     text = analysis.text
     forward = hits.get("forward", []) + (["(quoted)"] if _QUOTED.search(message.plain) else [])
-    # A forwarded client message is the client speaking: its "como eu emito?" is its ask.
-    if not forward and (blocked := inputs.request.matches("not_request", text)):
+    own_words = matchable(_QUOTED_TEXT.sub(" ", message.plain)) if forward else text
+    if blocked := inputs.request.matches("not_request", own_words):
         return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)
+    # A how-to question is the asker's own, unless a client's question is relayed or pasted.
+    if not (forward or hits.get("indirect")) and (how := inputs.request.matches("how_to", own_words)):
+        return Judgement("none", f"a how-to question ({how[0]!r})", how)
     problem = hits.get("problem", [])
     relay = hits.get("relay", [])
     if analysis.asks or marked_urgent(message.plain):
@@ -301,7 +313,7 @@ def status_cues(
     """
     if asked_to_act and phrases.any("check_request", analysis.text):
         return []
-    found = list(phrases.matches("status", analysis.text))
+    found = list(phrases.matches("status", analysis.text)) + hits.get("standing", [])
     if hits.get("progress_noun") and (hits.get("info_request") or (analysis.asks and not asked_to_act)):
         found += hits["progress_noun"]
     if hits.get("info_request") and (hits.get("progress") or hits.get("progress_noun")):
@@ -310,14 +322,79 @@ def status_cues(
     progress = hits.get("progress", [])
     if not asked_to_act and progress and (hits.get("aspect") or _past(analysis, progress)):
         found += progress + hits.get("aspect", [])
+    indirect = hits.get("indirect", [])
+    already = _already_done_question(analysis, require_mark=not indirect)
+    if indirect and _asks_what_happened(analysis, indirect[0].split()[0], progress):
+        found += indirect + hits.get("aspect", []) + already
+    elif not asked_to_act:
+        found += already
+        if analysis.asks and any(cue.split()[0] == "e" for cue in hits.get("info_request", [])):
+            found += [cue for cue in hits["info_request"] if cue.split()[0] == "e"]  # "e a retificação do SPED?"
     return _unique(found)
+
+
+def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) -> bool:
+    """After "perguntou se" / "asked if": whether something already happened ("se a junta já
+    registrou", "if the refund has gone out yet"), not whether something can be done."""
+    start = analysis.tokens.index(opener) if opener in analysis.tokens else 0
+    tail = analysis.tokens[start + 1 :]
+    if _ASPECT.intersection(tail):
+        return True
+    verbs = {cue.split()[0] for cue in progress}
+    return any(
+        token in verbs and (token.endswith(_PT_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST)
+        for token in tail
+    )
+
+
+_ASPECT = frozenset("ja ainda yet already ever still".split())  # noqa: SIM905
+
+
+def _event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act: bool) -> list[str]:
+    """A yes/no question on what happened ("did eng pick up 8809?", "5.2.2 rolled out fully?"): a
+    progress question when it is about tracked work (a ticket named, or an open ticket's subject)."""
+    if asked_to_act or not analysis.asks or _WH_WORDS.intersection(analysis.tokens):
+        return []
+    openers = [cue for cue in hits.get("info_request", []) if cue.split()[0] in _EVENT_OPENERS]
+    participles = [
+        token
+        for index, token in enumerate(analysis.tokens)
+        if token.endswith("ed") or (token.endswith(_PT_PAST) and token != analysis.lemmas[index])
+        if any(0 <= end - index <= 3 for end in analysis.question_ends)
+    ]
+    return openers + hits.get("aspect", []) + participles[:1]
+
+
+_WH_WORDS = frozenset(
+    "quem qual quais que quanto quantos onde who whom whose which what where why how".split()  # noqa: SIM905
+)
+_EVENT_OPENERS = frozenset(["did", "has", "have", "is", "are", "was", "were", "will", "ja", "ainda"])
+
+
+def _already_done_question(analysis: Analysis, require_mark: bool = True) -> list[str]:
+    """Portuguese "já" before a verb in the past, asked: "já bateu?", "a vigilância já marcou…?"."""
+    if require_mark and not analysis.asks:
+        return []
+    found = []
+    tokens = analysis.tokens
+    for index, token in enumerate(tokens[:-1]):
+        following = tokens[index + 1]
+        if token == "ja" and (following in _PT_IRREGULAR_PAST or following.endswith(_PT_THIRD_PAST)):
+            found.append(f"ja {following}")
+    return found
+
+
+_PT_THIRD_PAST = ("ou", "aram", "eram", "iram", "iu", "eu")
+_PT_IRREGULAR_PAST = frozenset(
+    ["foi", "foram", "teve", "tiveram", "fez", "fizeram", "deu", "deram", "veio", "vieram", "saiu", "pode", "pôde"]
+)
 
 
 def asks(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> bool:
     """Written as a question or an ask for information, with or without a question mark."""
     if analysis.asks or phrases.any("asking", analysis.text):
         return True
-    if hits.get("info_request") or hits.get("waiting"):
+    if hits.get("info_request") or hits.get("standing") or hits.get("waiting") or hits.get("indirect"):
         return True
     opener = next(iter(sorted(analysis.sentence_starts)), 0)
     if opener >= len(analysis.tokens):
@@ -329,24 +406,99 @@ def asks(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> 
 
 
 def done_report(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> list[str]:
-    """Words that report work done or a ticket updated (not when asked as a question)."""
-    if analysis.asks:
-        return []
-    found = hits.get("done", [])
-    return found
+    """Words that report work done or a ticket updated, in a sentence that is not itself a question
+    ("emiti o DARF e mandei pro financeiro. anexo no 4547 ou abro outro chamado?" reports)."""
+    return [cue for cue in hits.get("done", []) if not _in_question(analysis, cue.split()[0])]
+
+
+def _in_question(analysis: Analysis, word: str) -> bool:
+    """The sentence where ``word`` first stands ends with a question mark."""
+    if word not in analysis.tokens:
+        return analysis.asks
+    index = analysis.tokens.index(word)
+    end = min((start - 1 for start in analysis.sentence_starts if start > index), default=len(analysis.tokens) - 1)
+    return any(index <= question <= end for question in analysis.question_ends)
 
 
 def _past(analysis: Analysis, progress: list[str]) -> bool:
-    """A progress verb in the past or as a participle ("saiu", "foi emitida", "went through", "fixed")."""
+    """A progress verb in the past that asks how the work went: at the start of a sentence
+    ("saiu?", "conseguiram emitir…", "fixed?"), as a participle after a form of be/have ("foi
+    emitida?", "has been sent"), or just before the question mark ("a admissão saiu no eSocial?").
+    "O Mercadinho mandou um print de uma multa … de 2019??" tells, it does not ask."""
     first_words = {cue.split()[0] for cue in progress}
-    for token, lemma in zip(analysis.tokens, analysis.lemmas, strict=True):
+    tokens = analysis.tokens
+    for index, (token, lemma) in enumerate(zip(tokens, analysis.lemmas, strict=True)):
         if token not in first_words or token == lemma:
             continue
-        if analysis.language == "en" or token.endswith("ed"):
+        if not (token.endswith(_PT_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST):
+            continue
+        if index in analysis.sentence_starts or (index and tokens[index - 1] in _AUXILIARIES):
             return True
-        if token.endswith(_PT_PAST):
+        if any(0 <= end - index <= _CLAUSE for end in analysis.question_ends) and not _boundary_between(
+            analysis, index
+        ):
             return True
     return False
+
+
+_CLAUSE = 8
+"""A past verb this close before a question mark is what the question asks about ("…saiu no eSocial?")."""
+
+
+def _boundary_between(analysis: Analysis, index: int) -> bool:
+    """A sentence starts between the token and the question mark that follows it."""
+    end = next((e for e in analysis.question_ends if e >= index), index)
+    return any(index < start <= end for start in analysis.sentence_starts)
+
+
+_EN_IRREGULAR_PAST = frozenset(
+    [
+        "went",
+        "gone",
+        "sent",
+        "done",
+        "got",
+        "gotten",
+        "made",
+        "paid",
+        "heard",
+        "came",
+        "brought",
+        "found",
+        "took",
+        "given",
+        "left",
+        "put",
+        "set",
+    ]
+)
+_AUXILIARIES = frozenset(
+    [
+        "foi",
+        "foram",
+        "esta",
+        "estao",
+        "ta",
+        "tao",
+        "ficou",
+        "ficaram",
+        "sera",
+        "was",
+        "were",
+        "been",
+        "is",
+        "are",
+        "be",
+        "being",
+        "get",
+        "got",
+        "has",
+        "have",
+        "had",
+        "it",
+        "they",
+    ]
+)
 
 
 def referenced_ticket(message: ChatMessage, ctx: RuleContext) -> tuple[Ticket | None, str | None, float]:

@@ -261,7 +261,7 @@ def _request(
         return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)
     # A how-to question is the asker's own, unless a client's question is relayed or pasted.
     if not (forward or hits.get("indirect")) and (how := inputs.request.matches("how_to", own_words)):
-        return Judgement("none", f"a how-to question ({how[0]!r})", how)
+        return Judgement("none", f"not a new request ({how[0]!r}): a how-to question", how)
     problem = hits.get("problem", [])
     relay = hits.get("relay", [])
     if analysis.asks or marked_urgent(message.plain):

@@ -54,7 +54,7 @@ SPEECH_LISTS = (
 )
 
 # "o 4533 foi resolvido?": a plain number counts when the helpdesk has a ticket with that number.
-BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w.,/%-])")
+BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w,/%-]|\.\d)")
 # A pasted message: a line that starts with ">", or 20 characters or more in double quotes.
 _QUOTED = re.compile(r"(?:^|\n)\s*>|[\"“][^\"”\n]{20,}[\"”]")
 _QUOTED_TEXT = re.compile(r"(?:^|\n)\s*>[^\n]*|[\"“][^\"”\n]{20,}[\"”]")
@@ -181,8 +181,10 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     if ticket is not None or typed is not None:
         if done:
             return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
-        status = status or _event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
-        if status and question:
+        status = status or event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
+        if not status and analysis.asks and not hits.get("ask") and not _WH_WORDS.intersection(analysis.tokens):
+            status = [f"? about {ticket.reference if ticket else typed}"]  # "o 4520 fica pronto até terça?"
+        if status and question and not _TAG_QUESTION.search(analysis.text):
             referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
             tickets = (ticket,) if ticket else ()
             return Judgement(
@@ -194,10 +196,11 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     new_work = bool(hits.get("new_work"))
     if not status and client is not None and open_tickets and not done:
         # "did 5.2.1 bring back the missing ELD logs?": an event asked about, on the subject of an open ticket
-        event = _event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
+        event = event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
         if event and subject_fit(analysis, open_tickets, client):
             status, question = event, True
-    if status and question and not done:
+    forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(message.plain))
+    if status and question and not done and not forwarded:  # a pasted client message asks for work
         answer = _status_about_client(analysis, client, open_tickets, new_work, status)
         if answer is None and client is None and not inputs.request.any("how_to", analysis.text):
             answer = _status_by_subject(analysis, ctx.tickets.active(), status)
@@ -314,11 +317,14 @@ def status_cues(
     if asked_to_act and phrases.any("check_request", analysis.text):
         return []
     found = list(phrases.matches("status", analysis.text)) + hits.get("standing", [])
+    if _PERSON_WH.intersection(analysis.tokens):
+        return _unique(found)  # "who's on 8809?", "which tech is on 8813 now that it's done?": not progress
     if hits.get("progress_noun") and (hits.get("info_request") or (analysis.asks and not asked_to_act)):
         found += hits["progress_noun"]
     if hits.get("info_request") and (hits.get("progress") or hits.get("progress_noun")):
         found += hits["info_request"]
-    found += hits.get("waiting", [])
+    if analysis.asks:
+        found += hits.get("waiting", [])  # "to esperando fechar a folha" tells; "still waiting on X?" asks
     progress = hits.get("progress", [])
     if not asked_to_act and progress and (hits.get("aspect") or _past(analysis, progress)):
         found += progress + hits.get("aspect", [])
@@ -341,16 +347,32 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     if _ASPECT.intersection(tail):
         return True
     verbs = {cue.split()[0] for cue in progress}
-    return any(
-        token in verbs and (token.endswith(_PT_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST)
-        for token in tail
-    )
+    if any(token in verbs and _past_form(token) for token in tail):
+        return True
+    # "se a prestação de contas fica pronta antes da assembleia": completion asked, not ability
+    completion = {
+        lemma for token, lemma in zip(analysis.tokens[start + 1 :], analysis.lemmas[start + 1 :], strict=True)
+    }
+    return bool(_COMPLETION & completion) and not _MODALS.intersection(tail)
 
 
+_COMPLETION = frozenset("ficar sair chegar terminar concluir finalizar ready done".split())  # noqa: SIM905
+
+
+_MODALS = frozenset("pode podem poderia da consegue conseguem can could may should".split())  # noqa: SIM905
+
+
+def _past_form(token: str) -> bool:
+    return token.endswith(_PT_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST
+
+
+_QUESTION_OPENERS = frozenset(
+    "ja conseguiram conseguiu saiu sairam andou foi foram has have did".split()  # noqa: SIM905
+)
 _ASPECT = frozenset("ja ainda yet already ever still".split())  # noqa: SIM905
 
 
-def _event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act: bool) -> list[str]:
+def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act: bool) -> list[str]:
     """A yes/no question on what happened ("did eng pick up 8809?", "5.2.2 rolled out fully?"): a
     progress question when it is about tracked work (a ticket named, or an open ticket's subject)."""
     if asked_to_act or not analysis.asks or _WH_WORDS.intersection(analysis.tokens):
@@ -365,8 +387,11 @@ def _event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act
     return openers + hits.get("aspect", []) + participles[:1]
 
 
+# "8814 can be closed, right?" asks for agreement, not for how the work stands.
+_TAG_QUESTION = re.compile(r"\b(right|ne|certo|correto|ok|yes)\s*\?")
+_PERSON_WH = frozenset("quem who who's whos whom which".split())  # noqa: SIM905
 _WH_WORDS = frozenset(
-    "quem qual quais que quanto quantos onde who whom whose which what where why how".split()  # noqa: SIM905
+    """quem qual quais que quanto quantos onde who who's whos whom whose which what where why how""".split()  # noqa: SIM905
 )
 _EVENT_OPENERS = frozenset(["did", "has", "have", "is", "are", "was", "were", "will", "ja", "ainda"])
 
@@ -394,15 +419,13 @@ def asks(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> 
     """Written as a question or an ask for information, with or without a question mark."""
     if analysis.asks or phrases.any("asking", analysis.text):
         return True
-    if hits.get("info_request") or hits.get("standing") or hits.get("waiting") or hits.get("indirect"):
+    if hits.get("info_request") or hits.get("standing") or hits.get("indirect"):
         return True
     opener = next(iter(sorted(analysis.sentence_starts)), 0)
     if opener >= len(analysis.tokens):
         return False
     first = analysis.tokens[opener]
-    return first in ("ja", "ainda", "conseguiram", "conseguiu", "saiu", "sairam", "andou", "foi", "foram") or (
-        first.endswith(("aram", "eram", "iram")) and analysis.lemmas[opener] != first
-    )
+    return first in _QUESTION_OPENERS or (first.endswith(("aram", "eram", "iram")) and analysis.lemmas[opener] != first)
 
 
 def done_report(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> list[str]:
@@ -428,15 +451,13 @@ def _past(analysis: Analysis, progress: list[str]) -> bool:
     first_words = {cue.split()[0] for cue in progress}
     tokens = analysis.tokens
     for index, (token, lemma) in enumerate(zip(tokens, analysis.lemmas, strict=True)):
-        if token not in first_words or token == lemma:
+        if not _past_form(token) or (token == lemma and token not in _EN_IRREGULAR_PAST):
             continue
-        if not (token.endswith(_PT_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST):
-            continue
-        if index in analysis.sentence_starts or (index and tokens[index - 1] in _AUXILIARIES):
-            return True
-        if any(0 <= end - index <= _CLAUSE for end in analysis.question_ends) and not _boundary_between(
-            analysis, index
-        ):
+        asked_right_after = any(0 <= end - index <= _CLAUSE for end in analysis.question_ends)
+        if asked_right_after and not _boundary_between(analysis, index):
+            return True  # "…voltou com erro de novo?", "…saiu no eSocial?": any verb in the past
+        after_start = index in analysis.sentence_starts or (index and tokens[index - 1] in _AUXILIARIES)
+        if token in first_words and after_start:
             return True
     return False
 

@@ -267,10 +267,10 @@ def _request(
         return Judgement("none", f"not a new request ({how[0]!r}): a how-to question", how)
     problem = hits.get("problem", [])
     relay = hits.get("relay", [])
-    if analysis.asks or marked_urgent(message.plain):
-        # "is the portal down for anyone else?" asks, it does not report; an URGENT incident
-        # follows the urgent path (an answer in ten minutes, HY104), not a ticket nudge.
-        problem = []
+    if marked_urgent(message.plain):
+        problem = []  # an URGENT incident follows the urgent path (an answer in ten minutes, HY104)
+    # "is the portal down for anyone else?" asks, it does not report
+    problem = [cue for cue in problem if not _in_question(analysis, cue.split()[0])]
     if not (ask or problem or forward or relay):
         return Judgement("none", "no request, no reported problem, nothing forwarded")
     if progress_question and not ask:
@@ -316,9 +316,9 @@ def status_cues(
     """
     if asked_to_act and phrases.any("check_request", analysis.text):
         return []
-    found = list(phrases.matches("status", analysis.text)) + hits.get("standing", [])
     if _PERSON_WH.intersection(analysis.tokens):
-        return _unique(found)  # "who's on 8809?", "which tech is on 8813 now that it's done?": not progress
+        return list(hits.get("standing", []))  # "who's on 8809?", "which tech is on 8813 now it's done?"
+    found = list(phrases.matches("status", analysis.text)) + hits.get("standing", [])
     if hits.get("progress_noun") and (hits.get("info_request") or (analysis.asks and not asked_to_act)):
         found += hits["progress_noun"]
     if hits.get("info_request") and (hits.get("progress") or hits.get("progress_noun")):
@@ -328,7 +328,7 @@ def status_cues(
     progress = hits.get("progress", [])
     if not asked_to_act and progress and (hits.get("aspect") or _past(analysis, progress)):
         found += progress + hits.get("aspect", [])
-    indirect = hits.get("indirect", [])
+    indirect = [] if asked_to_act else hits.get("indirect", [])
     already = _already_done_question(analysis, require_mark=not indirect)
     if indirect and _asks_what_happened(analysis, indirect[0].split()[0], progress):
         found += indirect + hits.get("aspect", []) + already
@@ -346,8 +346,11 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     tail = analysis.tokens[start + 1 :]
     if _ASPECT.intersection(tail):
         return True
-    verbs = {cue.split()[0] for cue in progress}
-    if any(token in verbs and _past_form(token) for token in tail):
+    lemmas = analysis.lemmas[start + 1 :]
+    if any(
+        _past_form(token) and (token != lemma or token in _EN_IRREGULAR_PAST)
+        for token, lemma in zip(tail, lemmas, strict=True)
+    ):
         return True
     # "se a prestação de contas fica pronta antes da assembleia": completion asked, not ability
     completion = {
@@ -391,7 +394,7 @@ def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act:
 _TAG_QUESTION = re.compile(r"\b(right|ne|certo|correto|ok|yes)\s*\?")
 _PERSON_WH = frozenset("quem who who's whos whom which".split())  # noqa: SIM905
 _WH_WORDS = frozenset(
-    """quem qual quais que quanto quantos onde who who's whos whom whose which what where why how""".split()  # noqa: SIM905
+    """quem qual quais quanto quantos onde who who's whos whom whose which what where why how""".split()  # noqa: SIM905
 )
 _EVENT_OPENERS = frozenset(["did", "has", "have", "is", "are", "was", "were", "will", "ja", "ainda"])
 
@@ -453,7 +456,8 @@ def _past(analysis: Analysis, progress: list[str]) -> bool:
     for index, (token, lemma) in enumerate(zip(tokens, analysis.lemmas, strict=True)):
         if not _past_form(token) or (token == lemma and token not in _EN_IRREGULAR_PAST):
             continue
-        asked_right_after = any(0 <= end - index <= _CLAUSE for end in analysis.question_ends)
+        finite = token.endswith(_PT_THIRD_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST
+        asked_right_after = finite and any(0 <= end - index <= _CLAUSE for end in analysis.question_ends)
         if asked_right_after and not _boundary_between(analysis, index):
             return True  # "…voltou com erro de novo?", "…saiu no eSocial?": any verb in the past
         after_start = index in analysis.sentence_starts or (index and tokens[index - 1] in _AUXILIARIES)

@@ -84,15 +84,15 @@ class HY101(Rule):
         assert isinstance(settings, HY101.Settings)
         if message.is_reply:
             return Verdict.no("a thread reply: requests are judged where the thread starts")
-        refs = thread_refs(message, ctx)
-        if refs or ctx.linked_tickets(message):
-            return Verdict.no(f"a ticket is referenced ({refs[0].matched if refs else 'linked'})")
         phrases = phrases_for(self.code, settings)
         judgement = judge(message, ctx, speech_inputs(settings, request=phrases))
         if judgement.act == "status":
             return Verdict.no(f"a progress question about tracked work: HY102's case ({judgement.reason})")
         if judgement.act != "request":
             return Verdict.no(judgement.reason, phrases=judgement.cues)
+        refs = thread_refs(message, ctx)
+        if refs or ctx.linked_tickets(message):
+            return Verdict.no(f"a ticket is referenced ({refs[0].matched if refs else 'linked'})")
         text = matchable(message.plain)
         signal = client_signal(message.plain, text, ctx, phrases)
         if not signal.score:

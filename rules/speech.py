@@ -175,6 +175,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     # Someone asked to act ("pode lançar…?", "can someone send…") makes it a request unless it asks
     # plainly for the state of things; a client's wants reported ("a dona quer saber") do not.
     status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")))
+    if not (status or ask or analysis.asks or hits.keys() & _REQUEST_LISTS):
+        return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
     done = done_report(analysis, hits, inputs.request)
     ticket, typed, ticket_score = referenced_ticket(message, ctx)
@@ -209,6 +211,10 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     if done:
         return Judgement("none", f"reports work done ({done[0]!r})", done)
     return _request(message, analysis, hits, ask, inputs, client, open_tickets, new_work, bool(status) and question)
+
+
+_REQUEST_LISTS = frozenset({"problem", "forward", "relay"})
+_NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
 
 
 def _status_about_client(

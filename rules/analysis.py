@@ -17,6 +17,7 @@ from hygiene.text import fold, guess_language, matchable
 from rules.lemmas import lemma_of
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_VOCATIVE = re.compile(r"\s*@?[^\W\d_][\w.-]*\s*,")
 _BOUNDARY = re.compile(r"[.!?:;\n—–(]|\s-\s")
 
 
@@ -64,6 +65,8 @@ def analyze(plain: str) -> Analysis:
             starts.add(len(raw_tokens))
         raw_tokens.append(match.group(0))
         end = match.end()
+    if len(raw_tokens) > 1 and 1 not in starts and _VOCATIVE.match(plain):
+        starts.add(1)  # "Sam, did the reversals clear?": the sentence starts after the name
     if raw_tokens and "?" in lowered[end:]:
         questions.append(len(raw_tokens) - 1)
     tokens = tuple(fold(token) for token in raw_tokens)

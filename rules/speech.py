@@ -54,10 +54,10 @@ SPEECH_LISTS = (
 )
 
 # "o 4533 foi resolvido?": a plain number counts when the helpdesk has a ticket with that number.
-BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w,/%-]|\.\d)")
+BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w/%-]|[.,]\d)")
 # A pasted message: a line that starts with ">", or 20 characters or more in double quotes.
-_QUOTED = re.compile(r"(?:^|\n)\s*>|[\"“][^\"”\n]{20,}[\"”]")
-_QUOTED_TEXT = re.compile(r"(?:^|\n)\s*>[^\n]*|[\"“][^\"”\n]{20,}[\"”]")
+_QUOTED = re.compile(r"(?:^|\n)\s*>|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]")
+_QUOTED_TEXT = re.compile(r"(?:^|\n)\s*>[^\n]*|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]")
 # Endings of a verb in the past (preterite third person, participle) in Portuguese.
 _PT_PAST = ("ou", "aram", "eram", "iram", "iu", "eu", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas")
 _PT_FIRST_PAST = ("ei", "i")
@@ -170,6 +170,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
         return Judgement("none", "too short to judge")
     hits = inputs.cues.scan(analysis)
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
+    hits["wants"] = [w for w in hits.get("wants", []) if not _speakers_own(analysis, w)]
     ask = [p for p in requested if not p.startswith(_INABILITY)] + hits.get("ask", []) + hits.get("wants", [])
     hits["problem"] = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
     # Someone asked to act ("pode lançar…?", "can someone send…") makes it a request unless it asks
@@ -184,7 +185,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
         if done:
             return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
         status = status or event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
-        if not status and analysis.asks and not hits.get("ask") and not _WH_WORDS.intersection(analysis.tokens):
+        if not status and analysis.asks and not hits.get("ask") and _COMPLETION.intersection(analysis.lemmas):
             status = [f"? about {ticket.reference if ticket else typed}"]  # "o 4520 fica pronto até terça?"
         if status and question and not _TAG_QUESTION.search(analysis.text):
             referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
@@ -365,7 +366,9 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     return bool(_COMPLETION & completion) and not _MODALS.intersection(tail)
 
 
-_COMPLETION = frozenset("ficar sair chegar terminar concluir finalizar ready done".split())  # noqa: SIM905
+_COMPLETION = frozenset(
+    "ficar sair chegar terminar concluir finalizar pronto ready done go live land ship happen clear will vai".split()  # noqa: SIM905
+)
 
 
 _MODALS = frozenset("pode podem poderia da consegue conseguem can could may should".split())  # noqa: SIM905
@@ -472,7 +475,7 @@ def _past(analysis: Analysis, progress: list[str]) -> bool:
     return False
 
 
-_CLAUSE = 8
+_CLAUSE = 10
 """A past verb this close before a question mark is what the question asks about ("…saiu no eSocial?")."""
 
 
@@ -579,6 +582,20 @@ def marked_urgent(plain: str) -> bool:
 
 # "não consegue", "sem conseguir": someone cannot do something — a problem reported, not an ask.
 _INABILITY = ("nao ", "sem ")
+
+
+def _speakers_own(analysis: Analysis, cue: str) -> bool:
+    """A want in the first person ("I need…", "want to reuse…", "pergunto pq…"): the speaker's, not a client's."""
+    word = cue.split()[0]
+    if word not in analysis.tokens:
+        return False
+    index = analysis.tokens.index(word)
+    before = analysis.tokens[index - 1] if index else ""
+    return before in _FIRST_PERSON or (index in analysis.sentence_starts and word in _BARE_FIRST_PERSON)
+
+
+_FIRST_PERSON = frozenset("i we i'd we'd i'll eu nos gente to tou estou".split())  # noqa: SIM905
+_BARE_FIRST_PERSON = frozenset("want need pergunto preciso quero queria gostaria".split())  # noqa: SIM905
 
 
 def _affirmed(phrases: list[str], text: str) -> list[str]:

@@ -49,6 +49,7 @@ SPEECH_LISTS = (
     "problem",
     "forward",
     "relay",
+    "again",
     "new_work",
     "done",
 )
@@ -175,7 +176,9 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     hits["problem"] = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
     # Someone asked to act ("pode lançar…?", "can someone send…") makes it a request unless it asks
     # plainly for the state of things; a client's wants reported ("a dona quer saber") do not.
-    status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")))
+    forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(message.plain))
+    # A pasted client message is judged on what it asks, not on a verb of its story ("pediu nota, como emito?")
+    status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")), loose=not forwarded)
     if not (status or ask or analysis.asks or hits.keys() & _REQUEST_LISTS):
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
@@ -185,7 +188,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
         if done:
             return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
         status = status or event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
-        if not status and analysis.asks and not hits.get("ask") and _COMPLETION.intersection(analysis.lemmas):
+        if not status and analysis.asks and not hits.get("ask") and _DONE_WORDS.intersection(analysis.lemmas):
             status = [f"? about {ticket.reference if ticket else typed}"]  # "o 4520 fica pronto até terça?"
         if status and question and not _TAG_QUESTION.search(analysis.text):
             referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
@@ -202,8 +205,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
         event = event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
         if event and subject_fit(analysis, open_tickets, client):
             status, question = event, True
-    forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(message.plain))
-    if status and question and not done and not forwarded:  # a pasted client message asks for work
+    if status and question and not done:
         answer = _status_about_client(analysis, client, open_tickets, new_work, status)
         if answer is None and client is None and not inputs.request.any("how_to", analysis.text):
             answer = _status_by_subject(analysis, ctx.tickets.active(), status)
@@ -211,11 +213,50 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
             return answer
     if done:
         return Judgement("none", f"reports work done ({done[0]!r})", done)
+    if client is not None and open_tickets and not new_work and (ask or forwarded or hits.keys() & _REQUEST_LISTS):
+        tracked = _tracked_request(analysis, hits, client, open_tickets)
+        if tracked is not None:
+            return tracked
     return _request(message, analysis, hits, ask, inputs, client, open_tickets, new_work, bool(status) and question)
 
 
 _REQUEST_LISTS = frozenset({"problem", "forward", "relay"})
 _NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
+
+
+_ASKING_ABOUT = frozenset(
+    "perguntou perguntaram perguntando pergunta perguntam cobrando cobrou cobrar asked asking asks ask chasing".split()  # noqa: SIM905
+)
+
+
+def _tracked_request(
+    analysis: Analysis, hits: dict[str, list[str]], client: ClientMatch, open_tickets: list[Ticket]
+) -> Judgement | None:
+    """An ask again about work a client's open ticket covers ("o gerente ligou de novo", "asked again
+    about the retention increase"): the work is tracked, so the answer comes from that ticket
+    (HY102), not a new ticket (HY101). Naming the subject alone is not enough: new work for the
+    same client often shares its words."""
+    content = content_lemmas(analysis) - set(words(fold(client.client)))
+    scored = sorted(((len(content & subject_lemmas(t.subject)), t) for t in open_tickets), key=lambda x: -x[0])
+    best = [t for overlap, t in scored if overlap and overlap == scored[0][0]]
+    asked_about = any(w.split()[0] in _ASKING_ABOUT for w in hits.get("wants", [])) or bool(hits.get("indirect"))
+    strong = scored[0][0] >= 1 and bool(hits.get("again")) and asked_about
+    if not best or not strong or len(best) > 2:
+        return None
+    referent = _client_referent(client)
+    referent["ticket"] = "subject of an open ticket"
+    cues = [*hits.get("again", []), f"subject: {best[0].subject}"]
+    score = 0.6 + 0.3 * client.score + 0.05
+    return Judgement(
+        "status",
+        "asks about work an open ticket of the client covers",
+        cues,
+        tuple(best),
+        None,
+        client,
+        referent,
+        score,
+    )
 
 
 def _status_about_client(
@@ -313,7 +354,7 @@ def _client_referent(client: ClientMatch) -> dict[str, Any]:
 
 
 def status_cues(
-    analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet, asked_to_act: bool = False
+    analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet, asked_to_act: bool = False, loose: bool = True
 ) -> list[str]:
     """Words that ask how tracked work stands.
 
@@ -333,7 +374,7 @@ def status_cues(
     if analysis.asks:
         found += hits.get("waiting", [])  # "to esperando fechar a folha" tells; "still waiting on X?" asks
     progress = hits.get("progress", [])
-    if not asked_to_act and progress and (hits.get("aspect") or _past(analysis, progress)):
+    if not asked_to_act and progress and (hits.get("aspect") or (loose and _past(analysis, progress))):
         found += progress + hits.get("aspect", [])
     indirect = [] if asked_to_act else hits.get("indirect", [])
     already = _already_done_question(analysis, require_mark=not indirect)
@@ -366,12 +407,19 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     return bool(_COMPLETION & completion) and not _MODALS.intersection(tail)
 
 
+# Words that ask whether a named ticket's work is finished ("o 4520 fica pronto até terça?").
+_DONE_WORDS = frozenset("sair chegar terminar concluir finalizar pronto ready done live".split())  # noqa: SIM905
 _COMPLETION = frozenset(
     "ficar sair chegar terminar concluir finalizar pronto ready done go live land ship happen clear will vai".split()  # noqa: SIM905
 )
 
 
 _MODALS = frozenset("pode podem poderia da consegue conseguem can could may should".split())  # noqa: SIM905
+
+
+def _looks_past(token: str) -> bool:
+    """A verb the lemma table does not know, in the past by its ending ("voltou", "travaram")."""
+    return token in _EN_IRREGULAR_PAST or (len(token) >= 5 and token.endswith(("ou", "aram", "eram", "iram", "iu")))
 
 
 def _past_form(token: str) -> bool:
@@ -396,6 +444,8 @@ def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act:
         if token.endswith("ed") or (token.endswith(_PT_PAST) and token != analysis.lemmas[index])
         if any(0 <= end - index <= 3 for end in analysis.question_ends)
     ]
+    if not (hits.get("aspect") or participles or any(o.split()[0] in ("did", "has", "have") for o in openers)):
+        return []  # "is 8836 with payroll ops or engineering?" asks where, not whether it happened
     return openers + hits.get("aspect", []) + participles[:1]
 
 
@@ -463,7 +513,7 @@ def _past(analysis: Analysis, progress: list[str]) -> bool:
     first_words = {cue.split()[0] for cue in progress}
     tokens = analysis.tokens
     for index, (token, lemma) in enumerate(zip(tokens, analysis.lemmas, strict=True)):
-        if not _past_form(token) or (token == lemma and token not in _EN_IRREGULAR_PAST):
+        if not _past_form(token) or (token == lemma and not _looks_past(token)):
             continue
         finite = token.endswith(_PT_THIRD_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST
         asked_right_after = finite and any(0 <= end - index <= _CLAUSE for end in analysis.question_ends)

@@ -49,7 +49,7 @@ from hygiene.report import (
 )
 from hygiene.sla import SlaBook
 from hygiene.store import Store
-from hygiene.text import guess_language, matchable, render
+from hygiene.text import clip, guess_language, matchable, render
 from hygiene.wiring import build_chat, build_engine, build_helpdesk, build_rules, message_rules, ticket_rules
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -384,13 +384,14 @@ def _events(reader: MessageReader, export: Path | None, files: tuple[str, ...]) 
         yield from reader.from_export(export)
     for name in files:
         if name == "-":
-            yield from reader.from_lines(sys.stdin, "<stdin>")
+            yield from reader.from_bytes(sys.stdin.buffer, "<stdin>")
             continue
         try:
-            with open(name, encoding="utf-8") as handle:
-                yield from reader.from_lines(handle, name)
-        except FileNotFoundError:
-            raise ConfigError(f"--messages: {name}: no such file") from None
+            handle = open(name, "rb")  # noqa: SIM115 (closed by the with below)
+        except OSError as exc:
+            raise ConfigError(f"--messages: {name}: cannot be read ({exc.strerror})") from None
+        with handle:
+            yield from reader.from_bytes(handle, name)
 
 
 @cli.command()
@@ -417,8 +418,8 @@ def explain(text: str, channel: str, tickets: Path | None, config_path: Path | N
         channel=channel,
         channel_name=channel,
         ts=f"{now.timestamp() - 3600:.6f}",
-        text=text,
-        plain=render(text),
+        text=clip(text),
+        plain=render(clip(text)),
         user="U0EXPLAIN",
         user_name="you",
     )

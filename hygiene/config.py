@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
+from hygiene.textfiles import TextFileError, read_text
 
 DEFAULT_PATH = "hygiene.toml"
 SECRET_KEYS = {"token", "bot_token", "api_token", "password", "client_secret", "secret"}
@@ -312,6 +313,18 @@ class Config(Section):
         return token
 
 
+class OfflineSlackSection(SlackSection):
+    """``[slack]`` for commands that never talk to Slack (audit, explain, report, rules, db): channels optional."""
+
+    channels: list[str] = Field(default_factory=list)
+
+
+class OfflineConfig(Config):
+    """The config as read by offline commands: the same checks, but no channels needed."""
+
+    slack: OfflineSlackSection = Field(default_factory=OfflineSlackSection)
+
+
 def key_path(loc: tuple[int | str, ...]) -> str:
     """``("slack", "channels", 2)`` → ``slack.channels[2]``."""
     path = ""
@@ -340,9 +353,11 @@ def resolve_path(path: str | Path | None) -> Path:
     return Path(path or os.environ.get("HYGIENE_CONFIG") or DEFAULT_PATH)
 
 
-def parse(data: dict[str, Any], base_dir: Path | None = None) -> Config:
+def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool = False) -> Config:
+    """Validate a parsed TOML document; ``offline`` for commands that never read Slack channels."""
+    model = OfflineConfig if offline else Config
     try:
-        config = Config.model_validate(data)
+        config = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
     if base_dir is not None:
@@ -350,20 +365,27 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Config:
     return config
 
 
-def load(path: str | Path | None = None) -> Config:
-    """Read and validate the config file; relative paths in it are relative to the file."""
+def load(path: str | Path | None = None, *, offline: bool = False) -> Config:
+    """Read and validate the config file; relative paths in it are relative to the file.
+
+    ``offline`` (audit, explain, report, rules, db) does not insist on ``[slack] channels``.
+    """
     resolved = resolve_path(path)
     try:
-        raw = resolved.read_text(encoding="utf-8")
+        raw = read_text(resolved)
     except FileNotFoundError:
         raise ConfigError(
             f"{resolved}: config file not found (pass --config, set HYGIENE_CONFIG, or copy config.example.toml)"
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{resolved}: is a folder; pass the config file itself with --config") from None
+    except TextFileError as exc:
+        raise ConfigError(str(exc)) from None
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{resolved}: not valid TOML: {exc}") from None
-    return parse(data, resolved.resolve().parent)
+    return parse(data, resolved.resolve().parent, offline=offline)
 
 
 def _anchor_paths(config: Config, base_dir: Path) -> Config:

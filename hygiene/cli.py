@@ -22,7 +22,7 @@ import click
 
 from connectors.files import read_tickets
 from connectors.slack_export import MessageReader
-from hygiene import __version__
+from hygiene import __version__, database
 from hygiene import config as config_module
 from hygiene.audit import Auditor
 from hygiene.audit_output import FindingWriter, print_scores, print_summary
@@ -32,6 +32,7 @@ from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import run_lock
 from hygiene.logs import configure, redact
+from hygiene.migrations import MIGRATIONS
 from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
 from hygiene.outbox import deliver
 from hygiene.policy import static_action
@@ -116,6 +117,7 @@ def run(config_path: Path | None, dry_run: bool) -> None:
 def run_once(config: config_module.Config) -> CycleReport:
     """One locked cycle; prints its summary to stderr."""
     clock = SystemClock()
+    database.prepare_state_dir(config.hygiene.state_dir)
     with run_lock(config.lock_path):
         store = Store.open(config.store_path)
         try:
@@ -189,6 +191,7 @@ def check_config(config_path: Path | None, offline: bool) -> None:
     config = config_module.load(path)
     build_rules(config.rules)
     if not offline:
+        database.prepare_state_dir(config.hygiene.state_dir)
         with run_lock(config.lock_path):
             store = Store.open(config.store_path)
             try:
@@ -280,11 +283,47 @@ def sandbox(scenario: str, folder: Path, seconds: float | None) -> None:
     serve(scenario, folder, seconds, lambda line: click.echo(line, err=False))
 
 
+@cli.group("db")
+def db_group() -> None:
+    """Look after the store (state_dir/hygiene.db).
+
+    Example:
+
+        hygiene db check --config /etc/hygiene/hygiene.toml
+    """
+
+
+@db_group.command("check")
+@config_option
+@guarded
+def db_check(config_path: Path | None) -> None:
+    """Check the store: integrity, schema version and rows per table (read-only; exit 1 if damaged).
+
+    Example:
+
+        hygiene db check --config /etc/hygiene/hygiene.toml
+    """
+    config = config_module.load(config_path, offline=True)
+    result = database.check(config.store_path)
+    if not result.ok:
+        raise database.StoreError(
+            f"{result.path}: damaged ({result.problem}); stop hygiene, move it aside "
+            f"(mv {result.path} {result.path}.broken) and run again — a new store re-reads recent history"
+        )
+    latest = len(MIGRATIONS)
+    state = "current" if result.schema_version == latest else f"this hygiene expects {latest}"
+    click.echo(f"{result.path}: ok (integrity ok; schema version {result.schema_version}, {state})")
+    for name, count in sorted(result.counts.items()):
+        click.echo(f"  {name:<18} {count:>8}")
+    if result.schema_version > latest:
+        raise database.StoreError(f"{result.path}: schema version {result.schema_version} is newer than this hygiene")
+
+
 def optional_config(path: Path | None) -> config_module.Config | None:
     """The config when one is given or found; audits and explain also work without one."""
     if path is None and not os.environ.get("HYGIENE_CONFIG") and not Path(config_module.DEFAULT_PATH).exists():
         return None
-    return config_module.load(path)
+    return config_module.load(path, offline=True)
 
 
 def ticket_snapshot(config: config_module.Config | None, tickets: Path | None) -> TicketSnapshot:

@@ -83,8 +83,31 @@ def guarded(function: F) -> F:
         except HygieneError as exc:
             click.echo(f"error: {redact(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            quiet_stdout()  # `hygiene audit … | head -1`: the reader had enough; not an error
+            sys.exit(0)
+        except OSError as exc:
+            click.echo(f"error: {redact(describe_os_error(exc))}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (tests)
+        pass
+    finally:
+        os.close(devnull)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A file-system error as a person reads it: the path, what went wrong."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -523,7 +546,7 @@ def report_command(
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
         if out:
-            out.write_text(text, encoding="utf-8")
+            write_output(out, text)
             click.echo(f"report: {len(daily.rows)} tickets → {out}", err=True)
         elif not post or fmt != "slack":
             click.echo(text, nl=not text.endswith("\n"))
@@ -532,6 +555,16 @@ def report_command(
     finally:
         if store is not None:
             store.close()
+
+
+def write_output(out: Path, text: str) -> None:
+    """``--out``: a missing folder or a path that cannot be written is a usage error naming it."""
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out: {out.parent}: no such folder; create it first (mkdir -p {out.parent})")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--out: {out}: cannot be written ({exc.strerror})") from None
 
 
 def _moment(text: str, zone: ZoneInfo) -> datetime:

@@ -12,6 +12,7 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -37,6 +38,16 @@ DEFAULT_BUDGET = {
     "auth.test": 2,
     "users.lookupByEmail": 20,
 }
+
+
+def http_url(value: str | None) -> str | None:
+    """An http(s) URL with a host, else a ValueError that says what one looks like."""
+    if value is None:
+        return value
+    parts = urlsplit(value.replace("{id}", "1"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not a URL: write it as https://host/path")
+    return value
 
 
 class Section(BaseModel):
@@ -94,6 +105,8 @@ class SlackSection(Section):
             "Marketplace) gets 1 history/replies call a minute and 15 messages a call: budgets follow."
         ),
     )
+
+    _url = field_validator("base_url")(http_url)
 
     @field_validator("channels")
     @classmethod
@@ -155,6 +168,8 @@ class HelpdeskSection(Section):
     subdomain: str | None = Field(None, description="zendesk: the account, as in https://SUBDOMAIN.zendesk.com.")
     email: str | None = Field(None, description="zendesk: the API user's e-mail (API token auth).")
     token_env: str = "ZENDESK_API_TOKEN"
+
+    _urls = field_validator("base_url", "url_template")(http_url)
 
     @model_validator(mode="after")
     def _required_by_kind(self) -> HelpdeskSection:

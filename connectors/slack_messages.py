@@ -2,7 +2,8 @@
 
 Any JSON may arrive where a message object is expected: fields of the wrong type are read as
 absent, and an object without a usable ``ts`` raises :class:`MalformedMessage`. Text is cut to
-Slack's own cap (40,000 characters) here, where messages enter, so every rule sees the cap.
+Slack's own cap (40,000 characters) here, where messages enter, so every rule sees the cap, and
+tokens someone pasted into chat are masked before the text is stored, judged or quoted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hygiene.errors import ExternalError
+from hygiene.logs import mask_tokens
 from hygiene.models import ChatMessage
 from hygiene.ports import ChannelInfo
 from hygiene.text import clip, render
@@ -46,7 +48,7 @@ def to_chat_message(
         name = user_of(user)[0]
     else:
         name = _str(raw.get("username"))
-    text = clip(raw["text"] if isinstance(raw.get("text"), str) else "")
+    text = mask_tokens(clip(raw["text"] if isinstance(raw.get("text"), str) else ""))
     return ChatMessage(
         channel=channel.id,
         channel_name=channel.name,

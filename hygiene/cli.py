@@ -31,7 +31,7 @@ from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import run_lock
-from hygiene.logs import configure, redact
+from hygiene.logs import configure, mask_tokens, redact
 from hygiene.migrations import MIGRATIONS
 from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
 from hygiene.outbox import deliver
@@ -117,6 +117,7 @@ def describe_os_error(exc: OSError) -> str:
 def cli(log_level: str, log_json: bool | None) -> None:
     """Keep client work in the helpdesk and chat in the chat."""
     configure(log_level, log_json)
+    config_module.mask_env_secrets()
 
 
 @cli.command()
@@ -480,8 +481,8 @@ def explain(text: str, channel: str, tickets: Path | None, config_path: Path | N
         channel=channel,
         channel_name=channel,
         ts=f"{now.timestamp() - 3600:.6f}",
-        text=clip(text),
-        plain=render(clip(text)),
+        text=mask_tokens(clip(text)),
+        plain=render(mask_tokens(clip(text))),
         user="U0EXPLAIN",
         user_name="you",
     )

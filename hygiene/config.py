@@ -8,6 +8,7 @@ own model when the rules are built (see :mod:`hygiene.wiring`).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import date, time
 from pathlib import Path
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
+from hygiene.logs import looks_like_secret, register_secrets
 from hygiene.textfiles import TextFileError, read_text
 
 DEFAULT_PATH = "hygiene.toml"
@@ -47,6 +49,19 @@ def http_url(value: str | None) -> str | None:
     parts = urlsplit(value.replace("{id}", "1"))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not a URL: write it as https://host/path")
+    return value
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def env_name(value: str) -> str:
+    """A ``*_env`` key names an environment variable; a pasted secret is refused and never echoed."""
+    if not ENV_NAME.fullmatch(value) or looks_like_secret(value):
+        raise ValueError(
+            "this is not the name of an environment variable (it may be the secret itself: the value is not "
+            "shown); put the secret in the environment, e.g. export SLACK_BOT_TOKEN=…, and name the variable here"
+        )
     return value
 
 
@@ -107,6 +122,7 @@ class SlackSection(Section):
     )
 
     _url = field_validator("base_url")(http_url)
+    _env = field_validator("token_env")(env_name)
 
     @field_validator("channels")
     @classmethod
@@ -170,6 +186,7 @@ class HelpdeskSection(Section):
     token_env: str = "ZENDESK_API_TOKEN"
 
     _urls = field_validator("base_url", "url_template")(http_url)
+    _env = field_validator("client_id_env", "client_secret_env", "token_env")(env_name)
 
     @model_validator(mode="after")
     def _required_by_kind(self) -> HelpdeskSection:
@@ -340,6 +357,18 @@ class OfflineConfig(Config):
     slack: OfflineSlackSection = Field(default_factory=OfflineSlackSection)
 
 
+def secret_env_names(config: Config | None = None) -> list[str]:
+    """The environment variables that hold secrets: the config's ``*_env`` keys, or their defaults."""
+    slack = config.slack if config else OfflineSlackSection()
+    desk = config.helpdesk if config else HelpdeskSection()
+    return [slack.token_env, desk.client_id_env, desk.client_secret_env, desk.token_env]
+
+
+def mask_env_secrets(config: Config | None = None) -> None:
+    """Mask the values of those variables in every log line and error, from the start of a command."""
+    register_secrets(os.environ.get(name, "").strip() for name in secret_env_names(config))
+
+
 def key_path(loc: tuple[int | str, ...]) -> str:
     """``("slack", "channels", 2)`` → ``slack.channels[2]``."""
     path = ""
@@ -400,7 +429,9 @@ def load(path: str | Path | None = None, *, offline: bool = False) -> Config:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{resolved}: not valid TOML: {exc}") from None
-    return parse(data, resolved.resolve().parent, offline=offline)
+    config = parse(data, resolved.resolve().parent, offline=offline)
+    mask_env_secrets(config)
+    return config
 
 
 def _anchor_paths(config: Config, base_dir: Path) -> Config:

@@ -157,3 +157,12 @@ def test_a_5_mb_message_is_judged_quickly(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["audit", str(path), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started < 3, "judging 40,000 characters, not 5 MB"
+
+
+def test_every_skipped_line_is_named_on_stderr(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"{bad\n" + _line("1700000000.000100", REQUEST).encode() + b"\n\xff\xfe\x81\n[1]\n")
+    result = CliRunner().invoke(cli, ["audit", str(path), "--format", "jsonl"])
+    assert f"skipped 3 unreadable line(s), first: {path}:1: not valid JSON" in result.stderr
+    assert f"  skipped {path}:3: bytes that are not UTF-8 (skipped)" in result.stderr
+    assert f"  skipped {path}:4: expected a message object" in result.stderr

@@ -90,7 +90,8 @@ def connect(path: Path) -> Database:
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, not the store; move it away (hygiene creates the file)")
     try:
-        db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000))
+        # implicit transactions (a single UPDATE through db.execute) take the write lock first too
+        db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level="IMMEDIATE"))
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.execute("PRAGMA journal_mode = wal")

@@ -82,6 +82,7 @@ def test_every_connection_waits_for_locks(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "h.db")
     assert store.db.execute("pragma busy_timeout").fetchone()[0] >= 5000
     assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert store.db.conn.isolation_level == "IMMEDIATE", "a lone UPDATE takes the write lock before reading"
 
 
 def _write_config(tmp_path: Path, state: str = "state") -> Path:

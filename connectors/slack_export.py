@@ -127,7 +127,13 @@ class MessageReader:
                 self.skipped.append(f"{archive.path}/{day}[{index}]: expected a message object")
 
     def _load_users(self, archive: _Archive) -> None:
-        for user in _objects(archive.json("users.json", default=[])):
+        """Display names from users.json; a broken one is counted and messages keep their user ids."""
+        try:
+            users = archive.json("users.json", default=[])
+        except InputError as exc:
+            self.skipped.append(f"{exc} (user names not read)")
+            return
+        for user in _objects(users):
             profile = user["profile"] if isinstance(user.get("profile"), dict) else {}
             name = profile.get("display_name") or user.get("name") or user.get("id")
             self.users[str(user.get("id"))] = (str(name), bool(user.get("is_bot")))

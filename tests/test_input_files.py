@@ -166,3 +166,15 @@ def test_every_skipped_line_is_named_on_stderr(tmp_path: Path) -> None:
     assert f"skipped 3 unreadable line(s), first: {path}:1: not valid JSON" in result.stderr
     assert f"  skipped {path}:3: bytes that are not UTF-8 (skipped)" in result.stderr
     assert f"  skipped {path}:4: expected a message object" in result.stderr
+
+
+def test_a_broken_users_file_leaves_user_ids_and_goes_on(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    (root / "geral").mkdir(parents=True)
+    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "geral"}]))
+    (root / "users.json").write_text("[{broken")
+    day = [{"user": "U1", "ts": "1700000000.000100", "text": REQUEST}]
+    (root / "geral" / "2026-11-18.json").write_text(json.dumps(day))
+    result = CliRunner().invoke(cli, ["audit", "--slack-export", str(root), "--format", "jsonl"])
+    assert [json.loads(x)["user"] for x in result.stdout.splitlines()] == ["U1"]
+    assert "users.json: not valid JSON" in result.stderr and "(user names not read)" in result.stderr

@@ -91,13 +91,17 @@ def connect(path: Path) -> Database:
         raise StoreError(f"{path}: is a folder, not the store; move it away (hygiene creates the file)")
     try:
         # implicit transactions (a single UPDATE through db.execute) take the write lock first too
-        db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level="IMMEDIATE"))
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            db.execute("PRAGMA journal_mode = wal")
-        return db
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level="IMMEDIATE")
     except sqlite3.DatabaseError as exc:
         raise StoreError(explain_failure(path, exc)) from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = wal")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(explain_failure(path, exc)) from None
+    return Database(conn)
 
 
 def explain_failure(path: Path, exc: sqlite3.DatabaseError) -> str:

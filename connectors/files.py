@@ -1,17 +1,24 @@
 """The files helpdesk: tickets from a JSON, JSONL or CSV export (the format of CONTRACTS.md).
 
 Used by ``audit``, ``report`` and the tests, and by teams whose helpdesk has no connector yet.
-Created tickets and notes are written back to the same file (JSON and JSONL append; CSV is
-rewritten) so that the contract suite runs against it like any other helpdesk.
+Created tickets and notes are written back to the same file so that the contract suite runs
+against it like any other helpdesk. The file is the team's: a write keeps every row with every
+field (unknown keys and extra CSV columns too) and the file's encoding, replaces the file
+atomically and keeps the previous version as ``<name>.bak``. Files are read in UTF-8 with or
+without a byte-order mark, or in Windows-1252.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 import json
 import os
 import re
+import shutil
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,7 @@ from hygiene.models import Ticket
 from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
 from hygiene.text import fold
+from hygiene.textfiles import TextFileError, decode
 
 FIELDS = list(Ticket.model_fields)
 
@@ -33,54 +41,95 @@ class TicketFileError(ExternalError):
 
 
 def read_tickets(path: Path) -> list[Ticket]:
-    """Parse a ticket export; a bad row names its number and the field."""
-    rows = list(_read_rows(path))
-    tickets: list[Ticket] = []
-    for number, row in rows:
-        try:
-            tickets.append(Ticket.model_validate(row))
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(part) for part in error["loc"]) or "(row)"
-            raise TicketFileError(f"{path}: row {number}: {field}: {error['msg']}") from None
-    return tickets
+    """Parse a ticket export; a bad row names the file, its row, the field and the fix."""
+    return [_ticket(path, number, row) for number, row in read_rows(path).rows]
 
 
-def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def _ticket(path: Path, number: int, row: dict[str, Any]) -> Ticket:
     try:
-        raw = path.read_text(encoding="utf-8")
+        return Ticket.model_validate(row)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "(row)"
+        fix = "; add it (CONTRACTS.md lists the ticket fields)" if error["type"] == "missing" else ""
+        raise TicketFileError(f"{path}: row {number}: {field}: {error['msg']}{fix}") from None
+
+
+@dataclass
+class TicketRows:
+    """A ticket file as the team wrote it: every row with every key, the CSV header, the encoding."""
+
+    rows: list[tuple[int, dict[str, Any]]]
+    encoding: str = "utf-8"
+    header: list[str] = field(default_factory=list)
+
+
+def read_rows(path: Path) -> TicketRows:
+    """Every row of a ticket file with every key it has (unknown ones too), and how it was written."""
+    try:
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise TicketFileError(f"{path}: file not found") from None
+        raise TicketFileError(f"{path}: file not found; check the path (helpdesk.path or --tickets)") from None
+    except OSError as exc:
+        raise TicketFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    encoding = _encoding(raw)
+    try:
+        text = decode(raw, path)
+    except TextFileError as exc:
+        raise TicketFileError(str(exc)) from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return [(index, dict(row)) for index, row in enumerate(csv.DictReader(raw.splitlines()), start=2)]
+        reader = csv.DictReader(text.splitlines())
+        rows = [(index, _csv_row(row)) for index, row in enumerate(reader, start=2)]
+        return TicketRows(rows, encoding, list(reader.fieldnames or []))
     if suffix == ".jsonl":
-        rows = []
-        for index, line in enumerate(raw.splitlines(), start=1):
-            if line.strip():
-                rows.append((index, _json_object(path, line, index)))
-        return rows
+        lines = [(index, line) for index, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        return TicketRows([(index, _json_object(path, line, index)) for index, line in lines], encoding)
     if suffix == ".json":
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TicketFileError(f"{path}: not valid JSON: {exc}") from None
+        data = _json(path, text)
         if not isinstance(data, list):
-            raise TicketFileError(f"{path}: expected a JSON array of tickets")
-        return [(index, _as_object(path, item, index)) for index, item in enumerate(data, start=1)]
+            raise TicketFileError(f"{path}: expected a JSON array of tickets ([{{...}}, ...])")
+        objects = [(index, _as_object(path, item, index)) for index, item in enumerate(data, start=1)]
+        return TicketRows(objects, encoding)
     raise TicketFileError(f"{path}: unknown ticket file type {suffix!r} (use .json, .jsonl or .csv)")
+
+
+def _encoding(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _csv_row(row: dict[str | None, Any]) -> dict[str, Any]:
+    """A CSV row; cells past the header (a ragged row) are kept under ``None`` by csv: dropped here."""
+    return {key: value for key, value in row.items() if key is not None}
+
+
+def _json(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TicketFileError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}); fix it there") from None
+    except (ValueError, RecursionError) as exc:
+        raise TicketFileError(f"{path}: not valid JSON ({type(exc).__name__})") from None
 
 
 def _json_object(path: Path, line: str, index: int) -> dict[str, Any]:
     try:
         return _as_object(path, json.loads(line), index)
     except json.JSONDecodeError as exc:
-        raise TicketFileError(f"{path}: row {index}: not valid JSON: {exc.msg}") from None
+        raise TicketFileError(f"{path}: row {index}: not valid JSON: {exc.msg}; one ticket object per line") from None
+    except (ValueError, RecursionError) as exc:
+        raise TicketFileError(f"{path}: row {index}: not valid JSON ({type(exc).__name__})") from None
 
 
 def _as_object(path: Path, item: object, index: int) -> dict[str, Any]:
     if not isinstance(item, dict):
-        raise TicketFileError(f"{path}: row {index}: expected an object")
+        raise TicketFileError(f"{path}: row {index}: expected an object with the ticket's fields")
     return item
 
 
@@ -143,7 +192,7 @@ class FilesHelpdesk(Helpdesk):
         )
         if self.url_template:
             ticket = ticket.model_copy(update={"url": self.url_template.replace("{id}", ticket.reference)})
-        self._write([*tickets, ticket])
+        self._append(ticket)
         return ticket
 
     def add_note(self, ticket_id: str, text: str) -> None:
@@ -160,17 +209,50 @@ class FilesHelpdesk(Helpdesk):
     def url_patterns(self) -> list[re.Pattern[str]]:
         return [url_pattern(self.url_template)] if self.url_template else []
 
-    def _write(self, tickets: list[Ticket]) -> None:
-        records = [json.loads(ticket.model_dump_json()) for ticket in tickets]
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        suffix = self.path.suffix.lower()
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
-            if suffix == ".json":
-                json.dump(records, handle, ensure_ascii=False, indent=2)
-            elif suffix == ".jsonl":
-                handle.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
-            else:
-                writer = csv.DictWriter(handle, fieldnames=FIELDS)
-                writer.writeheader()
-                writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
-        os.replace(temporary, self.path)
+    def _append(self, ticket: Ticket) -> None:
+        """Add ``ticket`` to the file, keeping every row and every field the team has in it."""
+        found = read_rows(self.path)
+        record = {k: v for k, v in json.loads(ticket.model_dump_json()).items() if v is not None}
+        rows = [row for _, row in found.rows] + [record]
+        if self.path.suffix.lower() == ".csv":
+            header = found.header + [name for name in FIELDS if name not in found.header]
+            content = _csv_text(rows, header)
+        elif self.path.suffix.lower() == ".jsonl":
+            content = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        else:
+            content = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+        replace_file(self.path, _encode(content, found.encoding))
+
+
+def _csv_text(rows: list[dict[str, Any]], header: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({key: "" if row.get(key) is None else row[key] for key in header} for row in rows)
+    return out.getvalue()
+
+
+def _encode(content: str, encoding: str) -> bytes:
+    """In the file's own encoding; Windows-1252 that cannot hold a new character becomes UTF-8 with BOM."""
+    try:
+        return content.encode(encoding)
+    except UnicodeEncodeError:
+        return content.encode("utf-8-sig")
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """Write atomically (temporary file, fsync, rename) and keep the previous version as ``<name>.bak``."""
+    temporary = path.with_name(path.name + ".tmp")
+    backup = path.with_name(path.name + ".bak")
+    with temporary.open("wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if path.exists():
+        shutil.copy2(path, backup)
+    os.replace(temporary, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)

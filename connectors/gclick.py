@@ -51,6 +51,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from connectors.http import HttpClient, NotFound
 from hygiene.errors import AuthError, ExternalError
 from hygiene.models import Ticket
@@ -157,12 +159,16 @@ class GClickHelpdesk(Helpdesk):
         """Every item of a Spring-paged list (``content``; ``last``/``totalPages`` end it)."""
         items: list[dict[str, Any]] = []
         page = 0
+        previous: list[dict[str, Any]] | None = None
         while True:
             body = self.http.request("GET", path, params=params | {"page": page, "size": size})
-            items.extend(_content(body, f"GET {path}"))
-            if not isinstance(body, dict) or body.get("last", True) or page + 1 >= int(body.get("totalPages", 1)):
+            content = _content(body, f"GET {path}")
+            if not content or content == previous:  # an empty page, or the server ignoring `page`
                 return items
-            page += 1
+            items.extend(content)
+            if not isinstance(body, dict) or body.get("last", True) or page + 1 >= _total_pages(body):
+                return items
+            previous, page = content, page + 1
 
     def sync(self, state: dict[str, Any]) -> SyncBatch:
         """The task list swept and diffed; owners and activities read for tasks that changed."""
@@ -199,8 +205,8 @@ class GClickHelpdesk(Helpdesk):
             body = self.http.request("GET", path)
         except NotFound:
             return []
-        items = body if isinstance(body, list) else (body or {}).get("content", [])
-        return [item for item in items if isinstance(item, dict)]
+        items = body if isinstance(body, list) else body.get("content") if isinstance(body, dict) else None
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
     def get_ticket(self, key: str) -> Ticket | None:
         try:
@@ -288,6 +294,24 @@ def to_ticket(
     status_map: dict[str, str],
     url_template: str = APP_URL,
 ) -> Ticket:
+    """A task as a Ticket; a task hygiene cannot read is an ExternalError naming it and the field."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str | int) or isinstance(raw.get("id"), bool):
+        raise ExternalError("gclick", "malformed task: expected an object with an 'id'")
+    try:
+        return _to_ticket(raw, _objects(owners), _objects(activities), status_map, url_template)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise ExternalError("gclick", f"task {raw['id']}: malformed {field}: {error['msg']}") from None
+
+
+def _to_ticket(
+    raw: dict[str, Any],
+    owners: list[dict[str, Any]],
+    activities: list[dict[str, Any]],
+    status_map: dict[str, str],
+    url_template: str,
+) -> Ticket:
     raw_status = str(raw.get("status") or "")
     if raw_status not in status_map:
         raise ExternalError(
@@ -296,14 +320,14 @@ def to_ticket(
     answered = sorted(str(a["respondidaEm"]) for a in activities if a.get("respondidaEm"))
     updated = answered[-1] if answered else (raw.get("dataConclusao") or raw.get("dataAcao"))
     owner = owners[0] if owners else {}
-    department = (raw.get("departamento") or {}).get("nome") or (
-        (raw.get("obrigacao") or {}).get("departamento") or {}
+    department = _dict(raw.get("departamento")).get("nome") or _dict(
+        _dict(raw.get("obrigacao")).get("departamento")
     ).get("nome")
     due = raw.get("dataVencimento")
     return Ticket(
         id=str(raw["id"]),
         subject=MARKER.sub("", str(raw.get("nome") or raw.get("assunto") or "")).strip(),
-        client=raw.get("clienteApelido") or (raw.get("cliente") or {}).get("nome"),
+        client=raw.get("clienteApelido") or _dict(raw.get("cliente")).get("nome"),
         status=status_map[raw_status],
         raw_status=raw_status,
         assignee=owner.get("nome") or owner.get("apelido"),
@@ -315,6 +339,19 @@ def to_ticket(
         due_at=f"{due[:10]}T18:00:00" if isinstance(due, str) and len(due) >= 10 else None,
         url=url_template.replace("{id}", str(raw["id"])),
     )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _total_pages(body: dict[str, Any]) -> int:
+    total = body.get("totalPages", 1)
+    return total if isinstance(total, int) else 1
 
 
 def _content(body: Any, where: str) -> list[dict[str, Any]]:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from connectors.slack_messages import to_chat_message
+from connectors.slack_messages import MalformedMessage, to_chat_message
 from hygiene.errors import HygieneError
 from hygiene.models import ChatEvent
 from hygiene.ports import ChannelInfo
+from hygiene.textfiles import LineDecoder, TextFileError, decode
 
 IGNORED_EVENTS = {"message_replied"}
 
@@ -41,8 +42,16 @@ class MessageReader:
     def user(self, user_id: str) -> tuple[str, bool]:
         return self.users.get(user_id, (user_id, False))
 
+    def from_bytes(self, lines: Iterable[bytes], source: str) -> Iterator[ChatEvent]:
+        """Message lines of a file opened in binary: UTF-8 (with or without BOM) or Windows-1252."""
+        decoder = LineDecoder(source, bad=self.skipped)
+        yield from self._numbered(decoder.lines(lines), source)
+
     def from_lines(self, lines: Iterable[str], source: str) -> Iterator[ChatEvent]:
-        for number, line in enumerate(lines, start=1):
+        yield from self._numbered(enumerate(lines, start=1), source)
+
+    def _numbered(self, lines: Iterable[tuple[int, str]], source: str) -> Iterator[ChatEvent]:
+        for number, line in lines:
             if not line.strip():
                 continue
             where = f"{source}:{number}"
@@ -50,6 +59,9 @@ class MessageReader:
                 raw = json.loads(line)
             except json.JSONDecodeError as exc:
                 self.skipped.append(f"{where}: not valid JSON ({exc.msg})")
+                continue
+            except (ValueError, RecursionError) as exc:
+                self.skipped.append(f"{where}: not valid JSON ({type(exc).__name__})")
                 continue
             if not isinstance(raw, dict) or not raw.get("channel"):
                 self.skipped.append(f"{where}: expected a message object with a 'channel' key")
@@ -80,6 +92,8 @@ class MessageReader:
                 raise KeyError("ts")
             message = to_chat_message(raw, info, self.user)
             yield ChatEvent("message", channel, message.ts, message, labels, where)
+        except MalformedMessage as exc:
+            self.skipped.append(f"{where}: {exc}")
         except (KeyError, TypeError, ValueError) as exc:
             self.skipped.append(f"{where}: malformed message ({type(exc).__name__}: {exc})")
 
@@ -87,26 +101,47 @@ class MessageReader:
         """Every channel of a Slack export folder or zip, day by day."""
         archive = _Archive(path)
         self._load_users(archive)
-        channels = archive.json("channels.json", default=[]) + archive.json("groups.json", default=[])
+        listed = [archive.json(name, default=[]) for name in ("channels.json", "groups.json")]
+        channels = [channel for found in listed for channel in _objects(found)]
         if not channels:
-            raise InputError(f"{path}: not a Slack export (no channels.json)")
+            raise InputError(f"{path}: not a Slack export (no channels.json with channel objects)")
         for channel in channels:
             name = str(channel.get("name") or channel.get("id"))
             self.channel_names[name] = name
             for day in archive.day_files(name):
-                messages = archive.json(day, default=[])
-                if not isinstance(messages, list):
-                    self.skipped.append(f"{path}/{day}: expected a list of messages")
-                    continue
-                for index, raw in enumerate(messages, start=1):
-                    if isinstance(raw, dict):
-                        yield from self.events(raw, name, f"{day}[{index}]")
+                yield from self._day(archive, name, day)
+
+    def _day(self, archive: _Archive, channel: str, day: str) -> Iterator[ChatEvent]:
+        try:
+            messages = archive.json(day, default=[])
+        except InputError as exc:
+            self.skipped.append(f"{exc} (skipped)")
+            return
+        if not isinstance(messages, list):
+            self.skipped.append(f"{archive.path}/{day}: expected a list of messages")
+            return
+        for index, raw in enumerate(messages, start=1):
+            if isinstance(raw, dict):
+                yield from self.events(raw, channel, f"{day}[{index}]")
+            else:
+                self.skipped.append(f"{archive.path}/{day}[{index}]: expected a message object")
 
     def _load_users(self, archive: _Archive) -> None:
-        for user in archive.json("users.json", default=[]):
-            profile = user.get("profile") or {}
+        """Display names from users.json; a broken one is counted and messages keep their user ids."""
+        try:
+            users = archive.json("users.json", default=[])
+        except InputError as exc:
+            self.skipped.append(f"{exc} (user names not read)")
+            return
+        for user in _objects(users):
+            profile = user["profile"] if isinstance(user.get("profile"), dict) else {}
             name = profile.get("display_name") or user.get("name") or user.get("id")
             self.users[str(user.get("id"))] = (str(name), bool(user.get("is_bot")))
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list (anything else in it, or a non-list, is ignored)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 class _Archive:
@@ -116,7 +151,10 @@ class _Archive:
         if not path.exists():
             raise InputError(f"{path}: no such file or folder")
         self.path = path
-        self.zip = zipfile.ZipFile(path) if path.is_file() else None
+        try:
+            self.zip = zipfile.ZipFile(path) if path.is_file() else None
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(f"{path}: not a Slack export folder or zip ({exc}); give the folder or the .zip") from None
         self.prefix = ""
         if self.zip is not None:
             names = self.zip.namelist()
@@ -126,11 +164,17 @@ class _Archive:
     def json(self, name: str, default: Any) -> Any:
         try:
             with self._open(name) as handle:
-                return json.load(handle)
+                text = decode(handle.read(), f"{self.path}/{name}")
         except (FileNotFoundError, KeyError):
             return default
+        except (OSError, zipfile.BadZipFile, TextFileError) as exc:
+            raise InputError(f"{self.path}/{name}: cannot be read: {exc}") from None
+        try:
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"{self.path}/{name}: not valid JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise InputError(f"{self.path}/{name}: not valid JSON ({type(exc).__name__})") from None
 
     def _open(self, name: str) -> IO[bytes]:
         if self.zip is not None:

@@ -1,50 +1,94 @@
-"""Slack message objects (Web API or export) to :class:`~hygiene.models.ChatMessage`."""
+"""Slack message objects (Web API or export) to :class:`~hygiene.models.ChatMessage`.
+
+Any JSON may arrive where a message object is expected: fields of the wrong type are read as
+absent, and an object without a usable ``ts`` raises :class:`MalformedMessage`. Text is cut to
+Slack's own cap (40,000 characters) here, where messages enter, so every rule sees the cap, and
+tokens someone pasted into chat are masked before the text is stored, judged or quoted.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from hygiene.errors import ExternalError
+from hygiene.logs import mask_tokens
 from hygiene.models import ChatMessage
 from hygiene.ports import ChannelInfo
-from hygiene.text import render
+from hygiene.text import clip, render
 
 UserLookup = Callable[[str], tuple[str, bool]]
 """user id → (display name, is a bot)."""
 
 
+class MalformedMessage(ExternalError):
+    """A message object hygiene cannot read (no ts, not an object): skipped by readers."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("slack", f"malformed message: {message}")
+
+
 def to_chat_message(
     raw: dict[str, Any], channel: ChannelInfo, user_of: UserLookup, bot_user_id: str = ""
 ) -> ChatMessage:
-    user = raw.get("user")
-    subtype = raw.get("subtype")
-    metadata: dict[str, Any] = raw.get("metadata") or {}
-    profile = raw.get("user_profile") or {}
+    if not isinstance(raw, dict):
+        raise MalformedMessage(f"expected an object, got {type(raw).__name__}")
+    ts = _str(raw.get("ts"))
+    if not ts:
+        raise MalformedMessage("no 'ts'")
+    user = _str(raw.get("user"))
+    subtype = _str(raw.get("subtype"))
+    profile = _dict(raw.get("user_profile"))
     is_bot = bool(
         raw.get("bot_id") or subtype == "bot_message" or (user and user == bot_user_id) or (user and user_of(user)[1])
     )
-    if user and profile.get("name"):
-        name = profile.get("display_name") or profile["name"]
+    if user and _str(profile.get("name")):
+        name = _str(profile.get("display_name")) or _str(profile.get("name"))
     elif user:
         name = user_of(user)[0]
     else:
-        name = raw.get("username")
-    thread_ts = raw.get("thread_ts")
-    text = str(raw.get("text") or "")
+        name = _str(raw.get("username"))
+    text = mask_tokens(clip(raw["text"] if isinstance(raw.get("text"), str) else ""))
     return ChatMessage(
         channel=channel.id,
         channel_name=channel.name,
-        ts=str(raw["ts"]),
-        thread_ts=str(thread_ts) if thread_ts else None,
+        ts=ts,
+        thread_ts=_str(raw.get("thread_ts")),
         user=user,
         user_name=name,
         text=text,
         plain=render(text, lambda user_id: user_of(user_id)[0]),
         subtype=subtype,
         is_bot=is_bot,
-        edited_ts=(raw.get("edited") or {}).get("ts"),
-        reply_count=int(raw.get("reply_count") or 0),
-        latest_reply=raw.get("latest_reply"),
-        reactions=tuple((str(r.get("name")), tuple(r.get("users") or ())) for r in raw.get("reactions") or ()),
-        metadata_event=metadata.get("event_type"),
+        edited_ts=_str(_dict(raw.get("edited")).get("ts")),
+        reply_count=_count(raw.get("reply_count")),
+        latest_reply=_str(raw.get("latest_reply")),
+        reactions=_reactions(raw.get("reactions")),
+        metadata_event=_str(_dict(raw.get("metadata")).get("event_type")),
     )
+
+
+def _str(value: Any) -> str | None:
+    """A scalar as text (Slack ids and timestamps are strings; numbers are accepted); else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value) or None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _reactions(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, list):
+        return ()
+    found = []
+    for reaction in value:
+        if isinstance(reaction, dict) and _str(reaction.get("name")):
+            users = reaction["users"] if isinstance(reaction.get("users"), list) else []
+            found.append((str(reaction["name"]), tuple(u for u in users if isinstance(u, str))))
+    return tuple(found)

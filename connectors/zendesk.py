@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
+from pydantic import ValidationError
 
 from connectors.http import HttpClient, NotFound
 from hygiene.errors import ExternalError
@@ -96,18 +97,20 @@ class ZendeskHelpdesk(Helpdesk):
             if not isinstance(body, dict) or not isinstance(body.get("tickets"), list):
                 raise ExternalError("zendesk", "incremental export: expected a 'tickets' list")
             tickets.extend(self._page(body, own_notes))
-            cursor = body.get("after_cursor") or cursor
-            if body.get("end_of_stream", True) or not body.get("after_cursor"):
+            after = body.get("after_cursor") if isinstance(body.get("after_cursor"), str) else None
+            stuck = after is not None and after == params.get("cursor")  # the same cursor again: no progress
+            cursor = after or cursor
+            if body.get("end_of_stream", True) or not after or stuck:
                 break
-            params = {"include": params["include"], "cursor": body["after_cursor"]}
+            params = {"include": params["include"], "cursor": after}
         return SyncBatch(tickets, {"cursor": cursor, "own_notes": own_notes}, calls=self.http.calls - before)
 
     def _page(self, body: dict[str, Any], own_notes: dict[str, str]) -> list[Ticket]:
-        users = {u["id"]: u for u in body.get("users", []) if isinstance(u, dict) and "id" in u}
-        organizations = {o["id"]: o.get("name") for o in body.get("organizations", []) if isinstance(o, dict)}
-        metrics = {m.get("ticket_id"): m for m in body.get("metric_sets", []) if isinstance(m, dict)}
+        users = _by_id(body.get("users"))
+        organizations = {key: o.get("name") for key, o in _by_id(body.get("organizations")).items()}
+        metrics = _by_id(body.get("metric_sets"), "ticket_id")
         return [
-            self._ticket(raw, users, organizations, metrics.get(raw.get("id")), own_notes)
+            self._ticket(raw, users, organizations, metrics.get(_key(raw.get("id"))), own_notes)
             for raw in body["tickets"]
             if isinstance(raw, dict) and raw.get("status") != "deleted"
         ]
@@ -120,16 +123,29 @@ class ZendeskHelpdesk(Helpdesk):
         metric: dict[str, Any] | None,
         own_notes: dict[str, str],
     ) -> Ticket:
+        if not _key(raw.get("id")):
+            raise ExternalError("zendesk", "malformed ticket: expected an object with an 'id'")
         status = str(raw.get("status"))
         if status not in self.status_map:
             raise ExternalError("zendesk", f"ticket {raw.get('id')}: unknown status {status!r}", transient=False)
-        owner = users.get(raw.get("assignee_id")) or {}
+        owner = users.get(_key(raw.get("assignee_id"))) or {}
         updated = (metric or {}).get("assignee_updated_at")
         if not updated:
             updated = raw.get("updated_at")
             if updated and own_notes.get(str(raw.get("id"))) == updated:
                 updated = (metric or {}).get("latest_comment_added_at") or raw.get("created_at")
-        organization = organizations.get(raw.get("organization_id")) or self._organization(raw.get("organization_id"))
+        organization_id = _key(raw.get("organization_id"))
+        organization = organizations.get(organization_id) or self._organization(organization_id)
+        try:
+            return self._as_ticket(raw, status, owner, organization, updated)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"])
+            raise ExternalError("zendesk", f"ticket {raw['id']}: malformed {field}: {error['msg']}") from None
+
+    def _as_ticket(
+        self, raw: dict[str, Any], status: str, owner: dict[str, Any], organization: Any, updated: Any
+    ) -> Ticket:
         return Ticket(
             id=str(raw["id"]),
             subject=str(raw.get("subject") or raw.get("raw_subject") or ""),
@@ -158,12 +174,15 @@ class ZendeskHelpdesk(Helpdesk):
             params: dict[str, Any] = {"page[size]": 100}
             while path:
                 body = self.http.request("GET", path, params=params)
-                for org in (body or {}).get("organizations", []):
-                    names[org["id"]] = org.get("name")
-                links = (body or {}).get("links") or {}
-                more = ((body or {}).get("meta") or {}).get("has_more")
-                path = "/api/v2/organizations.json" if more and links.get("next") else None
-                params = {"page[size]": 100, "page[after]": ((body or {}).get("meta") or {}).get("after_cursor")}
+                body = body if isinstance(body, dict) else {}
+                for key, org in _by_id(body.get("organizations")).items():
+                    names[key] = str(org.get("name") or "")
+                meta = _dict(body.get("meta"))
+                after = meta.get("after_cursor")
+                moved = after != params.get("page[after]")
+                more = meta.get("has_more") and _dict(body.get("links")).get("next") and moved
+                path = "/api/v2/organizations.json" if more else None
+                params = {"page[size]": 100, "page[after]": after}
             self._organizations = names
         return self._organizations
 
@@ -172,12 +191,11 @@ class ZendeskHelpdesk(Helpdesk):
             body = self.http.request("GET", f"/api/v2/tickets/{key}.json", params={"include": "users,metric_sets"})
         except NotFound:
             return None
-        raw = (body or {}).get("ticket")
+        raw = _dict(body).get("ticket")
         if not isinstance(raw, dict):
             raise ExternalError("zendesk", f"GET /api/v2/tickets/{key}.json: expected a ticket")
-        users = {u["id"]: u for u in (body or {}).get("users", []) if isinstance(u, dict)}
-        metric = (body or {}).get("metric_set")
-        return self._ticket(raw, users, {}, metric, {})
+        metric = _dict(body).get("metric_set")
+        return self._ticket(raw, _by_id(_dict(body).get("users")), {}, metric if isinstance(metric, dict) else None, {})
 
     def clients(self) -> list[str]:
         return sorted({name for name in self._organization_names().values() if name})
@@ -217,3 +235,19 @@ class ZendeskHelpdesk(Helpdesk):
 
     def url_patterns(self) -> list[re.Pattern[str]]:
         return [url_pattern(self.agent_url)]
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _key(value: Any) -> int | str | None:
+    """An id as Zendesk sends it (a number, sometimes a string); anything else is no id."""
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
+
+
+def _by_id(items: Any, key: str = "id") -> dict[Any, dict[str, Any]]:
+    """The objects of a sideloaded list by their id; anything malformed in it is left out."""
+    if not isinstance(items, list):
+        return {}
+    return {_key(item.get(key)): item for item in items if isinstance(item, dict) and _key(item.get(key)) is not None}

@@ -38,6 +38,10 @@ class FindingWriter:
             )
 
 
+SKIPPED_SHOWN = 20
+"""Skipped lines named one by one on stderr; past this many, only counted."""
+
+
 def print_summary(
     summary: AuditSummary, names: dict[str, str], echo: Callable[[str], None], skipped: list[str]
 ) -> None:
@@ -53,6 +57,10 @@ def print_summary(
         echo(f"{code:<6} {name:<22} {count:>8,} {summary.per_thousand(code):>9.2f}  {examples}")
     if skipped:
         echo(f"skipped {len(skipped)} unreadable line(s), first: {skipped[0]}")
+        for where in skipped[1:SKIPPED_SHOWN]:
+            echo(f"  skipped {where}")
+        if len(skipped) > SKIPPED_SHOWN:
+            echo(f"  … and {len(skipped) - SKIPPED_SHOWN} more")
 
 
 def print_scores(summary: AuditSummary, echo: Callable[[str], None], mistakes: bool) -> None:

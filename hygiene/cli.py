@@ -23,7 +23,7 @@ import click
 from connectors.files import read_tickets
 from connectors.slack import SlackChat
 from connectors.slack_export import MessageReader
-from hygiene import __version__
+from hygiene import __version__, database
 from hygiene import config as config_module
 from hygiene.audit import Auditor
 from hygiene.audit_output import FindingWriter, print_scores, print_summary
@@ -33,7 +33,8 @@ from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
-from hygiene.logs import configure, redact
+from hygiene.logs import configure, mask_tokens, redact
+from hygiene.migrations import MIGRATIONS
 from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
 from hygiene.outbox import deliver
 from hygiene.policy import static_action
@@ -52,7 +53,7 @@ from hygiene.report import (
 )
 from hygiene.sla import SlaBook
 from hygiene.store import Store
-from hygiene.text import guess_language, matchable, render
+from hygiene.text import clip, guess_language, matchable, render
 from hygiene.watchdog import CycleTimeout, cycle_deadline
 from hygiene.wiring import (
     AnyRule,
@@ -95,8 +96,31 @@ def guarded(function: F) -> F:
         except HygieneError as exc:
             click.echo(f"error: {redact(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            quiet_stdout()  # `hygiene audit … | head -1`: the reader had enough; not an error
+            sys.exit(0)
+        except OSError as exc:
+            click.echo(f"error: {redact(describe_os_error(exc))}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (tests)
+        pass
+    finally:
+        os.close(devnull)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A file-system error as a person reads it: the path, what went wrong."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +130,7 @@ def guarded(function: F) -> F:
 def cli(log_level: str, log_json: bool | None) -> None:
     """Keep client work in the helpdesk and chat in the chat."""
     configure(log_level, log_json)
+    config_module.mask_env_secrets()
 
 
 @cli.command()
@@ -129,6 +154,7 @@ def run(config_path: Path | None, dry_run: bool) -> None:
 def run_once(config: config_module.Config) -> CycleReport:
     """One locked cycle; prints its summary to stderr."""
     clock = SystemClock()
+    database.prepare_state_dir(config.hygiene.state_dir)
     limit = config.hygiene.cycle_timeout_seconds
     with run_lock(config.lock_path, stale_after=limit + STALE_MARGIN_SECONDS) as broken:
         if broken:
@@ -221,6 +247,7 @@ def check_config(config_path: Path | None, offline: bool) -> None:
     config = config_module.load(path)
     rules = rules_for(config)
     if not offline:
+        database.prepare_state_dir(config.hygiene.state_dir)
         with run_lock(config.lock_path):
             store = Store.open(config.store_path)
             try:
@@ -330,11 +357,47 @@ def sandbox(scenario: str, folder: Path, seconds: float | None) -> None:
     serve(scenario, folder, seconds, lambda line: click.echo(line, err=False))
 
 
+@cli.group("db")
+def db_group() -> None:
+    """Look after the store (state_dir/hygiene.db).
+
+    Example:
+
+        hygiene db check --config /etc/hygiene/hygiene.toml
+    """
+
+
+@db_group.command("check")
+@config_option
+@guarded
+def db_check(config_path: Path | None) -> None:
+    """Check the store: integrity, schema version and rows per table (read-only; exit 1 if damaged).
+
+    Example:
+
+        hygiene db check --config /etc/hygiene/hygiene.toml
+    """
+    config = config_module.load(config_path, offline=True)
+    result = database.check(config.store_path)
+    if not result.ok:
+        raise database.StoreError(
+            f"{result.path}: damaged ({result.problem}); stop hygiene, move it aside "
+            f"(mv {result.path} {result.path}.broken) and run again — a new store re-reads recent history"
+        )
+    latest = len(MIGRATIONS)
+    state = "current" if result.schema_version == latest else f"this hygiene expects {latest}"
+    click.echo(f"{result.path}: ok (integrity ok; schema version {result.schema_version}, {state})")
+    for name, count in sorted(result.counts.items()):
+        click.echo(f"  {name:<18} {count:>8}")
+    if result.schema_version > latest:
+        raise database.StoreError(f"{result.path}: schema version {result.schema_version} is newer than this hygiene")
+
+
 def optional_config(path: Path | None) -> config_module.Config | None:
     """The config when one is given or found; audits and explain also work without one."""
     if path is None and not os.environ.get("HYGIENE_CONFIG") and not Path(config_module.DEFAULT_PATH).exists():
         return None
-    return config_module.load(path)
+    return config_module.load(path, offline=True)
 
 
 def ticket_snapshot(
@@ -471,13 +534,14 @@ def _events(reader: MessageReader, export: Path | None, files: tuple[str, ...]) 
         yield from reader.from_export(export)
     for name in files:
         if name == "-":
-            yield from reader.from_lines(sys.stdin, "<stdin>")
+            yield from reader.from_bytes(sys.stdin.buffer, "<stdin>")
             continue
         try:
-            with open(name, encoding="utf-8") as handle:
-                yield from reader.from_lines(handle, name)
-        except FileNotFoundError:
-            raise ConfigError(f"--messages: {name}: no such file") from None
+            handle = open(name, "rb")  # noqa: SIM115 (closed by the with below)
+        except OSError as exc:
+            raise ConfigError(f"--messages: {name}: cannot be read ({exc.strerror})") from None
+        with handle:
+            yield from reader.from_bytes(handle, name)
 
 
 @cli.command()
@@ -505,8 +569,8 @@ def explain(text: str, channel: str, tickets: Path | None, clients_file: Path | 
         channel=channel,
         channel_name=channel,
         ts=f"{now.timestamp() - 3600:.6f}",
-        text=text,
-        plain=render(text),
+        text=mask_tokens(clip(text)),
+        plain=render(mask_tokens(clip(text))),
         user="U0EXPLAIN",
         user_name="you",
     )
@@ -571,7 +635,7 @@ def report_command(
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
         if out:
-            out.write_text(text, encoding="utf-8")
+            write_output(out, text)
             click.echo(f"report: {len(daily.rows)} tickets → {out}", err=True)
         elif not post or fmt != "slack":
             click.echo(text, nl=not text.endswith("\n"))
@@ -580,6 +644,16 @@ def report_command(
     finally:
         if store is not None:
             store.close()
+
+
+def write_output(out: Path, text: str) -> None:
+    """``--out``: a missing folder or a path that cannot be written is a usage error naming it."""
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out: {out.parent}: no such folder; create it first (mkdir -p {out.parent})")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--out: {out}: cannot be written ({exc.strerror})") from None
 
 
 def _moment(text: str, zone: ZoneInfo) -> datetime:

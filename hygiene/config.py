@@ -8,10 +8,12 @@ own model when the rules are built (see :mod:`hygiene.wiring`).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -19,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
+from hygiene.logs import looks_like_secret, register_secrets
+from hygiene.textfiles import TextFileError, read_text
 
 DEFAULT_PATH = "hygiene.toml"
 SECRET_KEYS = {"token", "bot_token", "api_token", "password", "client_secret", "secret"}
@@ -36,6 +40,29 @@ DEFAULT_BUDGET = {
     "auth.test": 2,
     "users.lookupByEmail": 20,
 }
+
+
+def http_url(value: str | None) -> str | None:
+    """An http(s) URL with a host, else a ValueError that says what one looks like."""
+    if value is None:
+        return value
+    parts = urlsplit(value.replace("{id}", "1"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not a URL: write it as https://host/path")
+    return value
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def env_name(value: str) -> str:
+    """A ``*_env`` key names an environment variable; a pasted secret is refused and never echoed."""
+    if not ENV_NAME.fullmatch(value) or looks_like_secret(value):
+        raise ValueError(
+            "this is not the name of an environment variable (it may be the secret itself: the value is not "
+            "shown); put the secret in the environment, e.g. export SLACK_BOT_TOKEN=…, and name the variable here"
+        )
+    return value
 
 
 class Section(BaseModel):
@@ -98,6 +125,9 @@ class SlackSection(Section):
             "Marketplace) gets 1 history/replies call a minute and 15 messages a call: budgets follow."
         ),
     )
+
+    _url = field_validator("base_url")(http_url)
+    _env = field_validator("token_env")(env_name)
 
     @field_validator("channels")
     @classmethod
@@ -164,6 +194,9 @@ class HelpdeskSection(Section):
     subdomain: str | None = Field(None, description="zendesk: the account, as in https://SUBDOMAIN.zendesk.com.")
     email: str | None = Field(None, description="zendesk: the API user's e-mail (API token auth).")
     token_env: str = "ZENDESK_API_TOKEN"
+
+    _urls = field_validator("base_url", "url_template")(http_url)
+    _env = field_validator("client_id_env", "client_secret_env", "token_env")(env_name)
 
     @model_validator(mode="after")
     def _required_by_kind(self) -> HelpdeskSection:
@@ -324,6 +357,30 @@ class Config(Section):
         return token
 
 
+class OfflineSlackSection(SlackSection):
+    """``[slack]`` for commands that never talk to Slack (audit, explain, report, rules, db): channels optional."""
+
+    channels: list[str] = Field(default_factory=list)
+
+
+class OfflineConfig(Config):
+    """The config as read by offline commands: the same checks, but no channels needed."""
+
+    slack: OfflineSlackSection = Field(default_factory=OfflineSlackSection)
+
+
+def secret_env_names(config: Config | None = None) -> list[str]:
+    """The environment variables that hold secrets: the config's ``*_env`` keys, or their defaults."""
+    slack = config.slack if config else OfflineSlackSection()
+    desk = config.helpdesk if config else HelpdeskSection()
+    return [slack.token_env, desk.client_id_env, desk.client_secret_env, desk.token_env]
+
+
+def mask_env_secrets(config: Config | None = None) -> None:
+    """Mask the values of those variables in every log line and error, from the start of a command."""
+    register_secrets(os.environ.get(name, "").strip() for name in secret_env_names(config))
+
+
 def key_path(loc: tuple[int | str, ...]) -> str:
     """``("slack", "channels", 2)`` → ``slack.channels[2]``."""
     path = ""
@@ -352,9 +409,11 @@ def resolve_path(path: str | Path | None) -> Path:
     return Path(path or os.environ.get("HYGIENE_CONFIG") or DEFAULT_PATH)
 
 
-def parse(data: dict[str, Any], base_dir: Path | None = None) -> Config:
+def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool = False) -> Config:
+    """Validate a parsed TOML document; ``offline`` for commands that never read Slack channels."""
+    model = OfflineConfig if offline else Config
     try:
-        config = Config.model_validate(data)
+        config = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
     if base_dir is not None:
@@ -362,20 +421,29 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Config:
     return config
 
 
-def load(path: str | Path | None = None) -> Config:
-    """Read and validate the config file; relative paths in it are relative to the file."""
+def load(path: str | Path | None = None, *, offline: bool = False) -> Config:
+    """Read and validate the config file; relative paths in it are relative to the file.
+
+    ``offline`` (audit, explain, report, rules, db) does not insist on ``[slack] channels``.
+    """
     resolved = resolve_path(path)
     try:
-        raw = resolved.read_text(encoding="utf-8")
+        raw = read_text(resolved)
     except FileNotFoundError:
         raise ConfigError(
             f"{resolved}: config file not found (pass --config, set HYGIENE_CONFIG, or copy config.example.toml)"
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{resolved}: is a folder; pass the config file itself with --config") from None
+    except TextFileError as exc:
+        raise ConfigError(str(exc)) from None
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{resolved}: not valid TOML: {exc}") from None
-    return parse(data, resolved.resolve().parent)
+    config = parse(data, resolved.resolve().parent, offline=offline)
+    mask_env_secrets(config)
+    return config
 
 
 def _anchor_paths(config: Config, base_dir: Path) -> Config:

@@ -1,6 +1,7 @@
 """Logging through structlog to stderr: readable on a terminal, JSON lines otherwise.
 
-Secrets never reach the output: a processor masks Slack tokens and any value of the
+Secrets never reach the output: a processor masks Slack tokens, Authorization headers, JWTs,
+secrets in query strings, long mixed-case words that look like API tokens, and any value of the
 environment variables the config names as secrets, wherever they appear in an event.
 """
 
@@ -15,7 +16,15 @@ from typing import Any
 
 import structlog
 
-TOKEN_PATTERN = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+\S+")
+TOKEN_PATTERN = re.compile(
+    r"xox[a-z]-[A-Za-z0-9-]+"  # Slack bot, user and app-level tokens
+    r"|xapp-[A-Za-z0-9-]+"
+    r"|Bearer\s+[A-Za-z0-9._~+/=-]+"  # Authorization headers
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWTs (OAuth access tokens)
+    r"|(?i:(?<=[?&])(?:access_token|client_secret|client_id|token|api_key|password)=[^&\s]+)"
+)
+BASIC_AUTH = re.compile(r"Basic\s+[A-Za-z0-9+/=]{8,}")  # in logs only: "Basic plan" is chat
+SECRET_LIKE = re.compile(r"[A-Za-z0-9_\-+=]{24,}")
 _secrets: set[str] = set()
 
 
@@ -23,10 +32,27 @@ def register_secrets(values: Iterable[str]) -> None:
     _secrets.update(value for value in values if value and len(value) >= 6)
 
 
-def redact(text: str) -> str:
+def looks_like_secret(value: str) -> bool:
+    """A long run of letters and digits in both cases (API tokens, client secrets), or a known token."""
+    if TOKEN_PATTERN.fullmatch(value):
+        return True
+    if not SECRET_LIKE.fullmatch(value):
+        return False
+    return any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c.isdigit() for c in value)
+
+
+def mask_tokens(text: str) -> str:
+    """``text`` with registered secrets and known token shapes masked: safe for chat text and data."""
     for secret in _secrets:
-        text = text.replace(secret, "***")
+        if secret in text:
+            text = text.replace(secret, "***")
     return TOKEN_PATTERN.sub("***", text)
+
+
+def redact(text: str) -> str:
+    """For logs and errors: :func:`mask_tokens`, and any long mixed-case word that looks like a secret."""
+    text = BASIC_AUTH.sub("***", mask_tokens(text))
+    return SECRET_LIKE.sub(lambda match: "***" if looks_like_secret(match.group()) else match.group(), text)
 
 
 def _redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -117,12 +117,20 @@ def current_version(db: sqlite_utils.Database) -> int:
 
 
 def migrate(db: sqlite_utils.Database) -> int:
-    """Apply every migration not yet applied, each in its own transaction. Returns the version."""
+    """Apply every migration not yet applied, each in its own transaction. Returns the version.
+
+    The table of versions is created under the write lock, so two processes opening a new store
+    at once do not both create it.
+    """
     if "schema_migrations" not in db.table_names():
-        db.table("schema_migrations").create({"version": int, "applied_at": str}, pk="version")
+        with db.atomic():
+            if "schema_migrations" not in db.table_names():
+                db.table("schema_migrations").create({"version": int, "applied_at": str}, pk="version")
     version = current_version(db)
     for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
         with db.atomic():
+            if current_version(db) >= number:
+                continue
             step(db)
             db.table("schema_migrations").insert({"version": number, "applied_at": datetime.now(UTC).isoformat()})
     return len(MIGRATIONS)

@@ -8,6 +8,7 @@ together — outbox rows and the cursor moves that cover them.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
+from hygiene.database import Database, StoreError, connect, explain_failure
 from hygiene.migrations import migrate
 from hygiene.models import Action, ActionKind, ChatMessage, Finding, Ticket
 
@@ -36,15 +38,17 @@ class Store:
 
     @classmethod
     def open(cls, path: Path) -> Store:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite_utils.Database(path)
-        db.enable_wal()
-        db.execute("PRAGMA busy_timeout = 5000")
-        return cls(db)
+        """The store at ``path`` (WAL, busy timeout, BEGIN IMMEDIATE writes), or a StoreError naming the fix."""
+        db = connect(path)
+        try:
+            return cls(db)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise StoreError(explain_failure(path, exc)) from None
 
     @classmethod
     def memory(cls) -> Store:
-        return cls(sqlite_utils.Database(memory=True))
+        return cls(Database(memory=True))
 
     def close(self) -> None:
         self.db.close()

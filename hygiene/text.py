@@ -92,3 +92,12 @@ _APOSTROPHES = re.compile(r"[’'`´]")
 def matchable(text: str) -> str:
     """Folded text with apostrophes as spaces ("what's" → "what s"), as phrase lists expect."""
     return _SPACES.sub(" ", _APOSTROPHES.sub(" ", fold(text))).strip()
+
+
+MAX_MESSAGE_CHARS = 40_000
+"""Slack's own cap on a message's text: longer text is cut to it where messages enter."""
+
+
+def clip(text: str) -> str:
+    """``text`` cut to :data:`MAX_MESSAGE_CHARS` (judging a 5 MB message took 10 s)."""
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS]

@@ -124,7 +124,7 @@ def build_helpdesk(config: Config, clock: Clock | None = None) -> Helpdesk | Non
         return FilesHelpdesk(section.path, section.url_template)
     if section.kind == "gclick":
         client_id, secret = section.secret(section.client_id_env), section.secret(section.client_secret_env)
-        register_secrets([secret])
+        register_secrets([client_id, secret])
         today = (lambda: clock.now().astimezone(ZoneInfo(config.hygiene.timezone)).date()) if clock else date.today
         return GClickHelpdesk(
             section.base_url or "https://api.gclick.com.br",

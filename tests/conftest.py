@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import structlog
+from hypothesis import HealthCheck, settings
 
 from hygiene import failpoints
 from hygiene.clock import FrozenClock
@@ -17,6 +19,14 @@ from hygiene.config import Config, parse
 from hygiene.errors import InjectedCrash
 from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 from hygiene.store import Store
+
+# Fuzzing profiles (tests/test_fuzz.py): a few hundred examples a target in `make test`, 10,000
+# in the bench (HYPOTHESIS_PROFILE=bench, or bench/bench_fuzz.py). No deadline: a slow example
+# is not a bug; a hang is caught by the targets' own alarm.
+_FUZZ = {"deadline": None, "suppress_health_check": list(HealthCheck), "database": None}
+settings.register_profile("ci", max_examples=200, **_FUZZ)
+settings.register_profile("bench", max_examples=10_000, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 START = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
 SCENARIO = SCENARIOS / "accounting.json"

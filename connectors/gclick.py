@@ -52,7 +52,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from connectors.http import HttpClient, NotFound
-from hygiene.errors import AuthError, ExternalError
+from hygiene.errors import AuthError, ExternalError, PermanentError, TransientError
 from hygiene.models import Ticket
 from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
@@ -126,10 +126,11 @@ class GClickHelpdesk(Helpdesk):
             body = self.http.request(
                 "POST",
                 "/oauth/token",
+                idempotent=True,
                 data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
             )
         except ExternalError as exc:
-            if isinstance(exc, AuthError) or "HTTP 400" in str(exc):
+            if isinstance(exc, (AuthError, PermanentError)):
                 raise AuthError("gclick", "the client id or secret was refused (POST /oauth/token)") from None
             raise
         finally:
@@ -208,7 +209,7 @@ class GClickHelpdesk(Helpdesk):
         except NotFound:
             return None
         if not isinstance(raw, dict):
-            raise ExternalError("gclick", f"GET /tarefas/{key}: expected a task object")
+            raise TransientError("gclick", f"GET /tarefas/{key}: expected a task object (malformed body)")
         return self._ticket(raw)
 
     def clients(self) -> list[str]:
@@ -320,5 +321,5 @@ def to_ticket(
 def _content(body: Any, where: str) -> list[dict[str, Any]]:
     items = body if isinstance(body, list) else (body.get("content") if isinstance(body, dict) else None)
     if not isinstance(items, list):
-        raise ExternalError("gclick", f"{where}: expected a page with 'content'")
+        raise TransientError("gclick", f"{where}: expected a page with 'content' (malformed body)")
     return [item for item in items if isinstance(item, dict)]

@@ -29,7 +29,7 @@ from typing import Any
 import requests
 
 from connectors.http import HttpClient, NotFound
-from hygiene.errors import ExternalError
+from hygiene.errors import ExternalError, PermanentError, TransientError
 from hygiene.models import Ticket
 from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
@@ -94,7 +94,7 @@ class ZendeskHelpdesk(Helpdesk):
         while True:
             body = self.http.request("GET", "/api/v2/incremental/tickets/cursor.json", params=params)
             if not isinstance(body, dict) or not isinstance(body.get("tickets"), list):
-                raise ExternalError("zendesk", "incremental export: expected a 'tickets' list")
+                raise TransientError("zendesk", "incremental export: expected a 'tickets' list (malformed body)")
             tickets.extend(self._page(body, own_notes))
             cursor = body.get("after_cursor") or cursor
             if body.get("end_of_stream", True) or not body.get("after_cursor"):
@@ -122,7 +122,7 @@ class ZendeskHelpdesk(Helpdesk):
     ) -> Ticket:
         status = str(raw.get("status"))
         if status not in self.status_map:
-            raise ExternalError("zendesk", f"ticket {raw.get('id')}: unknown status {status!r}", transient=False)
+            raise PermanentError("zendesk", f"ticket {raw.get('id')}: unknown status {status!r}")
         owner = users.get(raw.get("assignee_id")) or {}
         updated = (metric or {}).get("assignee_updated_at")
         if not updated:
@@ -174,7 +174,7 @@ class ZendeskHelpdesk(Helpdesk):
             return None
         raw = (body or {}).get("ticket")
         if not isinstance(raw, dict):
-            raise ExternalError("zendesk", f"GET /api/v2/tickets/{key}.json: expected a ticket")
+            raise TransientError("zendesk", f"GET /api/v2/tickets/{key}.json: expected a ticket (malformed body)")
         users = {u["id"]: u for u in (body or {}).get("users", []) if isinstance(u, dict)}
         metric = (body or {}).get("metric_set")
         return self._ticket(raw, users, {}, metric, {})

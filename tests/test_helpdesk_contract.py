@@ -18,7 +18,7 @@ from connectors.files import FilesHelpdesk
 from connectors.gclick import GClickHelpdesk
 from connectors.zendesk import ZendeskHelpdesk
 from hygiene.clock import FrozenClock
-from hygiene.errors import AuthError, ExternalError
+from hygiene.errors import AuthError, ExternalError, TransientError
 from hygiene.ports import Helpdesk, TicketDraft
 from hygiene.sandbox.gclick_api import GClickState
 from hygiene.sandbox.zendesk_api import ZendeskState
@@ -239,7 +239,14 @@ def test_malformed_json_is_a_clear_error_and_no_state_moves(harness: Harness) ->
     helpdesk = harness.helpdesk()
     state = helpdesk.sync({}).state
     harness.touch(0)
-    harness.fault("malformed")
-    with pytest.raises(ExternalError, match="not valid JSON"):
+    harness.fault("malformed", times=3)  # a read retries a malformed body: three times fails (retries=2)
+    with pytest.raises(TransientError, match="not valid JSON"):
         harness.helpdesk().sync(state)
     assert [t.status for t in harness.helpdesk().sync(state).tickets] == ["pending"], "the change is still ahead"
+
+
+def test_one_malformed_body_on_a_read_is_retried(harness: Harness) -> None:
+    needs_http(harness)
+    harness.seed(2)
+    harness.fault("malformed")
+    assert len(harness.helpdesk().sync({}).tickets) == 2

@@ -22,9 +22,13 @@ from urllib.parse import parse_qs, urlparse
 class Fault:
     """Make the next ``times`` calls of a route fail in a given way.
 
-    kind: ``ratelimited`` (429 + Retry-After), ``server_error`` (HTTP 500), ``timeout`` (answer
-    after ``delay`` seconds), ``malformed`` (200 with a body that is not JSON), ``unauthorized``
-    (401) or ``error:<code>`` (Slack's ``{"ok": false, "error": code}``).
+    kind: ``ratelimited`` (429 + Retry-After), ``server_error`` (HTTP 500), ``unavailable`` (503),
+    ``timeout`` (wait ``delay`` seconds, then carry the call out and answer: a write that lands
+    late), ``late`` (carry the call out at once, answer after ``delay`` seconds: a write done
+    whose answer comes after the client's timeout), ``reset`` (close the connection without
+    answering, nothing done), ``reset_after`` (carry the call out, then close without
+    answering), ``malformed`` (200 with a body that is not JSON), ``unauthorized`` (401) or
+    ``error:<code>`` (Slack's ``{"ok": false, "error": code}``).
     """
 
     method: str
@@ -108,6 +112,11 @@ class JsonApiServer:
                             return
                         request = Request(method, url.path, query, body, dict(self.headers), match.groups())
                         status, payload, headers = handler(request)
+                        if fault is not None and fault.kind == "reset_after":
+                            self.close_connection = True
+                            return
+                        if fault is not None and fault.kind == "late":
+                            time.sleep(fault.delay)
                         self._send(status, payload, headers)
                         return
                 self._send(404, {"error": "RecordNotFound", "description": "Not found"}, {})
@@ -117,6 +126,10 @@ class JsonApiServer:
                     self._send(429, {"error": "TooManyRequests"}, {"Retry-After": str(fault.retry_after)})
                 elif fault.kind == "server_error":
                     self._raw(500, b"<html>Internal Server Error</html>", "text/html")
+                elif fault.kind == "unavailable":
+                    self._raw(503, b"<html>Service Unavailable</html>", "text/html")
+                elif fault.kind == "reset":
+                    self.close_connection = True
                 elif fault.kind == "malformed":
                     self._raw(200, b'{"ok": true, "content": [', "application/json")
                 elif fault.kind.startswith("error:"):
@@ -125,6 +138,8 @@ class JsonApiServer:
                     self._send(401, {"error": "invalid_token"}, {})
                 elif fault.kind == "timeout":
                     time.sleep(fault.delay)
+                    return False
+                elif fault.kind in ("late", "reset_after"):
                     return False
                 return True
 

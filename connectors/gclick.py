@@ -51,10 +51,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from connectors.http import HttpClient, NotFound
-from hygiene.errors import AuthError, ExternalError, PermanentError, TransientError
+from connectors.http import HttpClient
+from hygiene.errors import AuthError, ExternalError, NotFound, OutcomeUnknown, PermanentError, TransientError
 from hygiene.models import Ticket
-from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
+from hygiene.ports import ClientRecord, Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
 from hygiene.text import fold
 
@@ -70,6 +70,7 @@ class GClickHelpdesk(Helpdesk):
     name = "gclick"
     display_name = "G Click"
     supports_notes = False
+    requires_client = True
 
     def __init__(
         self,
@@ -217,6 +218,20 @@ class GClickHelpdesk(Helpdesk):
             {str(c.get("nome") or c.get("apelido")) for c in self._client_list() if c.get("nome") or c.get("apelido")}
         )
 
+    def client_directory(self) -> list[ClientRecord]:
+        """Every client (``GET /clientes``): id, ``nome`` and ``apelido`` as an alias. Read once per
+        instance (one cycle); a failed read is transient, never an empty directory."""
+        records = []
+        for raw in self._client_list():
+            name = str(raw.get("nome") or raw.get("apelido") or "").strip()
+            if not name or raw.get("id") is None:
+                continue
+            alias = str(raw.get("apelido") or "").strip()
+            records.append(
+                ClientRecord(id=str(raw["id"]), name=name, aliases=(alias,) if alias and alias != name else ())
+            )
+        return records
+
     def _client_list(self) -> list[dict[str, Any]]:
         if self._clients is None:
             self._clients = self._pages("/clientes", {}, 200)
@@ -232,32 +247,40 @@ class GClickHelpdesk(Helpdesk):
         return None
 
     # writing ----------------------------------------------------------------------------------
-    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
-        """A pre-task (status P until a person confirms it); the same key never creates twice."""
-        marker = f"[hy:{hashlib.sha256(key.encode()).hexdigest()[:8]}]"
+    def find_created(self, key: str) -> Ticket | None:
+        """The task an earlier try with ``key`` created, found by its ``[hy:…]`` marker."""
+        marker = _marker(key)
         since = (self.today() - timedelta(days=7)).isoformat()
         for raw in self._task_pages(since):
             if marker in str(raw.get("nome", "")):
                 return self._ticket(raw)
+        return None
+
+    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
+        """A pre-task (status P until a person confirms it); the same key never creates twice.
+
+        The POST is sent once: if its answer is lost the outbox looks for the marker before
+        ever sending it again (``find_created``)."""
+        found = self.find_created(key)
+        if found is not None:
+            return found
         if self.create_department_id is None:
-            raise ExternalError("gclick", "creating needs [helpdesk] create_department_id", transient=False)
-        client_id = self._client_id(draft.client)
+            raise PermanentError("gclick", "creating needs [helpdesk] create_department_id")
+        client_id = _api_id(draft.client_id) if draft.client_id else self._client_id(draft.client)
         if client_id is None:
-            raise ExternalError(
-                "gclick", f"no G Click client named {draft.client!r} to open the task for", transient=False
-            )
+            raise NotFound("gclick", f"no G Click client named {draft.client!r} to open the task for")
         body = self.http.request(
             "POST",
             "/v2/tarefas/preTarefas",
             json={
                 "departamentoId": self.create_department_id,
-                "assunto": f"{draft.subject[:180]} {marker}",
+                "assunto": f"{draft.subject[:180]} {_marker(key)}",
                 "andamento": draft.description,
                 "clienteId": client_id,
             },
         )
         if not isinstance(body, dict) or not body.get("id"):
-            raise ExternalError("gclick", "POST /v2/tarefas/preTarefas answered without an id")
+            raise OutcomeUnknown("gclick", "POST /v2/tarefas/preTarefas answered without an id")
         return Ticket(
             id=str(body["id"]),
             subject=MARKER.sub("", str(body.get("assunto") or draft.subject)).strip(),
@@ -268,11 +291,10 @@ class GClickHelpdesk(Helpdesk):
         )
 
     def add_note(self, ticket_id: str, text: str) -> None:
-        raise ExternalError(
+        raise PermanentError(
             "gclick",
             "internal notes are not in G Click's public API (activity replies are partner-only); "
             "the note stays in the Slack thread",
-            transient=False,
         )
 
     def ticket_url(self, ticket: Ticket) -> str | None:
@@ -280,6 +302,15 @@ class GClickHelpdesk(Helpdesk):
 
     def url_patterns(self) -> list[re.Pattern[str]]:
         return [url_pattern(self.url_template)]
+
+
+def _api_id(value: str) -> int | str:
+    """G Click's ids are numbers; the directory keeps them as text."""
+    return int(value) if value.isdigit() else value
+
+
+def _marker(key: str) -> str:
+    return f"[hy:{hashlib.sha256(key.encode()).hexdigest()[:8]}]"
 
 
 def to_ticket(

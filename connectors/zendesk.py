@@ -29,9 +29,9 @@ from typing import Any
 import requests
 
 from connectors.http import HttpClient, NotFound
-from hygiene.errors import ExternalError, PermanentError, TransientError
+from hygiene.errors import OutcomeUnknown, PermanentError, TransientError
 from hygiene.models import Ticket
-from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
+from hygiene.ports import ClientRecord, Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
 
 STATUS = {
@@ -183,26 +183,45 @@ class ZendeskHelpdesk(Helpdesk):
         return sorted({name for name in self._organization_names().values() if name})
 
     # writing ----------------------------------------------------------------------------------
-    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
+    def client_directory(self) -> list[ClientRecord]:
+        """Every organization (id and name), read once per instance (one cycle)."""
+        return [ClientRecord(id=str(oid), name=name) for oid, name in self._organization_names().items() if name]
+
+    def find_created(self, key: str) -> Ticket | None:
+        """The ticket an earlier try with ``key`` created (``external_id``)."""
         found = self.http.request("GET", "/api/v2/tickets.json", params={"external_id": key})
-        existing = (found or {}).get("tickets") or []
-        if existing:
-            return self._ticket(existing[0], {}, {}, None, {})
-        organization_id = next((oid for oid, name in self._organization_names().items() if name == draft.client), None)
+        existing = (found or {}).get("tickets") if isinstance(found, dict) else None
+        if not isinstance(existing, list):
+            raise TransientError("zendesk", "GET /api/v2/tickets.json: expected a 'tickets' list (malformed body)")
+        raw = next((t for t in existing if isinstance(t, dict)), None)
+        return self._ticket(raw, {}, {}, None, {}) if raw else None
+
+    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
+        """Create once: looked for by ``external_id`` first, sent with an ``Idempotency-Key``.
+        A ticket without a known organization is created without one (Zendesk allows it)."""
+        existing = self.find_created(key)
+        if existing is not None:
+            return existing
         ticket: dict[str, Any] = {
             "subject": draft.subject[:250],
             "comment": {"body": draft.description, "public": False},
             "external_id": key,
         }
+        organization_id = self._organization_id(draft)
         if organization_id is not None:
             ticket["organization_id"] = organization_id
         body = self.http.request(
             "POST", "/api/v2/tickets.json", json={"ticket": ticket}, headers={"Idempotency-Key": key}
         )
-        raw = (body or {}).get("ticket")
+        raw = (body or {}).get("ticket") if isinstance(body, dict) else None
         if not isinstance(raw, dict):
-            raise ExternalError("zendesk", "POST /api/v2/tickets.json answered without a ticket")
+            raise OutcomeUnknown("zendesk", "POST /api/v2/tickets.json answered without a ticket")
         return self._ticket(raw, {}, {}, None, {})
+
+    def _organization_id(self, draft: TicketDraft) -> int | None:
+        if draft.client_id and draft.client_id.isdigit():
+            return int(draft.client_id)
+        return next((oid for oid, name in self._organization_names().items() if name == draft.client), None)
 
     def add_note(self, ticket_id: str, text: str) -> None:
         body = self.http.request(

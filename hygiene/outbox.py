@@ -91,9 +91,9 @@ def deliver(
         before = courier.result.sent
         for entry in store.due(clock.now()):
             courier.one(entry)
-        if courier.result.sent == before or not courier.result.created:
+        if courier.result.sent == before or not (courier.result.created or courier.followups):
             break
-        courier.result.created = 0
+        courier.result.created, courier.followups = 0, 0
     return courier.result
 
 
@@ -113,6 +113,8 @@ class Courier:
         self.store, self.chat, self.clock, self.helpdesk = store, chat, clock, helpdesk
         self.rules, self.resolve, self.rng = rules, resolve, rng
         self.result = Delivery()
+        self.followups = 0
+        """Entries queued during this pass (a lead asked) that are due at once."""
         self.closed_kinds: set[ActionKind] = set()
 
     def one(self, entry: OutboxEntry) -> None:
@@ -275,6 +277,7 @@ class Courier:
         now = self.clock.now()
         text = ask_client_message(self.helpdesk.display_name, permalink, language)
         leads = self.rules.leads_for(action.channel)
+        self.followups += 1
         if not leads:
             self.store.enqueue(_reply(action, "ask-client", text), now)
             return

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from functools import partial, wraps
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from hygiene import __version__
 from hygiene import config as config_module
 from hygiene.audit import Auditor
 from hygiene.audit_output import FindingWriter, print_scores, print_summary
+from hygiene.cli_guard import guarded
 from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.engine import CycleReport
@@ -34,6 +35,7 @@ from hygiene.lock import run_lock
 from hygiene.logs import configure, redact
 from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
 from hygiene.outbox import deliver
+from hygiene.outbox_cli import outbox
 from hygiene.policy import static_action
 from hygiene.refs import url_pattern
 from hygiene.report import (
@@ -63,27 +65,6 @@ def config_option(function: F) -> F:
         default=None,
         help="Config file (default: $HYGIENE_CONFIG or ./hygiene.toml).",
     )(function)
-
-
-def guarded(function: F) -> F:
-    """Turn hygiene's errors into the exit codes of CONTRACTS.md, with a message and no traceback."""
-
-    @wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except LockHeld as exc:
-            click.echo(f"hygiene: {exc}", err=True)
-            sys.exit(0)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(f"error: {redact(problem)}", err=True)
-            sys.exit(2)
-        except HygieneError as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,8 +116,24 @@ def summary_line(report: CycleReport) -> str:
         f"cycle: {report.channels} channels, {report.messages_read} messages read "
         f"({report.new} new, {report.changed} changed, {report.deleted} deleted); findings: {findings}; "
         f"posted {report.sent}, recovered {report.recovered}, deferred {report.deferred}, failed {report.failed}; "
-        f"{calls} API calls"
+        f"{calls} API calls" + _outbox_notes(report)
     )
+
+
+def _outbox_notes(report: CycleReport) -> str:
+    """What only shows when it happened: retries waiting, writes of unknown outcome, escalations, a stale snapshot."""
+    notes = [
+        f"{count} {what}"
+        for count, what in (
+            (report.retrying, "to retry later"),
+            (report.unknown, "of unknown outcome (looked for before any resend)"),
+            (report.escalated, "escalated"),
+        )
+        if count
+    ]
+    if report.snapshot_from:
+        notes.append(f"helpdesk sync failed: judged with the snapshot of {report.snapshot_from}")
+    return "; " + "; ".join(notes) if notes else ""
 
 
 @cli.command()
@@ -479,7 +476,7 @@ def report_command(
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
         if store is not None:
             daily.previous = store.previous_report(report_day(now, zone))
-            daily.figures = day_figures(store, now, zone)
+            daily.figures = day_figures(store, now, zone, config.outbox.long_pending_hours if config else 4)
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
         if out:
@@ -558,6 +555,9 @@ def sla_book(config: config_module.Config | None) -> SlaBook:
 def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:
     template = config.helpdesk.url_template if config else None
     return [url_pattern(template)] if template else []
+
+
+cli.add_command(outbox)
 
 
 def main() -> None:

@@ -149,7 +149,7 @@ class Engine:
             directory = self.helpdesk.client_directory()
         except ExternalError as exc:
             report.errors.append(str(exc))
-            report.snapshot_from = self.store.cursor(f"{key}:good_at")
+            report.snapshot_from = self.store.cursor(f"{key}:good_at") or "none (never synced)"
             log.warning(
                 "helpdesk.sync_failed_judging_with_last_snapshot",
                 helpdesk=self.helpdesk.name,

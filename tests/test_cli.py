@@ -205,3 +205,10 @@ def test_sandbox_command_serves_a_workspace_to_run_against(tmp_path: Path) -> No
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_check_config_names_why_slack_is_unreachable(tmp_path: Path) -> None:
+    result = hygiene("check-config", "--config", str(write_config(tmp_path, "http://no-such-host.invalid/api/")))
+    assert result.returncode == 1
+    assert "DNS lookup failed (no-such-host.invalid)" in result.stderr
+    assert "call budget" not in result.stderr

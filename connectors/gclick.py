@@ -92,10 +92,12 @@ class GClickHelpdesk(Helpdesk):
         timeout: float = 15,
         max_retry_after: float = 30,
         url_template: str = APP_URL,
+        sleep_cap: float = 60,
     ) -> None:
         self.http = HttpClient(
-            "gclick", base_url, sleep=sleep, retries=retries, timeout=timeout, max_retry_after=max_retry_after
-        )
+            "gclick", base_url, sleep=sleep, retries=retries, timeout=timeout, max_retry_after=max_retry_after,
+            sleep_cap=sleep_cap,
+        )  # fmt: skip
         self.http.auth_headers = self._bearer
         self.http.on_unauthorized = self._renew
         self._credentials = (client_id, client_secret)

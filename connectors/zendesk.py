@@ -64,12 +64,13 @@ class ZendeskHelpdesk(Helpdesk):
         timeout: float = 15,
         max_retry_after: float = 60,
         agent_url: str | None = None,
+        sleep_cap: float = 60,
     ) -> None:
         session = requests.Session()
         session.auth = (f"{email}/token", token)
         self.http = HttpClient(
             "zendesk", base_url, sleep=sleep, retries=retries, timeout=timeout,
-            max_retry_after=max_retry_after, session=session,
+            max_retry_after=max_retry_after, session=session, sleep_cap=sleep_cap,
         )  # fmt: skip
         self.now = now
         self.status_map = STATUS | (status_map or {})

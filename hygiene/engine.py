@@ -36,6 +36,7 @@ from hygiene.ticket_watch import TicketWatch
 log = structlog.get_logger("hygiene.engine")
 
 WORKSPACE_CACHE = "slack:workspace"
+NO_SNAPSHOT = "no helpdesk snapshot yet (its first sync failed): chat is judged once one is taken"
 WORKSPACE_CACHE_TTL = timedelta(hours=1)
 
 
@@ -109,13 +110,10 @@ class Engine:
         try:
             self._deliver(report)
             self._sync_helpdesk(report)
-            channels = self._connect()
-            report.channels = len(channels)
-            # Least recently read first: with a tight call budget every channel gets its turn.
-            channels.sort(key=lambda c: self.store.cursor(f"slack:read:{c.id}") or "")
-            for channel in channels:
-                self._process_channel(channel, report)
-            self._judge_tickets(report)
+            if self._never_synced():
+                report.errors.append(f"{self.helpdesk.name if self.helpdesk else 'helpdesk'}: {NO_SNAPSHOT}")
+            else:
+                self._read_and_judge(report)
             self._deliver(report)
             self._tell_leads(report)
             self._purge()
@@ -131,6 +129,15 @@ class Engine:
                 self.store.cache_user(user_id, name, is_bot, self.clock.now())
             self.store.finish_run(run_id, self.clock.now(), status, report.as_dict())
         return report
+
+    def _read_and_judge(self, report: CycleReport) -> None:
+        channels = self._connect()
+        report.channels = len(channels)
+        # Least recently read first: with a tight call budget every channel gets its turn.
+        channels.sort(key=lambda c: self.store.cursor(f"slack:read:{c.id}") or "")
+        for channel in channels:
+            self._process_channel(channel, report)
+        self._judge_tickets(report)
 
     # helpdesk --------------------------------------------------------------------------------
     def _sync_helpdesk(self, report: CycleReport) -> None:
@@ -169,9 +176,14 @@ class Engine:
                 self.store.set_cursor(key, batch.state, now)
                 self.store.set_cursor(f"{key}:synced_at", now.isoformat(), now)
                 self.store.set_cursor(f"{key}:good_at", now.isoformat(), now)
+        failpoint("engine.after_helpdesk_sync")
         report.tickets_synced = len(batch.tickets)
         self._tickets_snapshot = None
         report.calls[f"{self.helpdesk.name}.sync"] = batch.calls
+
+    def _never_synced(self) -> bool:
+        """No helpdesk snapshot was ever taken: judging now would lose every client and ticket."""
+        return self.helpdesk is not None and self.store.cursor(f"helpdesk:{self.helpdesk.name}:good_at") is None
 
     def _judge_tickets(self, report: CycleReport) -> None:
         if self.helpdesk is None or not self.tickets.rules:

@@ -179,6 +179,7 @@ class Courier:
     def _attempt(self, entry: OutboxEntry) -> None:
         action = entry.action
         self.store.mark(action.key, "sending", self.clock.now())
+        failpoint("outbox.before_send")
         try:
             if action.kind == ActionKind.CREATE_TICKET:
                 self._create(action)
@@ -199,7 +200,8 @@ class Courier:
     def _unknown(self, entry: OutboxEntry, exc: OutcomeUnknown) -> None:
         """A write that may have been carried out: look for it now; else wait, then look again."""
         now = self.clock.now()
-        self.store.mark(entry.action.key, "unknown", now, error=str(exc), next_attempt=now + self.rules.settle)
+        settled = now + self.rules.settle
+        self.store.mark(entry.action.key, "unknown", now, error=str(exc), next_attempt=settled, fresh_unknown=True)
         log.warning("outbox.outcome_unknown", key=entry.action.key, error=str(exc))
         try:
             if self._found(replace(entry, status="unknown", unknown_since=now)):

@@ -264,20 +264,22 @@ class Store:
         ts: str | None = None,
         next_attempt: datetime | None = None,
         refund: bool = False,
+        fresh_unknown: bool = False,
     ) -> None:
         """Move an entry to ``status``. Marking it ``sending`` is an attempt and counts once;
         ``refund`` takes back an attempt that never reached the remote (a call budget spent).
-        ``unknown`` (a write of unknown outcome) keeps the moment it became unknown."""
+        ``unknown`` (a write of unknown outcome) keeps the moment it became unknown, unless
+        ``fresh_unknown`` (a new try just ended unknown: the settle delay starts again)."""
         counted = -1 if refund else (1 if status == "sending" else 0)
         self.db.execute(
             "update outbox set status = ?, error = ?, result_ts = coalesce(?, result_ts), updated_at = ?,"
             " attempts = max(0, attempts + ?), next_attempt_at = ?,"
             " last_attempt_at = case when ? = 'sending' then ? else last_attempt_at end,"
-            " unknown_since = case when ? = 'unknown' then coalesce(unknown_since, ?)"
+            " unknown_since = case when ? = 'unknown' then coalesce(?, unknown_since, ?)"
             " when ? = 'sending' then unknown_since else null end where key = ?",
             [
                 status, error, ts, _iso(now), counted, _iso(next_attempt) if next_attempt else None,
-                status, _iso(now), status, _iso(now), status, key,
+                status, _iso(now), status, _iso(now) if fresh_unknown else None, _iso(now), status, key,
             ],
         )  # fmt: skip
 

@@ -14,7 +14,8 @@ from connectors.gclick import GClickHelpdesk
 from connectors.zendesk import ZendeskHelpdesk
 from hygiene.client_directory import ClientDirectory
 from hygiene.clock import FrozenClock
-from hygiene.ports import ClientRecord
+from hygiene.errors import NotFound, TransientError
+from hygiene.ports import ClientRecord, TicketDraft
 from hygiene.sandbox.gclick_api import GClickState
 from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 from hygiene.sandbox.zendesk_api import ZendeskState
@@ -132,21 +133,37 @@ def test_an_unknown_client_waits_asks_the_lead_once_and_is_created_when_the_lead
     assert created["clienteId"] == 4004
 
 
-def test_an_unreadable_client_list_keeps_the_ticket_pending_not_failed(
+def test_an_unreadable_client_list_is_transient_never_no_such_client(clock: FrozenClock) -> None:
+    state = GClickState(clock=clock)
+    state.add_client(1061, "Brascont")
+    with state.server() as server:
+        helpdesk = GClickHelpdesk(
+            server.base_url, state.client_id, state.client_secret, today=lambda: date(2026, 11, 18),
+            create_department_id=4, retries=1, sleep=clock.sleep,
+        )  # fmt: skip
+        state.faults.inject("clientes", "server_error", times=10)
+        with pytest.raises(TransientError):
+            helpdesk.create_ticket(TicketDraft("Guia do ISS", "…", client="Brascont"), "k:create")
+        state.faults.faults.clear()
+        with pytest.raises(NotFound, match="no G Click client named 'Ótica'"):
+            GClickHelpdesk(
+                server.base_url, state.client_id, state.client_secret, today=lambda: date(2026, 11, 18),
+                create_department_id=4,
+            ).create_ticket(TicketDraft("Guia do ISS", "…", client="Ótica"), "k2:create")  # fmt: skip
+    assert state.created() == []
+
+
+def test_a_first_sync_that_fails_holds_judging_back_instead_of_losing_clients(
     tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState, gclick: GClickState
 ) -> None:
     gclick.faults.inject("clientes", "server_error", times=40)
-    config = config_for(tmp_path, sandbox, gclick, HY101={"channels": {"fiscal": {"mode": "auto"}}})
+    config = config_for(tmp_path, sandbox, gclick, HY101={"mode": "nudge"})
     first = cycle(config, clock, sandbox)
-    assert gclick.created() == [] and first.failed == 0
-    assert {r["status"] for r in Store.open(config.store_path).outbox_rows() if r["kind"] == "create_ticket"} == {
-        "pending"
-    }
+    assert state.bot_posts() == [] and not first.ok and first.snapshot_from == "none (never synced)"
     gclick.faults.faults.clear()
-    for _ in range(2):  # the directory is read, then the entry's next attempt comes
-        clock.advance(minutes=40)
-        cycle(config, clock, sandbox)
-    assert len(gclick.created()) == 1
+    clock.advance(minutes=5)
+    cycle(config, clock, sandbox)
+    assert "(Brascont)" in next(p["text"] for p in posts(state, "HY101") if p["channel"] == "C01DIADIA")
 
 
 def test_zendesk_creates_without_a_client_it_cannot_tell_and_asks_to_set_it(

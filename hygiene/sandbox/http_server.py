@@ -57,6 +57,11 @@ class FaultBook:
     faults: list[Fault] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    chaos: Callable[[str], Fault | None] | None = None
+    """A storm: asked on every call that has no injected fault (see hygiene/sandbox/storm.py)."""
+    injected: dict[str, int] = field(default_factory=dict)
+    busy_until: float = 0.0
+    """When the last slow answer (``timeout``, ``late``) is done, on the monotonic clock."""
 
     def inject(self, route: str, kind: str, times: int = 1, **options: Any) -> None:
         with self.lock:
@@ -68,8 +73,15 @@ class FaultBook:
             for fault in self.faults:
                 if fault.method in (route, "*") and fault.times > 0:
                     fault.times -= 1
-                    return fault
-            return None
+                    return self._count(fault)
+            return self._count(self.chaos(route)) if self.chaos else None
+
+    def _count(self, fault: Fault | None) -> Fault | None:
+        if fault is not None:
+            self.injected[fault.kind] = self.injected.get(fault.kind, 0) + 1
+            if fault.kind in ("timeout", "late"):
+                self.busy_until = max(self.busy_until, time.monotonic() + fault.delay + 0.05)
+        return fault
 
 
 class JsonApiServer:

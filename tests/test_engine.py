@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hygiene.cli import summary_line
 from hygiene.clock import FrozenClock
 from hygiene.config import Config
 from hygiene.engine import CycleReport
@@ -318,3 +319,24 @@ def test_thumbs_down_on_a_nudge_is_counted_per_rule(
     assert figures["false_positives_by_rule"] == {"HY105": 1}
     assert figures["false_positive_reactions"] == 1
     assert figures["nudges"]["HY101"] == 4
+
+
+def test_a_failed_side_effect_is_dmed_once_to_the_leads_and_in_the_summary(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState, tickets_file: Path
+) -> None:
+    config = make_config(tmp_path, sandbox.base_url, tickets_file, report={"leads": ["U05PEDRO"]})
+    state.inject("chat.postMessage", "error:msg_too_long")  # a validation error Slack names: permanent
+    first = cycle(config, clock, sandbox)
+    assert first.failed == 1 and not first.ok
+    for _ in range(2):
+        clock.advance(minutes=1)
+        cycle(config, clock, sandbox)
+    dms = [p for p in state.bot_posts() if p["kind"] == "dm"]
+    assert len(dms) == 1 and "msg_too_long" in dms[0]["text"] and dms[0]["channel"] == "D05PEDRO"
+
+
+def test_the_summary_says_when_the_cycle_judged_with_an_old_snapshot() -> None:
+    report = CycleReport(retrying=2, unknown=1, snapshot_from="2026-11-18T12:00:00+00:00")
+    line = summary_line(report)
+    assert "2 to retry later" in line and "1 of unknown outcome" in line
+    assert "helpdesk sync failed: judged with the snapshot of 2026-11-18T12:00:00+00:00" in line

@@ -27,7 +27,7 @@ def main() -> None:
     configure("error", True)
     started = time.monotonic()
     calm = run_scenario(args.cycles)
-    totals = {"duplicates": 0, "missing": 0, "extra": 0, "failed": 0, "tracebacks": 0}
+    totals = {"duplicates": 0, "missing": 0, "extra": 0, "reworded": 0, "failed": 0, "tracebacks": 0}
     worst, faults = 0.0, 0
     for seed in range(args.seeds):
         stormy = run_scenario(args.cycles, storm=Storm(args.rate, random.Random(seed), max_retry_after=120))

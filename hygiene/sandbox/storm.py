@@ -61,7 +61,10 @@ REQUESTS = (
 @dataclass
 class Outcome:
     posts: Counter[tuple[str, str | None, str]]
+    """(channel, thread root text, text) of every post, word for word (pre-task ids aside)."""
     tickets: Counter[tuple[str, str]]
+    keyed: dict[str, str] = field(default_factory=dict)
+    """Post key (its metadata) → its text: the same post told apart from a reworded one."""
     duplicates: int = 0
     failed: int = 0
     tracebacks: list[str] = field(default_factory=list)
@@ -77,6 +80,7 @@ class Comparison:
     duplicates: int
     missing: int
     extra: int
+    reworded: int
     failed: int
     max_cycle_seconds: float
     tracebacks: int
@@ -84,13 +88,14 @@ class Comparison:
 
     def line(self, label: str) -> str:
         return (
-            f"{label}: duplicates={self.duplicates} missing={self.missing} extra={self.extra} failed={self.failed} "
+            f"{label}: duplicates={self.duplicates} missing={self.missing} extra={self.extra} "
+            f"reworded={self.reworded} failed={self.failed} "
             f"max_cycle_s={self.max_cycle_seconds:.1f} tracebacks={self.tracebacks} crashes={self.crashes}"
         )
 
     @property
     def clean(self) -> bool:
-        return not (self.duplicates or self.missing or self.extra or self.failed or self.tracebacks)
+        return not (self.duplicates or self.missing or self.extra or self.reworded or self.failed or self.tracebacks)
 
 
 def config_for(state_dir: Path, slack_url: str, gclick_url: str) -> Config:
@@ -234,8 +239,11 @@ def _collect(config: Config, state: SlackState, gclick: GClickState, outcome: Ou
         if post["kind"] in ("reaction", "ephemeral"):
             continue
         root = texts.get(post["thread_ts"]) if post.get("thread_ts") else None
-        outcome.posts[(post["channel"], root, TICKET_ID.sub("<id>", post["text"]))] += 1
-        keys[((post.get("metadata") or {}).get("event_payload") or {}).get("key", "")] += 1
+        text = TICKET_ID.sub("<id>", post["text"])
+        key = ((post.get("metadata") or {}).get("event_payload") or {}).get("key", "")
+        outcome.posts[(post["channel"], root, text)] += 1
+        outcome.keyed[key] = text
+        keys[key] += 1
     markers: Counter[str] = Counter()
     for task in gclick.tasks.values():
         if "[hy:" in task["nome"]:
@@ -253,12 +261,16 @@ def _collect(config: Config, state: SlackState, gclick: GClickState, outcome: Ou
 
 
 def compare(calm: Outcome, other: Outcome) -> Comparison:
-    missing = sum((calm.posts - other.posts).values()) + sum((calm.tickets - other.tickets).values())
-    extra = sum((other.posts - calm.posts).values()) + sum((other.tickets - calm.tickets).values())
+    """Posts are matched by key: one missing or extra is a side effect lost or added; one posted
+    with other words (judged later, when the helpdesk had changed) is reworded."""
+    reworded = sum(1 for key, text in other.keyed.items() if key in calm.keyed and calm.keyed[key] != text)
+    missing = len(calm.keyed.keys() - other.keyed.keys()) + sum((calm.tickets - other.tickets).values())
+    extra = len(other.keyed.keys() - calm.keyed.keys()) + sum((other.tickets - calm.tickets).values())
     return Comparison(
         duplicates=other.duplicates,
         missing=missing,
         extra=extra,
+        reworded=reworded,
         failed=other.failed,
         max_cycle_seconds=max(other.cycle_seconds, default=0.0),
         tracebacks=len(other.tracebacks),

@@ -29,7 +29,7 @@ from hygiene.audit_output import FindingWriter, print_scores, print_summary
 from hygiene.cli_guard import guarded
 from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
-from hygiene.engine import CycleReport
+from hygiene.engine import CycleReport, retry_rules
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import run_lock
 from hygiene.logs import configure, redact
@@ -539,7 +539,7 @@ def _post_report(config: config_module.Config | None, store: Store | None, daily
             blocks=json.dumps(blocks, ensure_ascii=False),
         )
         store.enqueue(action, daily.now)
-    delivery = deliver(store, chat, SystemClock())
+    delivery = deliver(store, chat, SystemClock(), None, retry_rules(config))
     click.echo(f"report: posted {delivery.sent} message(s) to #{config.report.channel}", err=True)
     if delivery.errors:
         raise HygieneError("; ".join(delivery.errors))

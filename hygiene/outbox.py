@@ -25,7 +25,14 @@ from datetime import datetime, timedelta
 import structlog
 
 from hygiene.clock import Clock
-from hygiene.errors import BudgetExhausted, ExternalError, OutcomeUnknown, RateLimited, TransientError
+from hygiene.errors import (
+    BudgetExhausted,
+    ExternalError,
+    OutcomeUnknown,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from hygiene.failpoints import failpoint
 from hygiene.models import Action, ActionKind, Ticket
 from hygiene.ports import Chat, Helpdesk, TicketDraft
@@ -247,7 +254,7 @@ class Courier:
         """Create the ticket (idempotent by the action's key), then link the thread and queue the reply."""
         helpdesk = self.helpdesk
         if helpdesk is None:
-            raise ExternalError("helpdesk", "no helpdesk is configured to create tickets in", transient=False)
+            raise PermanentError("helpdesk", "no helpdesk is configured to create tickets in")
         permalink = self.chat.permalink(action.channel, action.thread_ts) if action.thread_ts else None
         draft, language = parse_draft(action.text, permalink)
         if self.resolve is not None:

@@ -53,10 +53,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.http import HttpClient, NotFound
-from hygiene.errors import AuthError, ExternalError
+from connectors.http import HttpClient
+from hygiene.errors import AuthError, ExternalError, NotFound, OutcomeUnknown, PermanentError, TransientError
 from hygiene.models import Ticket
-from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
+from hygiene.ports import ClientRecord, Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
 from hygiene.text import fold
 
@@ -72,6 +72,7 @@ class GClickHelpdesk(Helpdesk):
     name = "gclick"
     display_name = "G Click"
     supports_notes = False
+    requires_client = True
 
     def __init__(
         self,
@@ -93,10 +94,12 @@ class GClickHelpdesk(Helpdesk):
         timeout: float = 15,
         max_retry_after: float = 30,
         url_template: str = APP_URL,
+        sleep_cap: float = 60,
     ) -> None:
         self.http = HttpClient(
-            "gclick", base_url, sleep=sleep, retries=retries, timeout=timeout, max_retry_after=max_retry_after
-        )
+            "gclick", base_url, sleep=sleep, retries=retries, timeout=timeout, max_retry_after=max_retry_after,
+            sleep_cap=sleep_cap,
+        )  # fmt: skip
         self.http.auth_headers = self._bearer
         self.http.on_unauthorized = self._renew
         self._credentials = (client_id, client_secret)
@@ -128,10 +131,11 @@ class GClickHelpdesk(Helpdesk):
             body = self.http.request(
                 "POST",
                 "/oauth/token",
+                idempotent=True,
                 data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
             )
         except ExternalError as exc:
-            if isinstance(exc, AuthError) or "HTTP 400" in str(exc):
+            if isinstance(exc, (AuthError, PermanentError)):
                 raise AuthError("gclick", "the client id or secret was refused (POST /oauth/token)") from None
             raise
         finally:
@@ -214,13 +218,27 @@ class GClickHelpdesk(Helpdesk):
         except NotFound:
             return None
         if not isinstance(raw, dict):
-            raise ExternalError("gclick", f"GET /tarefas/{key}: expected a task object")
+            raise TransientError("gclick", f"GET /tarefas/{key}: expected a task object (malformed body)")
         return self._ticket(raw)
 
     def clients(self) -> list[str]:
         return sorted(
             {str(c.get("nome") or c.get("apelido")) for c in self._client_list() if c.get("nome") or c.get("apelido")}
         )
+
+    def client_directory(self) -> list[ClientRecord]:
+        """Every client (``GET /clientes``): id, ``nome`` and ``apelido`` as an alias. Read once per
+        instance (one cycle); a failed read is transient, never an empty directory."""
+        records = []
+        for raw in self._client_list():
+            name = str(raw.get("nome") or raw.get("apelido") or "").strip()
+            if not name or raw.get("id") is None:
+                continue
+            alias = str(raw.get("apelido") or "").strip()
+            records.append(
+                ClientRecord(id=str(raw["id"]), name=name, aliases=(alias,) if alias and alias != name else ())
+            )
+        return records
 
     def _client_list(self) -> list[dict[str, Any]]:
         if self._clients is None:
@@ -237,32 +255,40 @@ class GClickHelpdesk(Helpdesk):
         return None
 
     # writing ----------------------------------------------------------------------------------
-    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
-        """A pre-task (status P until a person confirms it); the same key never creates twice."""
-        marker = f"[hy:{hashlib.sha256(key.encode()).hexdigest()[:8]}]"
+    def find_created(self, key: str) -> Ticket | None:
+        """The task an earlier try with ``key`` created, found by its ``[hy:…]`` marker."""
+        marker = _marker(key)
         since = (self.today() - timedelta(days=7)).isoformat()
         for raw in self._task_pages(since):
             if marker in str(raw.get("nome", "")):
                 return self._ticket(raw)
+        return None
+
+    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
+        """A pre-task (status P until a person confirms it); the same key never creates twice.
+
+        The POST is sent once: if its answer is lost the outbox looks for the marker before
+        ever sending it again (``find_created``)."""
+        found = self.find_created(key)
+        if found is not None:
+            return found
         if self.create_department_id is None:
-            raise ExternalError("gclick", "creating needs [helpdesk] create_department_id", transient=False)
-        client_id = self._client_id(draft.client)
+            raise PermanentError("gclick", "creating needs [helpdesk] create_department_id")
+        client_id = _api_id(draft.client_id) if draft.client_id else self._client_id(draft.client)
         if client_id is None:
-            raise ExternalError(
-                "gclick", f"no G Click client named {draft.client!r} to open the task for", transient=False
-            )
+            raise NotFound("gclick", f"no G Click client named {draft.client!r} to open the task for")
         body = self.http.request(
             "POST",
             "/v2/tarefas/preTarefas",
             json={
                 "departamentoId": self.create_department_id,
-                "assunto": f"{draft.subject[:180]} {marker}",
+                "assunto": f"{draft.subject[:180]} {_marker(key)}",
                 "andamento": draft.description,
                 "clienteId": client_id,
             },
         )
         if not isinstance(body, dict) or not body.get("id"):
-            raise ExternalError("gclick", "POST /v2/tarefas/preTarefas answered without an id")
+            raise OutcomeUnknown("gclick", "POST /v2/tarefas/preTarefas answered without an id")
         return Ticket(
             id=str(body["id"]),
             subject=MARKER.sub("", str(body.get("assunto") or draft.subject)).strip(),
@@ -273,11 +299,10 @@ class GClickHelpdesk(Helpdesk):
         )
 
     def add_note(self, ticket_id: str, text: str) -> None:
-        raise ExternalError(
+        raise PermanentError(
             "gclick",
             "internal notes are not in G Click's public API (activity replies are partner-only); "
             "the note stays in the Slack thread",
-            transient=False,
         )
 
     def ticket_url(self, ticket: Ticket) -> str | None:
@@ -285,6 +310,15 @@ class GClickHelpdesk(Helpdesk):
 
     def url_patterns(self) -> list[re.Pattern[str]]:
         return [url_pattern(self.url_template)]
+
+
+def _api_id(value: str) -> int | str:
+    """G Click's ids are numbers; the directory keeps them as text."""
+    return int(value) if value.isdigit() else value
+
+
+def _marker(key: str) -> str:
+    return f"[hy:{hashlib.sha256(key.encode()).hexdigest()[:8]}]"
 
 
 def to_ticket(
@@ -357,5 +391,5 @@ def _total_pages(body: dict[str, Any]) -> int:
 def _content(body: Any, where: str) -> list[dict[str, Any]]:
     items = body if isinstance(body, list) else (body.get("content") if isinstance(body, dict) else None)
     if not isinstance(items, list):
-        raise ExternalError("gclick", f"{where}: expected a page with 'content'")
+        raise TransientError("gclick", f"{where}: expected a page with 'content' (malformed body)")
     return [item for item in items if isinstance(item, dict)]

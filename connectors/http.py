@@ -1,29 +1,35 @@
-"""HTTP for helpdesk connectors: requests with retries (tenacity), honest errors, counted calls.
+"""HTTP for helpdesk connectors: requests with the shared retry policy, typed errors, counted calls.
 
-429 honours ``Retry-After`` when it is short and otherwise gives up for this cycle; 5xx,
-timeouts and connection errors are retried with backoff and then reported; a body that is not
-JSON is a clear error (never half-parsed); 401/403 are authentication errors that name the
-helpdesk. Secrets are never part of an error message.
+Reads are retried with backoff (connectors/retry.py); a write is never re-sent after a failure
+that may have carried it out (timeout, reset, 5xx, malformed answer): that is
+:class:`~hygiene.errors.OutcomeUnknown`, and the caller looks for the write by its key. 429
+honours ``Retry-After`` when it is short and fits the cycle's sleep cap, else defers
+(:class:`~hygiene.errors.RateLimited`); 401/403 are authentication errors that name the
+helpdesk; other 4xx are permanent. Connection errors name their cause (DNS, refused, TLS).
+Secrets are never part of an error message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
 import requests
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from hygiene.errors import AuthError, ExternalError
+from connectors.retry import Retry, SleepBudget, SleepCapReached, Unsure, connection_cause, retrying
+from hygiene.errors import (
+    AuthError,
+    NotFound,
+    OutcomeUnknown,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 
+__all__ = ["HttpClient", "NotFound"]
 
-class _Retry(Exception):
-    pass
-
-
-class NotFound(ExternalError):
-    def __init__(self, system: str, what: str) -> None:
-        super().__init__(system, f"{what}: not found", transient=False)
+IDEMPOTENT = {"GET", "HEAD", "OPTIONS"}
 
 
 class HttpClient:
@@ -37,10 +43,12 @@ class HttpClient:
         max_retry_after: float = 30,
         timeout: float = 15,
         session: requests.Session | None = None,
+        sleep_cap: float = 60,
     ) -> None:
         self.system = system
         self.base_url = base_url.rstrip("/")
-        self.sleep = sleep
+        self.host = urlparse(self.base_url).hostname or ""
+        self.budget = SleepBudget(sleep, sleep_cap)
         self.retries = retries
         self.max_retry_after = max_retry_after
         self.timeout = timeout
@@ -50,23 +58,29 @@ class HttpClient:
         self.on_unauthorized: Callable[[], bool] = lambda: False
         """Called on a 401; returning True (credentials refreshed) retries the call once."""
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The decoded JSON body (None for 204)."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retries + 1),
-            wait=wait_exponential(multiplier=0.5, max=8),
-            retry=retry_if_exception_type(_Retry),
-            sleep=self.sleep,
-            reraise=True,
-        )
+    def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any) -> Any:
+        """The decoded JSON body (None for 204).
+
+        Reads are retried; a write (POST, PUT …) unless ``idempotent`` is never re-sent after a
+        failure that may have carried it out: it raises :class:`OutcomeUnknown` instead.
+        """
+        safe = method in IDEMPOTENT if idempotent is None else idempotent
         try:
-            for attempt in retrying:
+            for attempt in retrying(self.retries, self.budget, idempotent=safe):
                 with attempt:
                     return self._once(method, path, kwargs, refreshed=False)
-        except _Retry as exc:
-            raise ExternalError(
+        except Unsure as exc:
+            if not safe:
+                raise OutcomeUnknown(self.system, f"{method} {path}: {exc}; it may have been carried out") from None
+            raise TransientError(
                 self.system, f"{method} {path}: {exc} (gave up after {self.retries + 1} attempts)"
             ) from None
+        except Retry as exc:
+            raise TransientError(
+                self.system, f"{method} {path}: {exc} (gave up after {self.retries + 1} attempts)"
+            ) from None
+        except SleepCapReached as exc:
+            raise TransientError(self.system, f"{method} {path}: {exc}; left for the next cycle") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, method: str, path: str, kwargs: dict[str, Any], *, refreshed: bool) -> Any:
@@ -78,32 +92,37 @@ class HttpClient:
                 method, self.base_url + path, headers=headers, timeout=self.timeout, **extra
             )
         except requests.Timeout:
-            raise _Retry("timed out") from None
-        except requests.ConnectionError:
-            raise _Retry("connection failed") from None
+            raise Unsure(f"timed out after {self.timeout:g}s") from None
+        except requests.ConnectionError as exc:
+            raise Unsure(connection_cause(exc, self.host)) from None
         status = response.status_code
         if status == 401 and not refreshed and self.on_unauthorized():
             return self._once(method, path, kwargs, refreshed=True)
         if status in (401, 403):
             raise AuthError(self.system, f"{method} {path}: credentials refused (HTTP {status})")
         if status == 404:
-            raise NotFound(self.system, f"{method} {path}")
+            raise NotFound(self.system, f"{method} {path}: not found")
         if status == 429:
-            wait = _retry_after(response)
-            if wait > self.max_retry_after:
-                raise ExternalError(self.system, f"rate limited for {wait:.0f}s; left for the next cycle")
-            self.sleep(wait)
-            raise _Retry(f"rate limited (Retry-After {wait:.0f}s)")
-        if status >= 500:
-            raise _Retry(f"HTTP {status}")
+            self._wait_retry_after(method, path, _retry_after(response))
+        if status >= 500 or status == 408:
+            raise Unsure(f"HTTP {status}")
         if status >= 400:
-            raise ExternalError(self.system, f"{method} {path}: HTTP {status} {_detail(response)}", transient=False)
+            raise PermanentError(self.system, f"{method} {path}: HTTP {status} {_detail(response)}".rstrip())
         if status == 204 or not response.content:
             return None
         try:
             return response.json()
         except ValueError:
-            raise ExternalError(self.system, f"{method} {path}: the response is not valid JSON") from None
+            raise Unsure("the response is not valid JSON (malformed or truncated body)") from None
+
+    def _wait_retry_after(self, method: str, path: str, wait: float) -> None:
+        """A short Retry-After is waited out (then retried: a 429 was not carried out); a long one defers."""
+        if wait > self.max_retry_after or not self.budget.allows(wait):
+            raise RateLimited(
+                self.system, f"{method} {path}: rate limited for {wait:.0f}s; left for the next cycle", wait
+            )
+        self.budget.sleep(wait)
+        raise Retry(f"rate limited (Retry-After {wait:.0f}s)")
 
 
 def _retry_after(response: requests.Response) -> float:

@@ -1,28 +1,46 @@
 """Slack through slack-sdk's ``WebClient``: incremental history, thread replies, posting.
 
-Every call goes through :meth:`SlackChat._call`, which spends the per-cycle budget of its method,
-retries 5xx, timeouts, connection errors and malformed bodies with backoff (tenacity), honours a
-429's ``Retry-After`` when it is short and otherwise leaves the method for the next cycle — a
-cycle never sleeps its time away. Errors name Slack and the method, never the token.
+Every call goes through :meth:`SlackChat._call`, which spends the per-cycle budget of its method
+and follows the shared retry policy (connectors/retry.py): reads are retried on 5xx, timeouts,
+connection errors and malformed bodies with backoff and jitter; a write (``chat.postMessage`` …)
+is never re-sent after such a failure — it may have been carried out — and raises
+:class:`~hygiene.errors.OutcomeUnknown`, so the outbox looks for it by its key first. A 429's
+``Retry-After`` is waited out when it is short and fits the cycle's sleep cap, otherwise the
+method is left for the next cycle — a cycle never sleeps its time away. Errors are typed
+(transient, permanent, channel gone …), name Slack, the method and the cause (DNS, refused,
+TLS, HTTP status), never the token.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlparse
 
 import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from connectors.retry import Retry, SleepBudget, SleepCapReached, Unsure, connection_cause, retrying
 from connectors.slack_messages import to_chat_message
 from hygiene.clock import Clock
-from hygiene.errors import AuthError, BudgetExhausted, ConfigError, ExternalError
+from hygiene.errors import (
+    AlreadyDone,
+    AuthError,
+    BudgetExhausted,
+    ChannelGone,
+    ConfigError,
+    ExternalError,
+    NotFound,
+    OutcomeUnknown,
+    PermanentError,
+    TransientError,
+)
 from hygiene.models import Action, ActionKind, ChatMessage
 from hygiene.ports import ChannelFetch, ChannelInfo
 
@@ -39,10 +57,9 @@ AUTH_ERRORS = {
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 METADATA_EVENT = "hygiene_action"
 NON_JSON = "Received a response in a non-JSON format"
-
-
-class _Transient(Exception):
-    """A failure worth retrying: 5xx, timeout, connection reset, malformed body, short 429."""
+WRITES = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete", "reactions.add"})
+"""Methods never re-sent blind after a failure that may have carried them out."""
+CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 
 
 class CallBudget:
@@ -78,10 +95,13 @@ class SlackChat:
         max_retry_after: float = 10,
         page_size: int = 200,
         users: Mapping[str, tuple[str, bool]] | None = None,
+        sleep_cap: float = 60,
     ) -> None:
         self.client = client
         self.clock = clock
         self.budget = budget
+        self.sleep_budget = SleepBudget(clock.sleep, sleep_cap)
+        self.host = urlparse(str(client.base_url)).hostname or ""
         self.retries = retries
         self.max_retry_after = max_retry_after
         self.page_size = page_size
@@ -92,48 +112,75 @@ class SlackChat:
 
     # calls ---------------------------------------------------------------------------------
     def _call(self, method: str, **kwargs: Any) -> SlackResponse:
+        """One Slack call under the shared retry policy: a write is never re-sent after a failure
+        that may have carried it out (it raises :class:`OutcomeUnknown`)."""
         function: Callable[..., SlackResponse] = getattr(self.client, method.replace(".", "_"))
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retries + 1),
-            wait=wait_exponential(multiplier=0.5, max=8),
-            retry=retry_if_exception_type(_Transient),
-            sleep=self.clock.sleep,
-            reraise=True,
-        )
+        safe = method not in WRITES
+        last: list[str] = []
         try:
-            for attempt in retrying:
+            for attempt in retrying(self.retries, self.sleep_budget, idempotent=safe):
                 with attempt:
-                    self.budget.spend(method)
-                    return self._attempt(method, function, kwargs)
-        except _Transient as exc:
-            raise ExternalError("slack", f"{method}: {exc} (gave up after {self.retries + 1} attempts)") from None
+                    self._spend(method, last)
+                    return self._attempt(method, function, kwargs, last)
+        except Unsure as exc:
+            if not safe:
+                raise OutcomeUnknown("slack", f"{method}: {exc}; it may have been carried out") from None
+            raise TransientError("slack", f"{method}: {exc} (gave up after {self.retries + 1} attempts)") from None
+        except Retry as exc:
+            raise TransientError("slack", f"{method}: {exc} (gave up after {self.retries + 1} attempts)") from None
+        except SleepCapReached as exc:
+            self.budget.close(method, str(exc))
+            raise BudgetExhausted(method, f"{exc}; left for the next cycle") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, method: str, function: Callable[..., SlackResponse], kwargs: dict[str, Any]) -> SlackResponse:
+    def _spend(self, method: str, last: list[str]) -> None:
+        """Spend a call of the budget; when retries spent it, the error names what went wrong."""
+        try:
+            self.budget.spend(method)
+        except BudgetExhausted:
+            if last:
+                raise TransientError("slack", f"{method}: {last[-1]} (Slack unreachable)") from None
+            raise
+
+    def _attempt(
+        self, method: str, function: Callable[..., SlackResponse], kwargs: dict[str, Any], last: list[str]
+    ) -> SlackResponse:
         try:
             return function(**kwargs)
         except SlackApiError as exc:
-            response = exc.response
-            error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
-            if response.status_code == 429:
-                retry_after = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)))
-                if retry_after > self.max_retry_after:
-                    self.budget.close(method, f"rate limited for {retry_after:.0f}s; left for the next cycle")
-                    raise BudgetExhausted(method, f"rate limited for {retry_after:.0f}s") from None
-                log.info("slack.rate_limited", method=method, retry_after=retry_after)
-                self.clock.sleep(retry_after)
-                raise _Transient(f"rate limited (Retry-After {retry_after:.0f}s)") from None
-            if response.status_code >= 500:
-                raise _Transient(f"HTTP {response.status_code}") from None
-            if error.startswith(NON_JSON):
-                raise _Transient("malformed response body (not JSON)") from None
-            if error in AUTH_ERRORS:
-                raise AuthError("slack", f"{method}: {error} (check the bot token and its scopes)") from None
-            detail = error or f"HTTP {response.status_code}"
-            raise ExternalError("slack", f"{method}: {detail}", transient=False) from None
+            return self._api_error(method, exc)
         except (URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise _Transient(f"connection failed: {type(reason).__name__}") from None
+            cause = connection_cause(exc, self.host)
+            last.append(cause)
+            raise Unsure(cause) from None
+
+    def _api_error(self, method: str, exc: SlackApiError) -> SlackResponse:
+        response = exc.response
+        error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+        if response.status_code == 429:
+            retry_after = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)))
+            if retry_after > self.max_retry_after or not self.sleep_budget.allows(retry_after):
+                self.budget.close(method, f"rate limited for {retry_after:.0f}s; left for the next cycle")
+                raise BudgetExhausted(method, f"rate limited for {retry_after:.0f}s") from None
+            log.info("slack.rate_limited", method=method, retry_after=retry_after)
+            self.sleep_budget.sleep(retry_after)
+            raise Retry(f"rate limited (Retry-After {retry_after:.0f}s)") from None
+        if response.status_code >= 500 or response.status_code == 408:
+            raise Unsure(f"HTTP {response.status_code}") from None
+        if error.startswith(NON_JSON):
+            raise Unsure("malformed response body (not JSON)") from None
+        if error in AUTH_ERRORS:
+            raise AuthError("slack", f"{method}: {error} (check the bot token and its scopes)") from None
+        detail = error or f"HTTP {response.status_code}"
+        if error in CHANNEL_GONE:
+            raise ChannelGone("slack", f"{method}: {detail}") from None
+        if error.startswith("already_"):
+            raise AlreadyDone("slack", f"{method}: {detail}") from None
+        if error.endswith("_not_found"):
+            raise NotFound("slack", f"{method}: {detail}") from None
+        if error in ("ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"):
+            raise Unsure(detail) from None
+        raise PermanentError("slack", f"{method}: {detail}") from None
 
     def calls(self) -> dict[str, int]:
         return dict(self.budget.used)
@@ -148,7 +195,7 @@ class SlackChat:
             data = response.data if isinstance(response.data, dict) else {}
             items = data.get(key)
             if not isinstance(items, list):
-                raise ExternalError("slack", f"{method}: response has no '{key}' list")
+                raise TransientError("slack", f"{method}: response has no '{key}' list (malformed body)")
             yield items
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -234,6 +281,7 @@ class SlackChat:
             raise
         except (BudgetExhausted, ExternalError) as exc:
             result.complete, result.error, result.deferred = False, str(exc), isinstance(exc, BudgetExhausted)
+            result.gone = isinstance(exc, ChannelGone)
         return result
 
     def replies(self, channel: ChannelInfo, thread_ts: str, oldest: str | None = None) -> list[ChatMessage]:
@@ -267,11 +315,8 @@ class SlackChat:
     def send(self, action: Action) -> str | None:
         """Carry out one action; returns the posted message's ts when there is one."""
         if action.kind == ActionKind.REACTION:
-            try:
+            with contextlib.suppress(AlreadyDone):
                 self._call("reactions.add", channel=action.channel, timestamp=action.thread_ts, name=action.emoji)
-            except ExternalError as exc:
-                if "already_reacted" not in str(exc):
-                    raise
             return None
         if action.kind == ActionKind.EPHEMERAL:
             self._call(
@@ -333,10 +378,8 @@ class SlackChat:
         """The Slack user id for an e-mail (``users.lookupByEmail``), None when nobody has it."""
         try:
             data = self._call("users.lookupByEmail", email=email).data
-        except ExternalError as exc:
-            if "users_not_found" in str(exc):
-                return None
-            raise
+        except NotFound:
+            return None
         assert isinstance(data, dict)
         return str((data.get("user") or {}).get("id") or "") or None
 
@@ -353,7 +396,7 @@ class SlackChat:
 
     def _dm_channel(self, user: str | None) -> str:
         if not user:
-            raise ExternalError("slack", "a direct message needs a user", transient=False)
+            raise PermanentError("slack", "a direct message needs a user")
         data = self._call("conversations.open", users=user).data
         assert isinstance(data, dict)
         return str((data.get("channel") or {}).get("id"))

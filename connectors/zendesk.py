@@ -30,9 +30,9 @@ import requests
 from pydantic import ValidationError
 
 from connectors.http import HttpClient, NotFound
-from hygiene.errors import ExternalError
+from hygiene.errors import OutcomeUnknown, PermanentError, TransientError
 from hygiene.models import Ticket
-from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
+from hygiene.ports import ClientRecord, Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
 
 STATUS = {
@@ -65,12 +65,13 @@ class ZendeskHelpdesk(Helpdesk):
         timeout: float = 15,
         max_retry_after: float = 60,
         agent_url: str | None = None,
+        sleep_cap: float = 60,
     ) -> None:
         session = requests.Session()
         session.auth = (f"{email}/token", token)
         self.http = HttpClient(
             "zendesk", base_url, sleep=sleep, retries=retries, timeout=timeout,
-            max_retry_after=max_retry_after, session=session,
+            max_retry_after=max_retry_after, session=session, sleep_cap=sleep_cap,
         )  # fmt: skip
         self.now = now
         self.status_map = STATUS | (status_map or {})
@@ -95,7 +96,7 @@ class ZendeskHelpdesk(Helpdesk):
         while True:
             body = self.http.request("GET", "/api/v2/incremental/tickets/cursor.json", params=params)
             if not isinstance(body, dict) or not isinstance(body.get("tickets"), list):
-                raise ExternalError("zendesk", "incremental export: expected a 'tickets' list")
+                raise TransientError("zendesk", "incremental export: expected a 'tickets' list (malformed body)")
             tickets.extend(self._page(body, own_notes))
             after = body.get("after_cursor") if isinstance(body.get("after_cursor"), str) else None
             stuck = after is not None and after == params.get("cursor")  # the same cursor again: no progress
@@ -124,10 +125,10 @@ class ZendeskHelpdesk(Helpdesk):
         own_notes: dict[str, str],
     ) -> Ticket:
         if not _key(raw.get("id")):
-            raise ExternalError("zendesk", "malformed ticket: expected an object with an 'id'")
+            raise PermanentError("zendesk", "malformed ticket: expected an object with an 'id'")
         status = str(raw.get("status"))
         if status not in self.status_map:
-            raise ExternalError("zendesk", f"ticket {raw.get('id')}: unknown status {status!r}", transient=False)
+            raise PermanentError("zendesk", f"ticket {raw.get('id')}: unknown status {status!r}")
         owner = users.get(_key(raw.get("assignee_id"))) or {}
         updated = (metric or {}).get("assignee_updated_at")
         if not updated:
@@ -141,7 +142,7 @@ class ZendeskHelpdesk(Helpdesk):
         except ValidationError as exc:
             error = exc.errors()[0]
             field = ".".join(str(part) for part in error["loc"])
-            raise ExternalError("zendesk", f"ticket {raw['id']}: malformed {field}: {error['msg']}") from None
+            raise PermanentError("zendesk", f"ticket {raw['id']}: malformed {field}: {error['msg']}") from None
 
     def _as_ticket(
         self, raw: dict[str, Any], status: str, owner: dict[str, Any], organization: Any, updated: Any
@@ -193,7 +194,7 @@ class ZendeskHelpdesk(Helpdesk):
             return None
         raw = _dict(body).get("ticket")
         if not isinstance(raw, dict):
-            raise ExternalError("zendesk", f"GET /api/v2/tickets/{key}.json: expected a ticket")
+            raise TransientError("zendesk", f"GET /api/v2/tickets/{key}.json: expected a ticket (malformed body)")
         metric = _dict(body).get("metric_set")
         return self._ticket(raw, _by_id(_dict(body).get("users")), {}, metric if isinstance(metric, dict) else None, {})
 
@@ -201,26 +202,45 @@ class ZendeskHelpdesk(Helpdesk):
         return sorted({name for name in self._organization_names().values() if name})
 
     # writing ----------------------------------------------------------------------------------
-    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
+    def client_directory(self) -> list[ClientRecord]:
+        """Every organization (id and name), read once per instance (one cycle)."""
+        return [ClientRecord(id=str(oid), name=name) for oid, name in self._organization_names().items() if name]
+
+    def find_created(self, key: str) -> Ticket | None:
+        """The ticket an earlier try with ``key`` created (``external_id``)."""
         found = self.http.request("GET", "/api/v2/tickets.json", params={"external_id": key})
-        existing = (found or {}).get("tickets") or []
-        if existing:
-            return self._ticket(existing[0], {}, {}, None, {})
-        organization_id = next((oid for oid, name in self._organization_names().items() if name == draft.client), None)
+        existing = (found or {}).get("tickets") if isinstance(found, dict) else None
+        if not isinstance(existing, list):
+            raise TransientError("zendesk", "GET /api/v2/tickets.json: expected a 'tickets' list (malformed body)")
+        raw = next((t for t in existing if isinstance(t, dict)), None)
+        return self._ticket(raw, {}, {}, None, {}) if raw else None
+
+    def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
+        """Create once: looked for by ``external_id`` first, sent with an ``Idempotency-Key``.
+        A ticket without a known organization is created without one (Zendesk allows it)."""
+        existing = self.find_created(key)
+        if existing is not None:
+            return existing
         ticket: dict[str, Any] = {
             "subject": draft.subject[:250],
             "comment": {"body": draft.description, "public": False},
             "external_id": key,
         }
+        organization_id = self._organization_id(draft)
         if organization_id is not None:
             ticket["organization_id"] = organization_id
         body = self.http.request(
             "POST", "/api/v2/tickets.json", json={"ticket": ticket}, headers={"Idempotency-Key": key}
         )
-        raw = (body or {}).get("ticket")
+        raw = (body or {}).get("ticket") if isinstance(body, dict) else None
         if not isinstance(raw, dict):
-            raise ExternalError("zendesk", "POST /api/v2/tickets.json answered without a ticket")
+            raise OutcomeUnknown("zendesk", "POST /api/v2/tickets.json answered without a ticket")
         return self._ticket(raw, {}, {}, None, {})
+
+    def _organization_id(self, draft: TicketDraft) -> int | None:
+        if draft.client_id and draft.client_id.isdigit():
+            return int(draft.client_id)
+        return next((oid for oid, name in self._organization_names().items() if name == draft.client), None)
 
     def add_note(self, ticket_id: str, text: str) -> None:
         body = self.http.request(

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from functools import partial, wraps
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -27,16 +27,18 @@ from hygiene import __version__, database
 from hygiene import config as config_module
 from hygiene.audit import Auditor
 from hygiene.audit_output import FindingWriter, print_scores, print_summary
+from hygiene.cli_guard import guarded
 from hygiene.clients import read_client_names
 from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
-from hygiene.engine import CycleReport
+from hygiene.engine import CycleReport, retry_rules
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, mask_tokens, redact
 from hygiene.migrations import MIGRATIONS
 from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
 from hygiene.outbox import deliver
+from hygiene.outbox_cli import outbox
 from hygiene.policy import static_action
 from hygiene.ports import ChannelInfo
 from hygiene.refs import url_pattern
@@ -77,50 +79,6 @@ def config_option(function: F) -> F:
         default=None,
         help="Config file (default: $HYGIENE_CONFIG or ./hygiene.toml).",
     )(function)
-
-
-def guarded(function: F) -> F:
-    """Turn hygiene's errors into the exit codes of CONTRACTS.md, with a message and no traceback."""
-
-    @wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except LockHeld as exc:
-            click.echo(f"hygiene: {exc}", err=True)
-            sys.exit(0)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(f"error: {redact(problem)}", err=True)
-            sys.exit(2)
-        except HygieneError as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
-            sys.exit(exc.exit_code)
-        except BrokenPipeError:
-            quiet_stdout()  # `hygiene audit … | head -1`: the reader had enough; not an error
-            sys.exit(0)
-        except OSError as exc:
-            click.echo(f"error: {redact(describe_os_error(exc))}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def quiet_stdout() -> None:
-    """Point stdout at /dev/null so that flushing it at exit does not raise again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # no real file descriptor (tests)
-        pass
-    finally:
-        os.close(devnull)
-
-
-def describe_os_error(exc: OSError) -> str:
-    """A file-system error as a person reads it: the path, what went wrong."""
-    where = f"{exc.filename}: " if exc.filename else ""
-    return f"{where}{exc.strerror or exc}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -193,8 +151,24 @@ def summary_line(report: CycleReport) -> str:
         f"cycle: {report.channels} channels, {report.messages_read} messages read "
         f"({report.new} new, {report.changed} changed, {report.deleted} deleted); findings: {findings}; "
         f"posted {report.sent}, recovered {report.recovered}, deferred {report.deferred}, failed {report.failed}; "
-        f"{calls} API calls"
+        f"{calls} API calls" + _outbox_notes(report)
     )
+
+
+def _outbox_notes(report: CycleReport) -> str:
+    """What only shows when it happened: retries waiting, writes of unknown outcome, escalations, a stale snapshot."""
+    notes = [
+        f"{count} {what}"
+        for count, what in (
+            (report.retrying, "to retry later"),
+            (report.unknown, "of unknown outcome (looked for before any resend)"),
+            (report.escalated, "escalated"),
+        )
+        if count
+    ]
+    if report.snapshot_from:
+        notes.append(f"helpdesk sync failed: judged with the snapshot of {report.snapshot_from}")
+    return "; " + "; ".join(notes) if notes else ""
 
 
 @cli.command()
@@ -631,7 +605,7 @@ def report_command(
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
         if store is not None:
             daily.previous = store.previous_report(report_day(now, zone))
-            daily.figures = day_figures(store, now, zone)
+            daily.figures = day_figures(store, now, zone, config.outbox.long_pending_hours if config else 4)
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
         if out:
@@ -704,7 +678,7 @@ def _post_report(config: config_module.Config | None, store: Store | None, daily
             blocks=json.dumps(blocks, ensure_ascii=False),
         )
         store.enqueue(action, daily.now)
-    delivery = deliver(store, chat, SystemClock())
+    delivery = deliver(store, chat, SystemClock(), None, retry_rules(config))
     click.echo(f"report: posted {delivery.sent} message(s) to #{config.report.channel}", err=True)
     if delivery.errors:
         raise HygieneError("; ".join(delivery.errors))
@@ -720,6 +694,9 @@ def sla_book(config: config_module.Config | None) -> SlaBook:
 def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:
     template = config.helpdesk.url_template if config else None
     return [url_pattern(template)] if template else []
+
+
+cli.add_command(outbox)
 
 
 def main() -> None:

@@ -116,6 +116,9 @@ class SlackSection(Section):
     timeout_seconds: float = Field(15, gt=0)
     retries: int = Field(3, ge=0, le=10)
     max_retry_after_seconds: float = Field(10, ge=0)
+    max_sleep_per_cycle_seconds: float = Field(
+        60, ge=0, description="Backoff and Retry-After waits in one cycle stop here; the rest waits for the next."
+    )
     message_retention_days: float = Field(14, gt=0)
     budget: dict[str, int] = Field(default_factory=dict)
     distribution: Literal["internal", "marketplace", "unlisted"] = Field(
@@ -177,6 +180,9 @@ class HelpdeskSection(Section):
     retries: int = Field(3, ge=0, le=10)
     timeout_seconds: float = Field(15, gt=0)
     max_retry_after_seconds: float = Field(30, ge=0)
+    max_sleep_per_cycle_seconds: float = Field(
+        60, ge=0, description="Backoff and Retry-After waits in one cycle stop here; the rest waits for the next."
+    )
     sync_every_minutes: float = Field(
         0, ge=0, description="Sync at most this often (0: every cycle). G Click sweeps its whole list: 10 is kinder."
     )
@@ -322,8 +328,28 @@ class PeopleSection(Section):
     lookup_by_email: bool = Field(True, description="Find owners in Slack by e-mail (users.lookupByEmail).")
 
 
+class OutboxSection(Section):
+    """How side effects that failed are tried again, and when people hear about it."""
+
+    backoff_seconds: float = Field(60, gt=0, description="First wait after a transient failure (doubles, with jitter).")
+    backoff_max_seconds: float = Field(1800, gt=0, description="Longest wait between two tries.")
+    settle_seconds: float = Field(
+        120, ge=0, description="A write of unknown outcome is looked for by its key this long before it is resent."
+    )
+    max_age_hours: float = Field(
+        48, gt=0, description="An entry still not done after this long is escalated (failed, reported, leads told)."
+    )
+    long_pending_hours: float = Field(4, gt=0, description="Pending longer than this: listed in the daily report.")
+
+
 class ReportSection(Section):
     channel: str | None = Field(None, description="Where `hygiene report --post` posts (name or id).")
+    leads: list[str] = Field(
+        default_factory=list, description="Slack ids of the support leads told (DM, once) about failed side effects."
+    )
+    channel_leads: dict[str, list[str]] = Field(
+        default_factory=dict, description="Channel (name or id) → its leads' Slack ids, asked to pick a client."
+    )
     department_channels: dict[str, str] = Field(
         default_factory=dict, description="Department → channel for tickets whose owner is not found in Slack."
     )
@@ -340,6 +366,7 @@ class Config(Section):
     sla: list[SlaPolicy] = Field(default_factory=list)
     people: PeopleSection = Field(default_factory=PeopleSection)
     report: ReportSection = Field(default_factory=ReportSection)
+    outbox: OutboxSection = Field(default_factory=OutboxSection)
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property

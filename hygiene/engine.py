@@ -9,22 +9,23 @@ is read again next cycle.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 
+from hygiene.client_directory import ClientDirectory
 from hygiene.clock import Clock
 from hygiene.config import Config
 from hygiene.context import LiveTickets, TicketSnapshot, WindowContext
-from hygiene.errors import AuthError, ExternalError
+from hygiene.errors import AuthError, ExternalError, TransientError
 from hygiene.failpoints import failpoint
 from hygiene.models import Action, ActionKind, ChatMessage, Finding
-from hygiene.outbox import deliver
+from hygiene.outbox import RetryRules, deliver, tell_leads
 from hygiene.policy import Policy
-from hygiene.ports import ChannelFetch, ChannelInfo, Chat, Helpdesk
+from hygiene.ports import ChannelFetch, ChannelInfo, Chat, ClientRecord, Helpdesk, TicketDraft
 from hygiene.recipients import Recipients
 from hygiene.rulebase import Rule, TicketRule
 from hygiene.sla import SlaBook
@@ -35,8 +36,8 @@ from hygiene.ticket_watch import TicketWatch
 log = structlog.get_logger("hygiene.engine")
 
 WORKSPACE_CACHE = "slack:workspace"
+NO_SNAPSHOT = "no helpdesk snapshot yet (its first sync failed): chat is judged once one is taken"
 WORKSPACE_CACHE_TTL = timedelta(hours=1)
-CHANNEL_GONE = ("channel_not_found", "not_in_channel", "is_archived")
 
 
 @dataclass
@@ -56,6 +57,11 @@ class CycleReport:
     incomplete_channels: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     tickets_synced: int = 0
+    snapshot_from: str | None = None
+    """When the helpdesk sync failed: the time of the last good snapshot judged with instead."""
+    retrying: int = 0
+    unknown: int = 0
+    escalated: int = 0
     calls: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -83,6 +89,7 @@ class Engine:
         self.clock = clock
         self.helpdesk = helpdesk
         self.policy = Policy(config, store)
+        self.retry_rules = retry_rules(config)
         self._tickets_snapshot: TicketSnapshot | None = None
         zone = ZoneInfo(config.hygiene.timezone)
         self.calendar = config.calendar.build(zone) if config.policy.working_hours_only else None
@@ -103,14 +110,12 @@ class Engine:
         try:
             self._deliver(report)
             self._sync_helpdesk(report)
-            channels = self._connect()
-            report.channels = len(channels)
-            # Least recently read first: with a tight call budget every channel gets its turn.
-            channels.sort(key=lambda c: self.store.cursor(f"slack:read:{c.id}") or "")
-            for channel in channels:
-                self._process_channel(channel, report)
-            self._judge_tickets(report)
+            if self._never_synced():
+                report.errors.append(f"{self.helpdesk.name if self.helpdesk else 'helpdesk'}: {NO_SNAPSHOT}")
+            else:
+                self._read_and_judge(report)
             self._deliver(report)
+            self._tell_leads(report)
             self._purge()
             status = "ok" if report.ok else "partial"
         except AuthError as exc:
@@ -125,8 +130,20 @@ class Engine:
             self.store.finish_run(run_id, self.clock.now(), status, report.as_dict())
         return report
 
+    def _read_and_judge(self, report: CycleReport) -> None:
+        channels = self._connect()
+        report.channels = len(channels)
+        # Least recently read first: with a tight call budget every channel gets its turn.
+        channels.sort(key=lambda c: self.store.cursor(f"slack:read:{c.id}") or "")
+        for channel in channels:
+            self._process_channel(channel, report)
+        self._judge_tickets(report)
+
     # helpdesk --------------------------------------------------------------------------------
     def _sync_helpdesk(self, report: CycleReport) -> None:
+        """Tickets changed since the last sync, then the whole client directory (at most once a
+        cycle, and no more often than ``sync_every_minutes``). When either fails, the cycle
+        judges with the last good snapshot the store keeps, and says so."""
         if self.helpdesk is None:
             return
         key = f"helpdesk:{self.helpdesk.name}"
@@ -136,9 +153,16 @@ class Engine:
             return
         try:
             batch = self.helpdesk.sync(self.store.cursor(key) or {})
+            directory = self.helpdesk.client_directory()
         except ExternalError as exc:
             report.errors.append(str(exc))
-            log.warning("helpdesk.sync_failed", helpdesk=self.helpdesk.name, error=str(exc))
+            report.snapshot_from = self.store.cursor(f"{key}:good_at") or "none (never synced)"
+            log.warning(
+                "helpdesk.sync_failed_judging_with_last_snapshot",
+                helpdesk=self.helpdesk.name,
+                error=str(exc),
+                snapshot_from=report.snapshot_from,
+            )
             return
         now = self.clock.now()
         with self.store.atomic():
@@ -146,12 +170,20 @@ class Engine:
             for action in thread_updates(self.store, self.helpdesk.name, batch.tickets, now):
                 report.enqueued += self.store.enqueue(action, now, not_before)
             self.store.save_tickets(self.helpdesk.name, batch.tickets, now)
+            self.store.save_clients(self.helpdesk.name, directory, now)
+            self.store.set_cursor(f"{key}:clients_at", now.isoformat(), now)
             if batch.complete:
                 self.store.set_cursor(key, batch.state, now)
                 self.store.set_cursor(f"{key}:synced_at", now.isoformat(), now)
+                self.store.set_cursor(f"{key}:good_at", now.isoformat(), now)
+        failpoint("engine.after_helpdesk_sync")
         report.tickets_synced = len(batch.tickets)
         self._tickets_snapshot = None
         report.calls[f"{self.helpdesk.name}.sync"] = batch.calls
+
+    def _never_synced(self) -> bool:
+        """No helpdesk snapshot was ever taken: judging now would lose every client and ticket."""
+        return self.helpdesk is not None and self.store.cursor(f"helpdesk:{self.helpdesk.name}:good_at") is None
 
     def _judge_tickets(self, report: CycleReport) -> None:
         if self.helpdesk is None or not self.tickets.rules:
@@ -163,12 +195,48 @@ class Engine:
         report.enqueued += enqueued
 
     def _snapshot(self) -> TicketSnapshot:
-        """The helpdesk as the store holds it after this cycle's sync (built once a cycle)."""
+        """The helpdesk as the store holds it after this cycle's sync (built once a cycle): its
+        tickets and its whole client directory, names and aliases."""
         if self._tickets_snapshot is None:
             clients = self.config.clients
             tickets = self.store.tickets(self.helpdesk.name) if self.helpdesk else []
-            self._tickets_snapshot = TicketSnapshot(tickets, clients.aliases, clients.match_threshold, clients.names)
+            directory = self._directory() or ClientDirectory([], clients.aliases)
+            self._tickets_snapshot = TicketSnapshot(
+                tickets, directory.aliases(), clients.match_threshold, [*clients.names, *directory.names()]
+            )
         return self._tickets_snapshot
+
+    def _directory(self) -> ClientDirectory | None:
+        records = self.store.clients(self.helpdesk.name) if self.helpdesk else None
+        return None if records is None else ClientDirectory(records, self.config.clients.aliases)
+
+    def _resolve_client(self, action: Action, draft: TicketDraft) -> TicketDraft:
+        """The helpdesk's own client record for a ticket to create: the draft's client, else one
+        named in the thread (a lead's reply); client None when it is unknown or ambiguous."""
+        directory = self._directory()
+        if directory is None:
+            name = self.helpdesk.name if self.helpdesk else "helpdesk"
+            raise TransientError(name, "the client directory could not be read yet; the ticket waits for it")
+        record = directory.lookup(draft.client) or self._client_in_thread(action, directory)
+        if record is None:
+            return replace(draft, client=None, client_id=None)
+        return replace(draft, client=record.name, client_id=record.id)
+
+    def _client_in_thread(self, action: Action, directory: ClientDirectory) -> ClientRecord | None:
+        if not action.thread_ts:
+            return None
+        thread = [
+            m
+            for m in self.store.messages_since(action.channel, action.thread_ts)
+            if m.root_ts == action.thread_ts and not m.is_bot
+        ]
+        replies = sorted((m for m in thread if m.is_reply), key=lambda m: m.ts, reverse=True)
+        for message in [*replies, *(m for m in thread if not m.is_reply)]:
+            match = self._snapshot().find_client(message.plain)
+            record = directory.lookup(match.client) if match else None
+            if record is not None:
+                return record
+        return None
 
     # chat ------------------------------------------------------------------------------------
     def _connect(self) -> list[ChannelInfo]:
@@ -219,7 +287,7 @@ class Engine:
             report.incomplete_channels.append(channel.name)
             if fetch.error and not fetch.deferred:
                 report.errors.append(f"#{channel.name}: {fetch.error}")
-            if fetch.error and any(code in fetch.error for code in CHANNEL_GONE):
+            if fetch.gone:
                 self.store.set_cursor(WORKSPACE_CACHE, None, now)  # resolve the channels again next cycle
             log.warning("slack.fetch_incomplete", channel=channel.name, error=fetch.error)
         with self.store.atomic():
@@ -324,12 +392,21 @@ class Engine:
 
     # outbox ----------------------------------------------------------------------------------
     def _deliver(self, report: CycleReport) -> None:
-        delivery = deliver(self.store, self.chat, self.clock, self.helpdesk)
+        resolve = self._resolve_client if self.helpdesk else None
+        delivery = deliver(self.store, self.chat, self.clock, self.helpdesk, self.retry_rules, resolve)
         report.sent += delivery.sent
         report.recovered += delivery.recovered
         report.deferred += delivery.deferred
         report.failed += delivery.failed
+        report.retrying += delivery.retrying
+        report.unknown += delivery.unknown
+        report.escalated += delivery.escalated
         report.errors.extend(delivery.errors)
+
+    def _tell_leads(self, report: CycleReport) -> None:
+        long_pending = timedelta(hours=self.config.outbox.long_pending_hours)
+        with self.store.atomic():
+            report.enqueued += tell_leads(self.store, self.clock.now(), self.retry_rules.leads, long_pending)
 
     def _purge(self) -> None:
         retention = timedelta(days=self.config.slack.message_retention_days)
@@ -364,6 +441,18 @@ def plan_actions(
             rule=finding.rule,
         )
     ]
+
+
+def retry_rules(config: Config) -> RetryRules:
+    outbox, report = config.outbox, config.report
+    return RetryRules(
+        backoff=timedelta(seconds=outbox.backoff_seconds),
+        backoff_max=timedelta(seconds=outbox.backoff_max_seconds),
+        settle=timedelta(seconds=outbox.settle_seconds),
+        max_age=timedelta(hours=outbox.max_age_hours),
+        leads=tuple(report.leads),
+        channel_leads={channel: tuple(ids) for channel, ids in report.channel_leads.items()},
+    )
 
 
 def channel_label(message: ChatMessage) -> str:

@@ -28,6 +28,47 @@ class ExternalError(HygieneError):
         super().__init__(f"{system}: {message}")
 
 
+class TransientError(ExternalError):
+    """Worth trying again later: 429, 5xx, timeouts, connection errors, malformed bodies, or a
+    lookup that failed because its source failed. An outbox entry stays pending with a backoff."""
+
+    def __init__(self, system: str, message: str) -> None:
+        super().__init__(system, message, transient=True)
+
+
+class OutcomeUnknown(TransientError):
+    """A write that may or may not have been carried out (timeout, reset, 5xx, malformed answer).
+
+    Never resent blind: its effect is first looked for by its key."""
+
+
+class RateLimited(TransientError):
+    """Retry-After longer than this cycle may wait: the method is left for a later cycle."""
+
+    def __init__(self, system: str, message: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(system, message)
+
+
+class PermanentError(ExternalError):
+    """Trying again will not help: a validation error the remote names, a 4xx other than 408/429."""
+
+    def __init__(self, system: str, message: str) -> None:
+        super().__init__(system, message, transient=False)
+
+
+class NotFound(PermanentError):
+    """The remote says the thing does not exist (HTTP 404, Slack ``*_not_found``)."""
+
+
+class ChannelGone(PermanentError):
+    """The channel was deleted or archived, or the bot was removed from it."""
+
+
+class AlreadyDone(PermanentError):
+    """The remote says the write was already carried out (``already_reacted``): success."""
+
+
 class AuthError(ExternalError):
     """Credentials were refused. Never transient; the message names the system, not the secret."""
 

@@ -106,7 +106,24 @@ def _v2_waiting_and_emails(db: sqlite_utils.Database) -> None:
     db.table("reports").create({"day": str, "stale": int, "by_rule": str, "created_at": str}, pk="day")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_waiting_and_emails]
+def _v3_retries_and_directory(db: sqlite_utils.Database) -> None:
+    """Outbox retries with a next-attempt time, writes of unknown outcome re-checked by key, leads
+    told once; the helpdesk's client directory from the last successful sync."""
+    db.table("outbox").add_column("next_attempt_at", str)
+    db.table("outbox").add_column("unknown_since", str)
+    db.table("outbox").add_column("last_attempt_at", str)
+    db.table("outbox").add_column("leads_told_at", str)
+    db.table("helpdesk_clients").create(
+        {"helpdesk": str, "id": str, "name": str, "aliases": str, "synced_at": str},
+        pk=("helpdesk", "id"),
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1_initial,
+    _v2_waiting_and_emails,
+    _v3_retries_and_directory,
+]
 
 
 def current_version(db: sqlite_utils.Database) -> int:

@@ -1,29 +1,73 @@
-"""Carrying out what the outbox holds, exactly once.
+"""Carrying out what the outbox holds, exactly once, and never dropping it.
 
-Each action is marked ``sending`` (committed) before it is attempted and ``done`` after. An
-action found still ``sending`` was interrupted: before trying again we ask Slack whether the
-message is already there (by the key in its metadata), so a crash between "posted" and
-"recorded" never posts twice. Ephemerals cannot be read back: they are at most once.
+Each action is marked ``sending`` (committed; that is one attempt) before it is tried and ``done``
+after. What happens on a failure depends on its kind (typed errors, hygiene/errors.py):
+
+* a write of unknown outcome (a timeout, a reset, a 5xx after sending) is ``unknown``: it is
+  looked for by its key at once, and again on later tries; it is sent again only when it is
+  still not found ``settle_seconds`` after it became unknown — a write that lands late is found,
+  not doubled. An entry found still ``sending`` was interrupted by a crash: it is looked for too.
+* a transient failure (429, 5xx, timeout before sending, a lookup whose source failed) leaves
+  the entry ``pending`` with a next attempt time (exponential backoff with jitter);
+* a permanent failure (a validation error the remote names, a 4xx) is ``failed`` and surfaced;
+* an entry still not done after ``max_age_hours`` is escalated: ``failed``, with its last error.
+
+Ephemerals cannot be read back: they are at most once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import structlog
 
 from hygiene.clock import Clock
-from hygiene.errors import BudgetExhausted, ExternalError
+from hygiene.errors import (
+    BudgetExhausted,
+    ExternalError,
+    OutcomeUnknown,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from hygiene.failpoints import failpoint
-from hygiene.models import Action, ActionKind
-from hygiene.ports import Chat, Helpdesk
-from hygiene.store import Store
-from hygiene.ticket_links import created_message, parse_draft
+from hygiene.models import Action, ActionKind, Ticket
+from hygiene.ports import Chat, Helpdesk, TicketDraft
+from hygiene.store import OutboxEntry, Store
+from hygiene.ticket_links import ask_client_message, created_message, parse_draft, set_client_message
 
 log = structlog.get_logger("hygiene.outbox")
 
-MAX_ATTEMPTS = 5
+ClientResolver = Callable[[Action, TicketDraft], TicketDraft]
+"""Fills a draft's client from the helpdesk's client directory (client None when unknown)."""
+
+
+class ClientNeeded(TransientError):
+    """The helpdesk needs a client the directory could not tell: the entry waits for a lead."""
+
+
+@dataclass(frozen=True)
+class RetryRules:
+    backoff: timedelta = timedelta(seconds=60)
+    backoff_max: timedelta = timedelta(minutes=30)
+    settle: timedelta = timedelta(seconds=120)
+    max_age: timedelta = timedelta(hours=48)
+    leads: tuple[str, ...] = ()
+    channel_leads: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def wait(self, attempts: int, rng: random.Random) -> timedelta:
+        """Exponential backoff with full jitter in its upper half (as tenacity's wait_random_exponential)."""
+        ceiling = min(self.backoff_max.total_seconds(), self.backoff.total_seconds() * 2 ** max(0, attempts - 1))
+        return timedelta(seconds=ceiling * rng.uniform(0.5, 1.0))
+
+    def leads_for(self, *channels: str | None) -> tuple[str, ...]:
+        for channel in channels:
+            if channel and channel in self.channel_leads:
+                return self.channel_leads[channel]
+        return self.leads
 
 
 @dataclass
@@ -33,110 +77,262 @@ class Delivery:
     deferred: int = 0
     failed: int = 0
     created: int = 0
+    retrying: int = 0
+    unknown: int = 0
+    escalated: int = 0
     errors: list[str] = field(default_factory=list)
 
 
-def deliver(store: Store, chat: Chat, clock: Clock, helpdesk: Helpdesk | None = None) -> Delivery:
-    """Everything due in the outbox; a ticket created here queues its thread reply, sent in the same call."""
-    result = Delivery()
-    closed_kinds: set[ActionKind] = set()
-    for _ in range(3):
-        before = result.sent
-        _deliver_once(store, chat, clock, helpdesk, result, closed_kinds)
-        if result.sent == before or not result.created:
-            break
-        result.created = 0
-    return result
-
-
-def _deliver_once(
+def deliver(
     store: Store,
     chat: Chat,
     clock: Clock,
-    helpdesk: Helpdesk | None,
-    result: Delivery,
-    closed_kinds: set[ActionKind],
-) -> None:
-    for action, status, created_at, attempts in store.unfinished(clock.now()):
-        if action.kind in closed_kinds:
-            result.deferred += 1
-            continue
+    helpdesk: Helpdesk | None = None,
+    rules: RetryRules | None = None,
+    resolve: ClientResolver | None = None,
+    rng: random.Random | None = None,
+) -> Delivery:
+    """Everything due in the outbox; a ticket created here queues its thread reply, sent in the same call."""
+    courier = Courier(store, chat, clock, helpdesk, rules or RetryRules(), resolve, rng or random.Random())
+    for _ in range(3):
+        before = courier.result.sent
+        for entry in store.due(clock.now()):
+            courier.one(entry)
+        if courier.result.sent == before or not (courier.result.created or courier.followups):
+            break
+        courier.result.created, courier.followups = 0, 0
+    return courier.result
+
+
+class Courier:
+    """One delivery pass: what to do with each due entry, and with each kind of failure."""
+
+    def __init__(
+        self,
+        store: Store,
+        chat: Chat,
+        clock: Clock,
+        helpdesk: Helpdesk | None,
+        rules: RetryRules,
+        resolve: ClientResolver | None,
+        rng: random.Random,
+    ) -> None:
+        self.store, self.chat, self.clock, self.helpdesk = store, chat, clock, helpdesk
+        self.rules, self.resolve, self.rng = rules, resolve, rng
+        self.result = Delivery()
+        self.followups = 0
+        """Entries queued during this pass (a lead asked) that are due at once."""
+        self.closed_kinds: set[ActionKind] = set()
+
+    def one(self, entry: OutboxEntry) -> None:
+        action = entry.action
+        if action.kind in self.closed_kinds:
+            self.result.deferred += 1
+            return
+        if self._too_old(entry):
+            self._escalate(entry)
+            return
         try:
-            if status == "sending" and _already_done(store, chat, clock, action, created_at):
-                result.recovered += 1
-                continue
-            if attempts >= MAX_ATTEMPTS:
-                store.mark(action.key, "failed", clock.now(), error=f"gave up after {attempts} attempts")
-                result.failed += 1
-                continue
-            store.mark(action.key, "sending", clock.now())
-            if action.kind == ActionKind.CREATE_TICKET:
-                _create(store, chat, clock, helpdesk, action)
-                result.sent += 1
-                result.created += 1
-                continue
-            ts = chat.send(action)
+            if entry.status in ("sending", "unknown") and self._settled(entry):
+                return
+            self._attempt(entry)
         except BudgetExhausted as exc:
-            store.mark(action.key, status, clock.now(), error=str(exc))
-            closed_kinds.add(action.kind)
-            result.deferred += 1
-            continue
+            self.closed_kinds.add(action.kind)
+            self.result.deferred += 1
+            log.info("outbox.deferred", key=action.key, reason=str(exc))
         except ExternalError as exc:
-            # A transient failure may still have posted (a timeout after Slack accepted it): the
-            # row stays "sending" and the next cycle checks before trying again.
-            store.mark(action.key, "sending" if exc.transient else "failed", clock.now(), error=str(exc))
-            result.failed += 1
-            result.errors.append(str(exc))
-            log.warning("outbox.failed", key=action.key, kind=action.kind.value, error=str(exc))
-            continue
-        failpoint("outbox.after_send")
-        store.mark(action.key, "done", clock.now(), ts=ts)
-        result.sent += 1
+            self._failed(entry, exc)
 
-
-def _create(store: Store, chat: Chat, clock: Clock, helpdesk: Helpdesk | None, action: Action) -> None:
-    """Create the ticket (idempotent by the action's key), then link the thread and queue the reply.
-
-    A crash after the helpdesk created the ticket and before this commits leaves the action
-    ``sending``; the rerun calls the helpdesk again with the same key and gets the same ticket.
-    """
-    if helpdesk is None:
-        raise ExternalError("helpdesk", "no helpdesk is configured to create tickets in", transient=False)
-    permalink = chat.permalink(action.channel, action.thread_ts) if action.thread_ts else None
-    draft, language = parse_draft(action.text, permalink)
-    ticket = helpdesk.create_ticket(draft, action.key)
-    failpoint("outbox.after_create")
-    now = clock.now()
-    with store.atomic():
-        store.save_tickets(helpdesk.name, [ticket], now)
-        if action.thread_ts:
-            store.link(action.channel, action.thread_ts, ticket.id, helpdesk.name, "created", now)
-            reply = Action(
-                kind=ActionKind.THREAD_REPLY,
-                key=f"{action.fingerprint}:created",
-                channel=action.channel,
-                thread_ts=action.thread_ts,
-                text=created_message(ticket, helpdesk.display_name, language),
-                user=action.user,
-                fingerprint=action.fingerprint,
-                rule="created",
+    # looking before resending -----------------------------------------------------------------
+    def _settled(self, entry: OutboxEntry) -> bool:
+        """For an interrupted or unknown-outcome entry: True when nothing more is to be done now
+        (its effect was found, or it is too early to resend)."""
+        action = entry.action
+        if action.kind == ActionKind.EPHEMERAL:
+            self.store.mark(
+                action.key, "done", self.clock.now(), error="interrupted ephemeral: not resent (at most once)"
             )
-            store.enqueue(reply, now)
-        store.mark(action.key, "done", now, ts=ticket.id)
-    log.info("outbox.ticket_created", key=action.key, ticket=ticket.id, helpdesk=helpdesk.name)
+            self.result.recovered += 1
+            return True
+        if self._found(entry):
+            self.result.recovered += 1
+            return True
+        if entry.status != "unknown" or entry.unknown_since is None:
+            return False
+        resend_at = entry.unknown_since + self.rules.settle
+        if self.clock.now() >= resend_at:
+            return False
+        self.store.mark(action.key, "unknown", self.clock.now(), error=entry.error, next_attempt=resend_at)
+        self.result.unknown += 1
+        return True
+
+    def _found(self, entry: OutboxEntry) -> bool:
+        """Is the entry's effect already there (looked up by its key)? Marks it done when it is."""
+        action = entry.action
+        if action.kind == ActionKind.CREATE_TICKET:
+            ticket = self.helpdesk.find_created(action.key) if self.helpdesk else None
+            if ticket is None:
+                return False
+            self._record_ticket(action, ticket, parse_draft(action.text, None)[1])
+            return True
+        since = entry.created_at - timedelta(minutes=1)
+        found = self.chat.find_posted(action, f"{since.timestamp():.6f}")
+        if found:
+            self.store.mark(action.key, "done", self.clock.now(), ts=found)
+            log.info("outbox.recovered", key=action.key, ts=found)
+        return bool(found)
+
+    # trying -----------------------------------------------------------------------------------
+    def _attempt(self, entry: OutboxEntry) -> None:
+        action = entry.action
+        self.store.mark(action.key, "sending", self.clock.now())
+        failpoint("outbox.before_send")
+        try:
+            if action.kind == ActionKind.CREATE_TICKET:
+                self._create(action)
+                self.result.sent += 1
+                self.result.created += 1
+                return
+            ts = self.chat.send(action)
+        except BudgetExhausted:
+            self.store.mark(action.key, entry.status, self.clock.now(), error=entry.error, refund=True)
+            raise
+        except OutcomeUnknown as exc:
+            self._unknown(entry, exc)
+            return
+        failpoint("outbox.after_send")
+        self.store.mark(action.key, "done", self.clock.now(), ts=ts)
+        self.result.sent += 1
+
+    def _unknown(self, entry: OutboxEntry, exc: OutcomeUnknown) -> None:
+        """A write that may have been carried out: look for it now; else wait, then look again."""
+        now = self.clock.now()
+        settled = now + self.rules.settle
+        self.store.mark(entry.action.key, "unknown", now, error=str(exc), next_attempt=settled, fresh_unknown=True)
+        log.warning("outbox.outcome_unknown", key=entry.action.key, error=str(exc))
+        try:
+            if self._found(replace(entry, status="unknown", unknown_since=now)):
+                self.result.recovered += 1
+                return
+        except (BudgetExhausted, ExternalError) as lookup:
+            log.info("outbox.lookup_failed", key=entry.action.key, error=str(lookup))
+        self.result.unknown += 1
+
+    def _failed(self, entry: OutboxEntry, exc: ExternalError) -> None:
+        now = self.clock.now()
+        key = entry.action.key
+        if exc.transient:
+            wait = self.rules.wait(entry.attempts + 1, self.rng)
+            if isinstance(exc, RateLimited):
+                wait = max(wait, timedelta(seconds=exc.retry_after))
+            status = "unknown" if entry.status in ("sending", "unknown") else "pending"  # never resent blind
+            self.store.mark(key, status, now, error=str(exc), next_attempt=now + wait)
+            self.result.retrying += 1
+            log.warning("outbox.retry_later", key=key, kind=entry.action.kind.value, error=str(exc), wait=str(wait))
+            return
+        self.store.mark(key, "failed", now, error=str(exc))
+        self.result.failed += 1
+        self.result.errors.append(str(exc))
+        log.warning("outbox.failed", key=key, kind=entry.action.kind.value, error=str(exc))
+
+    def _too_old(self, entry: OutboxEntry) -> bool:
+        """Failing for longer than the max age (an entry that never failed is just waiting its turn)."""
+        tried = entry.attempts > 0 or entry.error is not None
+        return tried and self.clock.now() - entry.created_at > self.rules.max_age
+
+    def _escalate(self, entry: OutboxEntry) -> None:
+        hours = self.rules.max_age.total_seconds() / 3600
+        error = f"escalated: not done after {hours:g} h ({entry.attempts} attempts); last error: {entry.error or '-'}"
+        self.store.mark(entry.action.key, "failed", self.clock.now(), error=error)
+        self.result.escalated += 1
+        self.result.failed += 1
+        self.result.errors.append(f"{entry.action.key}: {error}")
+        log.warning("outbox.escalated", key=entry.action.key, error=error)
+
+    # tickets ----------------------------------------------------------------------------------
+    def _create(self, action: Action) -> None:
+        """Create the ticket (idempotent by the action's key), then link the thread and queue the reply."""
+        helpdesk = self.helpdesk
+        if helpdesk is None:
+            raise PermanentError("helpdesk", "no helpdesk is configured to create tickets in")
+        permalink = self.chat.permalink(action.channel, action.thread_ts) if action.thread_ts else None
+        draft, language = parse_draft(action.text, permalink)
+        if self.resolve is not None:
+            draft = self.resolve(action, draft)
+        if self.resolve is not None and draft.client_id is None and helpdesk.requires_client:
+            self._ask_leads(action, permalink, language)
+            raise ClientNeeded(helpdesk.name, f"which client? the leads were asked (draft client: {draft.client!r})")
+        ticket = helpdesk.create_ticket(draft, action.key)
+        failpoint("outbox.after_create")
+        self._record_ticket(action, ticket, language, ask_owner=self.resolve is not None and draft.client_id is None)
+
+    def _record_ticket(self, action: Action, ticket: Ticket, language: str, *, ask_owner: bool = False) -> None:
+        assert self.helpdesk is not None
+        helpdesk, now = self.helpdesk, self.clock.now()
+        with self.store.atomic():
+            self.store.save_tickets(helpdesk.name, [ticket], now)
+            if action.thread_ts:
+                self.store.link(action.channel, action.thread_ts, ticket.id, helpdesk.name, "created", now)
+                text = created_message(ticket, helpdesk.display_name, language)
+                if ask_owner:
+                    text += " " + set_client_message(helpdesk.display_name, language)
+                self.store.enqueue(_reply(action, "created", text), now)
+            self.store.mark(action.key, "done", now, ts=ticket.id)
+        log.info("outbox.ticket_created", key=action.key, ticket=ticket.id, helpdesk=helpdesk.name)
+
+    def _ask_leads(self, action: Action, permalink: str | None, language: str) -> None:
+        """Ask the channel's leads (DM, once each) — or the thread when none is configured — for the client."""
+        assert self.helpdesk is not None
+        now = self.clock.now()
+        text = ask_client_message(self.helpdesk.display_name, permalink, language)
+        leads = self.rules.leads_for(action.channel)
+        self.followups += 1
+        if not leads:
+            self.store.enqueue(_reply(action, "ask-client", text), now)
+            return
+        for lead in leads:
+            ask = Action(
+                ActionKind.DM, f"{action.key}:ask-client:{lead}", action.channel, text, user=lead, rule="ask-client"
+            )
+            self.store.enqueue(ask, now)
 
 
-def _already_done(store: Store, chat: Chat, clock: Clock, action: Action, created_at: datetime) -> bool:
-    """For an interrupted action: is its effect already there? Marks it done when it is."""
-    if action.kind == ActionKind.EPHEMERAL:
-        store.mark(action.key, "done", clock.now(), error="interrupted ephemeral: not resent (at most once)")
-        return True
-    if action.kind == ActionKind.CREATE_TICKET:
-        return False  # creating again with the same key finds the ticket the interrupted try made
-    since = created_at - timedelta(minutes=1)
-    found = chat.find_posted(action, f"{since.timestamp():.6f}")
-    if found:
-        store.mark(action.key, "done", clock.now(), ts=found)
-        log.info("outbox.recovered", key=action.key, ts=found)
-        return True
-    return False
+def _reply(action: Action, what: str, text: str) -> Action:
+    return Action(
+        kind=ActionKind.THREAD_REPLY,
+        key=f"{action.fingerprint}:{what}",
+        channel=action.channel,
+        thread_ts=action.thread_ts,
+        text=text,
+        user=action.user,
+        fingerprint=action.fingerprint,
+        rule=what,
+    )
+
+
+def tell_leads(store: Store, now: datetime, leads: tuple[str, ...], long_pending: timedelta) -> int:
+    """A DM to each lead (once per entry) about side effects that failed or have waited too long."""
+    if not leads:
+        return 0
+    told = 0
+    for entry in store.unsettled():
+        action = entry.action
+        if entry.leads_told_at is not None or action.rule in ("lead", "ask-client"):
+            continue
+        if entry.status != "failed" and now - entry.created_at < long_pending:
+            continue
+        text = lead_message(entry)
+        for lead in leads:
+            dm = Action(ActionKind.DM, f"lead:{lead}:{action.key}", action.channel, text, user=lead, rule="lead")
+            told += store.enqueue(dm, now)
+        store.mark_leads_told(action.key, now)
+    return told
+
+
+def lead_message(entry: OutboxEntry) -> str:
+    state = "falhou" if entry.status == "failed" else "ainda está pendente"
+    return (
+        f"hygiene: uma ação ({entry.action.kind.value}, <#{entry.action.channel}>) {state} após "
+        f"{entry.attempts} tentativa(s). Último erro: {entry.error or '-'}. "
+        f"Veja `hygiene outbox` e tente de novo com `hygiene outbox retry {entry.action.key}`."
+    )

@@ -36,6 +36,17 @@ class TicketDraft:
     client: str | None = None
     requester: str | None = None
     department: str | None = None
+    client_id: str | None = None
+    """The helpdesk's own id of ``client`` (from its client directory), when it is known."""
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """One client as the helpdesk keeps it: its id, full name and other names (G Click's apelido)."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
 
 
 class Helpdesk(ABC):
@@ -57,9 +68,20 @@ class Helpdesk(ABC):
     def clients(self) -> list[str]:
         """Client display names, for matching names in chat."""
 
+    def client_directory(self) -> list[ClientRecord]:
+        """Every client the helpdesk has (a complete read, or an error: never a partial list)."""
+        return [ClientRecord(id=name, name=name) for name in self.clients()]
+
+    requires_client: bool = False
+    """True when a ticket cannot be created without a client (G Click's clienteId)."""
+
     @abstractmethod
     def create_ticket(self, draft: TicketDraft, key: str) -> Ticket:
         """Create a ticket; calling twice with the same ``key`` returns the first ticket."""
+
+    def find_created(self, key: str) -> Ticket | None:
+        """The ticket an earlier try with ``key`` created, if any (a read only: never creates)."""
+        return None
 
     @abstractmethod
     def add_note(self, ticket_id: str, text: str) -> None:
@@ -97,6 +119,8 @@ class ChannelFetch:
     deferred: bool = False
     """The read stopped at the call budget or a long rate limit: the rest waits for the next cycle."""
     threads_read: set[str] = field(default_factory=set)
+    gone: bool = False
+    """The channel was deleted or archived, or the bot left it."""
 
 
 class Chat(Protocol):

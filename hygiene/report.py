@@ -105,18 +105,39 @@ def build_rows(
     return sorted(rows, key=lambda r: (-r.overdue, r.ticket.id))
 
 
-def day_figures(store: Store, now: datetime, zone: Any) -> dict[str, Any]:
-    """The day's hygiene work, from the store: nudges per rule, answers, tickets created, 👎 reactions."""
+def day_figures(store: Store, now: datetime, zone: Any, long_pending_hours: float = 4) -> dict[str, Any]:
+    """The day's hygiene work, from the store: nudges per rule, answers, tickets created, 👎 reactions,
+    and the side effects that failed or have been pending too long (nothing fails silently)."""
     since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     nudges = store.nudges_by_rule(since)
     disliked = store.disliked_by_rule(since)
     return {
+        "outbox": outbox_problems(store, now, long_pending_hours),
         "nudges": dict(sorted((rule, count) for rule, count in nudges.items() if rule.startswith("HY"))),
         "status_answers": nudges.get("HY102", 0),
         "tickets_created": store.tickets_created(since),
         "false_positive_reactions": sum(disliked.values()),
         "false_positives_by_rule": dict(sorted(disliked.items())),
     }
+
+
+def outbox_problems(store: Store, now: datetime, long_pending_hours: float) -> list[dict[str, Any]]:
+    """Outbox entries that failed, or are still not done after ``long_pending_hours``."""
+    problems = []
+    for entry in store.unsettled():
+        if entry.status != "failed" and (now - entry.created_at).total_seconds() < long_pending_hours * 3600:
+            continue
+        problems.append(
+            {
+                "key": entry.action.key,
+                "kind": entry.action.kind.value,
+                "status": entry.status,
+                "attempts": entry.attempts,
+                "error": entry.error or "",
+                "created_at": entry.created_at.isoformat(),
+            }
+        )
+    return problems
 
 
 def remember(store: Store, report: DailyReport, zone: Any) -> None:
@@ -141,6 +162,13 @@ def render_csv(report: DailyReport) -> str:
                 _h(row.overdue), row.rule, row.url or "",
             ]
         )  # fmt: skip
+    for problem in report.figures.get("outbox") or []:  # against the store only: rule "outbox", id = its key
+        writer.writerow(
+            [
+                problem["key"], "", problem["error"], "", "", "", "", problem["status"], problem["created_at"],
+                "", "", "", "outbox", "",
+            ]
+        )  # fmt: skip
     return out.getvalue()
 
 
@@ -162,12 +190,20 @@ def _figures_lines(report: DailyReport) -> list[str]:
     if not f:
         return []
     nudges = ", ".join(f"{code} {count}" for code, count in f["nudges"].items()) or "nenhum"
-    return [
+    lines = [
         f"Lembretes hoje: {nudges}",
         f"Perguntas de andamento respondidas: {f['status_answers']}",
         f"Atendimentos criados a partir do chat: {f['tickets_created']}",
         f"Reações 👎 (falsos positivos): {f['false_positive_reactions']}{_by_rule(f.get('false_positives_by_rule'))}",
     ]
+    problems = f.get("outbox") or []
+    if problems:
+        lines.append(f"Ações que falharam ou estão pendentes há muito tempo: {len(problems)} (veja `hygiene outbox`)")
+        lines += [
+            f"{p['status']}: {p['kind']} {p['key']} — {p['attempts']} tentativa(s); {p['error'] or '-'}"
+            for p in problems
+        ]
+    return lines
 
 
 def _by_rule(counts: dict[str, int] | None) -> str:

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import sqlite_utils
 from hygiene.database import Database, StoreError, connect, explain_failure
 from hygiene.migrations import migrate
 from hygiene.models import Action, ActionKind, ChatMessage, Finding, Ticket
+from hygiene.ports import ClientRecord
 
 NUDGE_KINDS = tuple(
     k.value for k in (ActionKind.THREAD_REPLY, ActionKind.CHANNEL_POST, ActionKind.DM, ActionKind.EPHEMERAL)
@@ -243,23 +245,68 @@ class Store:
 
     def unfinished(self, now: datetime | None = None) -> list[tuple[Action, str, datetime, int]]:
         """Actions not yet done and due by ``now``, oldest first: (action, status, created_at, attempts)."""
+        return [(e.action, e.status, e.created_at, e.attempts) for e in self.due(now)]
+
+    def due(self, now: datetime | None = None) -> list[OutboxEntry]:
+        """Entries not yet done whose time has come (working hours, next attempt), oldest first."""
         due = _iso(now) if now else "9999"
         rows = self.db.query(
-            "select * from outbox where status in ('pending', 'sending')"
-            " and (not_before is null or not_before <= :due) order by created_at, key",
+            "select * from outbox where status in ('pending', 'sending', 'unknown')"
+            " and (not_before is null or not_before <= :due)"
+            " and (next_attempt_at is null or next_attempt_at <= :due) order by created_at, key",
             {"due": due},
         )
-        return [
-            (_action_from_row(row), row["status"], datetime.fromisoformat(row["created_at"]), row["attempts"])
-            for row in rows
-        ]
+        return [_entry_from_row(row) for row in rows]
 
-    def mark(self, key: str, status: str, now: datetime, *, error: str | None = None, ts: str | None = None) -> None:
+    def mark(
+        self,
+        key: str,
+        status: str,
+        now: datetime,
+        *,
+        error: str | None = None,
+        ts: str | None = None,
+        next_attempt: datetime | None = None,
+        refund: bool = False,
+        fresh_unknown: bool = False,
+    ) -> None:
+        """Move an entry to ``status``. Marking it ``sending`` is an attempt and counts once;
+        ``refund`` takes back an attempt that never reached the remote (a call budget spent).
+        ``unknown`` (a write of unknown outcome) keeps the moment it became unknown, unless
+        ``fresh_unknown`` (a new try just ended unknown: the settle delay starts again)."""
+        counted = -1 if refund else (1 if status == "sending" else 0)
         self.db.execute(
             "update outbox set status = ?, error = ?, result_ts = coalesce(?, result_ts), updated_at = ?,"
-            " attempts = attempts + (case when ? = 'sending' then 1 else 0 end) where key = ?",
-            [status, error, ts, _iso(now), status, key],
+            " attempts = max(0, attempts + ?), next_attempt_at = ?,"
+            " last_attempt_at = case when ? = 'sending' then ? else last_attempt_at end,"
+            " unknown_since = case when ? = 'unknown' then coalesce(?, unknown_since, ?)"
+            " when ? = 'sending' then unknown_since else null end where key = ?",
+            [
+                status, error, ts, _iso(now), counted, _iso(next_attempt) if next_attempt else None,
+                status, _iso(now), status, _iso(now) if fresh_unknown else None, _iso(now), status, key,
+            ],
+        )  # fmt: skip
+
+    def retry(self, key: str | None, now: datetime) -> int:
+        """Re-queue failed (or waiting) entries now: one by key, or all of them (``None``)."""
+        where = "status in ('failed', 'pending', 'unknown')" + (" and key = ?" if key else "")
+        cursor = self.db.execute(
+            f"update outbox set status = case when status = 'failed' then 'pending' else status end,"
+            f" next_attempt_at = null, leads_told_at = null, created_at = case when status = 'failed'"
+            f" then ? else created_at end, updated_at = ? where {where}",
+            [_iso(now), _iso(now), *([key] if key else [])],
         )
+        return cursor.rowcount
+
+    def unsettled(self, statuses: tuple[str, ...] = ("pending", "sending", "unknown", "failed")) -> list[OutboxEntry]:
+        placeholders = ", ".join("?" for _ in statuses)
+        rows = self.db.query(
+            f"select * from outbox where status in ({placeholders}) order by created_at, key", list(statuses)
+        )
+        return [_entry_from_row(row) for row in rows]
+
+    def mark_leads_told(self, key: str, now: datetime) -> None:
+        self.db.execute("update outbox set leads_told_at = ? where key = ?", [_iso(now), key])
 
     def outbox_rows(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from outbox order by created_at, key"))
@@ -357,6 +404,29 @@ class Store:
             pk=("helpdesk", "id"),
         )
 
+    def save_clients(self, helpdesk: str, clients: list[ClientRecord], now: datetime) -> None:
+        """Replace the stored client directory with a complete one just read."""
+        self.db.execute("delete from helpdesk_clients where helpdesk = ?", [helpdesk])
+        self.db.table("helpdesk_clients").insert_all(
+            {
+                "helpdesk": helpdesk,
+                "id": client.id,
+                "name": client.name,
+                "aliases": json.dumps(list(client.aliases), ensure_ascii=False),
+                "synced_at": _iso(now),
+            }
+            for client in clients
+        )
+
+    def clients(self, helpdesk: str) -> list[ClientRecord] | None:
+        """The client directory of the last successful read; None when it was never read."""
+        if self.cursor(f"helpdesk:{helpdesk}:clients_at") is None:
+            return None
+        rows = self.db.execute(
+            "select id, name, aliases from helpdesk_clients where helpdesk = ? order by name", [helpdesk]
+        )
+        return [ClientRecord(id=row[0], name=row[1], aliases=tuple(json.loads(row[2] or "[]"))) for row in rows]
+
     def tickets(self, helpdesk: str) -> list[Ticket]:
         rows = self.db.execute("select data from tickets where helpdesk = ? order by id", [helpdesk])
         return [Ticket.model_validate_json(row[0]) for row in rows]
@@ -417,6 +487,39 @@ def _message_from_row(row: dict[str, Any]) -> ChatMessage:
         latest_reply=row["latest_reply"],
         reactions=reactions,
         metadata_event=row["metadata_event"],
+    )
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One outbox row as the delivery and ``hygiene outbox`` see it."""
+
+    action: Action
+    status: str
+    created_at: datetime
+    attempts: int
+    error: str | None = None
+    unknown_since: datetime | None = None
+    next_attempt_at: datetime | None = None
+    updated_at: datetime | None = None
+    leads_told_at: datetime | None = None
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _entry_from_row(row: dict[str, Any]) -> OutboxEntry:
+    return OutboxEntry(
+        action=_action_from_row(row),
+        status=row["status"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        attempts=row["attempts"] or 0,
+        error=row["error"],
+        unknown_since=_when(row.get("unknown_since")),
+        next_attempt_at=_when(row.get("next_attempt_at")),
+        updated_at=_when(row.get("updated_at")),
+        leads_told_at=_when(row.get("leads_told_at")),
     )
 
 

@@ -67,7 +67,11 @@ def parse_draft(text: str, permalink: str | None) -> tuple[TicketDraft, str]:
     data = json.loads(text)
     description = data["description"] + (f"\n\nLink: {permalink}" if permalink else "")
     draft = TicketDraft(
-        subject=data["subject"], description=description, client=data.get("client"), requester=data.get("requester")
+        subject=data["subject"],
+        description=description,
+        client=data.get("client"),
+        requester=data.get("requester"),
+        client_id=data.get("client_id"),
     )
     return draft, data.get("language", "pt")
 
@@ -87,6 +91,29 @@ def created_message(ticket: Ticket, helpdesk: str, language: str) -> str:
     if language == "en":
         return f"I opened ticket #{ticket.reference} in {helpdesk}{link}. Please follow up there."
     return f"Abri o atendimento #{ticket.reference} no {helpdesk}{link}. O andamento segue por lá."
+
+
+def set_client_message(helpdesk: str, language: str) -> str:
+    """Added to the "created" reply when the ticket was created without a client."""
+    if language == "en":
+        return f"I could not tell which client this is for: please set the client on the ticket in {helpdesk}."
+    return f"Não consegui saber de qual cliente é: por favor, defina o cliente no {helpdesk}."
+
+
+def ask_client_message(helpdesk: str, permalink: str | None, language: str) -> str:
+    """To a channel's lead when the helpdesk needs a client hygiene could not tell."""
+    where = f" {permalink}" if permalink else ""
+    if language == "en":
+        return (
+            f"I need to open a ticket in {helpdesk} for a request in Slack{where}, but I cannot tell which "
+            "client it is for. Reply in that thread with the client's name as it is in the helpdesk "
+            "(or add an alias under [clients] aliases) and I will open it."
+        )
+    return (
+        f"Preciso abrir um atendimento no {helpdesk} para um pedido feito no Slack{where}, mas não sei de qual "
+        "cliente é. Responda naquela thread com o nome do cliente como está no helpdesk (ou configure um "
+        "alias em [clients] aliases) e eu abro o atendimento."
+    )
 
 
 def update_message(ticket: Ticket, before: Ticket, language: str = "pt") -> str:

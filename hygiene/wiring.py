@@ -119,7 +119,12 @@ def build_helpdesk(config: Config, clock: Clock | None = None) -> Helpdesk | Non
     """The configured helpdesk; its secrets come from the environment and are masked in logs."""
     section = config.helpdesk
     sleep = clock.sleep if clock else time.sleep
-    common = {"retries": section.retries, "timeout": section.timeout_seconds, "sleep": sleep}
+    common = {
+        "retries": section.retries,
+        "timeout": section.timeout_seconds,
+        "sleep": sleep,
+        "sleep_cap": section.max_sleep_per_cycle_seconds,
+    }
     if section.kind == "files" and section.path is not None:
         return FilesHelpdesk(section.path, section.url_template)
     if section.kind == "gclick":
@@ -166,7 +171,7 @@ def build_chat(config: Config, store: Store, clock: Clock, token: str | None = N
     client = WebClient(
         token=token,
         base_url=config.slack.base_url,
-        timeout=int(config.slack.timeout_seconds),
+        timeout=config.slack.timeout_seconds,  # type: ignore[arg-type]  # urllib takes fractions of a second
         retry_handlers=[],
     )
     return SlackChat(
@@ -177,6 +182,7 @@ def build_chat(config: Config, store: Store, clock: Clock, token: str | None = N
         max_retry_after=config.slack.max_retry_after_seconds,
         page_size=config.slack.history_page_size(),
         users=store.cached_users(),
+        sleep_cap=config.slack.max_sleep_per_cycle_seconds,
     )
 
 

@@ -324,3 +324,10 @@ def test_a_young_lock_still_leaves_the_cycle_to_its_holder(tmp_path: Path, live:
         holder.wait()
     assert result.returncode == 0
     assert f"another hygiene run holds {tmp_path / 'state' / 'hygiene.lock'} (pid {holder.pid} on " in result.stderr
+
+
+def test_check_config_names_why_slack_is_unreachable(tmp_path: Path) -> None:
+    result = hygiene("check-config", "--config", str(write_config(tmp_path, "http://no-such-host.invalid/api/")))
+    assert result.returncode == 1
+    assert "DNS lookup failed (no-such-host.invalid)" in result.stderr
+    assert "call budget" not in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hygiene.cli import summary_line
 from hygiene.clock import FrozenClock
 from hygiene.config import Config
 from hygiene.engine import CycleReport
@@ -143,19 +145,49 @@ def test_a_crash_before_the_channel_commits_loses_nothing(
     assert len(set(nudge_keys(state))) == len(nudge_keys(state)) == 5
 
 
-def test_a_failed_post_is_retried_next_cycle_without_duplicating(
+def test_a_post_of_unknown_outcome_is_looked_for_then_resent_once_after_settling(
     config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
 ) -> None:
-    state.inject("chat.postMessage", "server_error", times=3)  # the first nudge exhausts its retries
+    state.inject("chat.postMessage", "server_error")  # a 5xx after sending: maybe posted, never resent blind
     first = cycle(config, clock, sandbox)
-    assert first.sent == 4 and first.failed == 1 and not first.ok
-    failed = [row["key"] for row in Store.open(config.store_path).outbox_rows() if row["status"] == "sending"]
-    assert len(failed) == 1
+    assert first.sent == 4 and first.unknown == 1 and first.failed == 0
+    rows = Store.open(config.store_path).outbox_rows()
+    (unknown,) = [row for row in rows if row["status"] == "unknown"]
+    assert unknown["attempts"] == 1, "one attempt counts once"
+    clock.advance(minutes=1)  # inside the settle delay: looked for, not resent
+    cycle(config, clock, sandbox)
+    assert nudge_keys(state).count(unknown["key"]) == 0
     clock.advance(minutes=2)
     cycle(config, clock, sandbox)
     keys = nudge_keys(state)
-    assert keys.count(failed[0]) == 1
+    assert keys.count(unknown["key"]) == 1
     assert len(keys) == len(set(keys))
+
+
+def test_a_late_answer_to_a_post_that_was_carried_out_is_not_posted_twice(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    state.inject("chat.postMessage", "late", delay=1.5)  # posted, answered after the 1 s timeout
+    first = cycle(config, clock, sandbox)
+    assert first.recovered == 1 and first.sent == 4, "found by its key in the same cycle"
+    keys = nudge_keys(state)
+    assert len(keys) == len(set(keys)) == 5
+
+
+def test_a_write_that_lands_after_the_recovery_check_is_not_sent_again(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState
+) -> None:
+    state.inject("chat.postMessage", "timeout", delay=1.6)  # lands 0.6 s after the client gave up
+    first = cycle(config, clock, sandbox)
+    assert first.unknown == 1
+    deadline = time.monotonic() + 5
+    while len(state.bot_posts()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for minutes in (1, 3, 3):
+        clock.advance(minutes=minutes)
+        cycle(config, clock, sandbox)
+    keys = nudge_keys(state)
+    assert len(keys) == len(set(keys)) >= 5
 
 
 def test_dry_run_records_findings_and_posts_nothing(
@@ -287,3 +319,24 @@ def test_thumbs_down_on_a_nudge_is_counted_per_rule(
     assert figures["false_positives_by_rule"] == {"HY105": 1}
     assert figures["false_positive_reactions"] == 1
     assert figures["nudges"]["HY101"] == 4
+
+
+def test_a_failed_side_effect_is_dmed_once_to_the_leads_and_in_the_summary(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState, tickets_file: Path
+) -> None:
+    config = make_config(tmp_path, sandbox.base_url, tickets_file, report={"leads": ["U05PEDRO"]})
+    state.inject("chat.postMessage", "error:msg_too_long")  # a validation error Slack names: permanent
+    first = cycle(config, clock, sandbox)
+    assert first.failed == 1 and not first.ok
+    for _ in range(2):
+        clock.advance(minutes=1)
+        cycle(config, clock, sandbox)
+    dms = [p for p in state.bot_posts() if p["kind"] == "dm"]
+    assert len(dms) == 1 and "msg_too_long" in dms[0]["text"] and dms[0]["channel"] == "D05PEDRO"
+
+
+def test_the_summary_says_when_the_cycle_judged_with_an_old_snapshot() -> None:
+    report = CycleReport(retrying=2, unknown=1, snapshot_from="2026-11-18T12:00:00+00:00")
+    line = summary_line(report)
+    assert "2 to retry later" in line and "1 of unknown outcome" in line
+    assert "helpdesk sync failed: judged with the snapshot of 2026-11-18T12:00:00+00:00" in line

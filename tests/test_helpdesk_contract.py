@@ -18,7 +18,7 @@ from connectors.files import FilesHelpdesk
 from connectors.gclick import GClickHelpdesk
 from connectors.zendesk import ZendeskHelpdesk
 from hygiene.clock import FrozenClock
-from hygiene.errors import AuthError, ExternalError
+from hygiene.errors import AuthError, ExternalError, OutcomeUnknown, TransientError
 from hygiene.ports import Helpdesk, TicketDraft
 from hygiene.sandbox.gclick_api import GClickState
 from hygiene.sandbox.zendesk_api import ZendeskState
@@ -86,11 +86,13 @@ class GClickHarness(Harness):
         self.server = self.state.server().start()
         self.slept = []
 
-    def helpdesk(self, *, bad: bool = False) -> Helpdesk:
+    create_route = "preTarefas"
+
+    def helpdesk(self, *, bad: bool = False, timeout: float = 15) -> Helpdesk:
         secret = "wrong-secret-value" if bad else self.state.client_secret
         return GClickHelpdesk(
             self.server.base_url, self.state.client_id, secret, sleep=self.slept.append,
-            today=lambda: date(2026, 11, 18), page_size=3, create_department_id=4, retries=2,
+            today=lambda: date(2026, 11, 18), page_size=3, create_department_id=4, retries=2, timeout=timeout,
         )  # fmt: skip
 
     def seed(self, count: int) -> None:
@@ -121,11 +123,14 @@ class ZendeskHarness(Harness):
         self.server = self.state.server().start()
         self.slept = []
 
-    def helpdesk(self, *, bad: bool = False) -> Helpdesk:
+    create_route = "create"
+
+    def helpdesk(self, *, bad: bool = False, timeout: float = 15) -> Helpdesk:
         token = "wrong-token-value" if bad else self.state.token
         return ZendeskHelpdesk(
-            self.server.base_url, self.state.email, token, sleep=self.slept.append, now=self.clock.now, retries=2
-        )
+            self.server.base_url, self.state.email, token, sleep=self.slept.append, now=self.clock.now, retries=2,
+            timeout=timeout,
+        )  # fmt: skip
 
     def seed(self, count: int) -> None:
         for i in range(count):
@@ -239,7 +244,31 @@ def test_malformed_json_is_a_clear_error_and_no_state_moves(harness: Harness) ->
     helpdesk = harness.helpdesk()
     state = helpdesk.sync({}).state
     harness.touch(0)
-    harness.fault("malformed")
-    with pytest.raises(ExternalError, match="not valid JSON"):
+    harness.fault("malformed", times=3)  # a read retries a malformed body: three times fails (retries=2)
+    with pytest.raises(TransientError, match="not valid JSON"):
         harness.helpdesk().sync(state)
     assert [t.status for t in harness.helpdesk().sync(state).tickets] == ["pending"], "the change is still ahead"
+
+
+def test_one_malformed_body_on_a_read_is_retried(harness: Harness) -> None:
+    needs_http(harness)
+    harness.seed(2)
+    harness.fault("malformed")
+    assert len(harness.helpdesk().sync({}).tickets) == 2
+
+
+@pytest.mark.parametrize("fault", ["late", "reset_after", "server_error"])
+def test_a_create_whose_answer_is_lost_is_never_resent_blind(harness: Harness, fault: str) -> None:
+    needs_http(harness)
+    harness.seed(1)
+    before = harness.count()
+    route = harness.create_route  # type: ignore[attr-defined]
+    harness.state.faults.inject(route, fault, delay=0.6)  # type: ignore[attr-defined]
+    helpdesk = harness.helpdesk(timeout=0.3)  # type: ignore[call-arg]
+    with pytest.raises(OutcomeUnknown):
+        helpdesk.create_ticket(DRAFT, "finding-late:create")
+    assert harness.state.faults.calls[route] == 1, "sent once"  # type: ignore[attr-defined]
+    carried_out = fault != "server_error"
+    assert (helpdesk.find_created("finding-late:create") is not None) == carried_out, "found by its key"
+    harness.helpdesk().create_ticket(DRAFT, "finding-late:create")
+    assert harness.count() == before + 1

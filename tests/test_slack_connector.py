@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from connectors.slack import CallBudget, SlackChat
 from hygiene.clock import FrozenClock
 from hygiene.config import DEFAULT_BUDGET
-from hygiene.errors import AuthError, ConfigError, ExternalError
+from hygiene.errors import AuthError, ConfigError, ExternalError, OutcomeUnknown
 from hygiene.models import Action, ActionKind
 from hygiene.ports import ChannelInfo
 from hygiene.sandbox.slack_api import SlackSandbox, SlackState
@@ -195,3 +195,41 @@ def test_ephemerals_reactions_and_permalinks(sandbox: SlackSandbox, state: Slack
         chat.permalink("C05SUPPORT", parent)
         == f"https://sandbox.slack.local/archives/C05SUPPORT/p{parent.replace('.', '')}"
     )
+
+
+def test_a_post_that_timed_out_is_not_resent_inside_the_call(
+    sandbox: SlackSandbox, state: SlackState, clock: FrozenClock
+) -> None:
+    state.inject("chat.postMessage", "late", delay=1.5)  # carried out, answered after the 1 s timeout
+    chat = make_chat(sandbox, clock)
+    parent = state.messages["C05SUPPORT"][0]["ts"]
+    action = Action(ActionKind.THREAD_REPLY, "late:reply", "C05SUPPORT", "a nudge", thread_ts=parent, rule="HY101")
+    with pytest.raises(OutcomeUnknown):
+        chat.send(action)
+    assert state.calls["chat.postMessage"] == 1
+    assert chat.find_posted(action, "0") is not None, "found by its key instead"
+
+
+def test_a_reset_connection_on_a_read_is_retried(sandbox: SlackSandbox, state: SlackState, clock: FrozenClock) -> None:
+    seed(state, 2)
+    state.inject("conversations.history", "reset")
+    chat = make_chat(sandbox, clock)
+    assert chat.fetch(SUPPORT, "0", {}).complete
+
+
+def test_retry_afters_stop_at_the_cycles_sleep_cap(
+    sandbox: SlackSandbox, state: SlackState, clock: FrozenClock
+) -> None:
+    state.inject("conversations.history", "ratelimited", times=10, retry_after=8)
+    chat = make_chat(sandbox, clock, retries=6, sleep_cap=20)
+    fetch = chat.fetch(SUPPORT, "0", {})
+    assert not fetch.complete and fetch.deferred
+    assert sum(clock.slept) <= 20
+
+
+def test_an_unreachable_slack_names_the_cause_not_the_budget(clock: FrozenClock) -> None:
+    client = WebClient(token="xoxb-x", base_url="http://no-such-host.invalid/api/", timeout=1, retry_handlers=[])
+    chat = SlackChat(client, clock, CallBudget(dict(DEFAULT_BUDGET)), retries=3)
+    with pytest.raises(ExternalError) as caught:
+        chat.connect()
+    assert "DNS lookup failed" in str(caught.value) and "budget" not in str(caught.value)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from hygiene.cli import cli
 from hygiene.database import StoreError
+from hygiene.migrations import MIGRATIONS
 from hygiene.models import ChatMessage, Ticket
 from hygiene.store import Store
 
@@ -98,7 +99,7 @@ def test_db_check_reports_integrity_version_and_counts(tmp_path: Path) -> None:
     store.close()
     result = CliRunner().invoke(cli, ["db", "check", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    assert "integrity ok; schema version 2, current" in result.output
+    assert f"integrity ok; schema version {len(MIGRATIONS)}, current" in result.output
     assert any(line.split() == ["reports", "1"] for line in result.output.splitlines())
 
 

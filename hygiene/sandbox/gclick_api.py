@@ -64,8 +64,8 @@ class GClickState:
             )
         return state
 
-    def add_client(self, client_id: int, name: str) -> None:
-        self.clients.append({"id": client_id, "nome": name, "apelido": name, "status": "ATIVO"})
+    def add_client(self, client_id: int, name: str, apelido: str | None = None) -> None:
+        self.clients.append({"id": client_id, "nome": name, "apelido": apelido or name, "status": "ATIVO"})
 
     def add_task(
         self,

@@ -22,9 +22,13 @@ from urllib.parse import parse_qs, urlparse
 class Fault:
     """Make the next ``times`` calls of a route fail in a given way.
 
-    kind: ``ratelimited`` (429 + Retry-After), ``server_error`` (HTTP 500), ``timeout`` (answer
-    after ``delay`` seconds), ``malformed`` (200 with a body that is not JSON), ``unauthorized``
-    (401) or ``error:<code>`` (Slack's ``{"ok": false, "error": code}``).
+    kind: ``ratelimited`` (429 + Retry-After), ``server_error`` (HTTP 500), ``unavailable`` (503),
+    ``timeout`` (wait ``delay`` seconds, then carry the call out and answer: a write that lands
+    late), ``late`` (carry the call out at once, answer after ``delay`` seconds: a write done
+    whose answer comes after the client's timeout), ``reset`` (close the connection without
+    answering, nothing done), ``reset_after`` (carry the call out, then close without
+    answering), ``malformed`` (200 with a body that is not JSON), ``unauthorized`` (401) or
+    ``error:<code>`` (Slack's ``{"ok": false, "error": code}``).
     """
 
     method: str
@@ -53,6 +57,11 @@ class FaultBook:
     faults: list[Fault] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    chaos: Callable[[str], Fault | None] | None = None
+    """A storm: asked on every call that has no injected fault (see hygiene/sandbox/storm.py)."""
+    injected: dict[str, int] = field(default_factory=dict)
+    busy_until: float = 0.0
+    """When the last slow answer (``timeout``, ``late``) is done, on the monotonic clock."""
 
     def inject(self, route: str, kind: str, times: int = 1, **options: Any) -> None:
         with self.lock:
@@ -64,8 +73,15 @@ class FaultBook:
             for fault in self.faults:
                 if fault.method in (route, "*") and fault.times > 0:
                     fault.times -= 1
-                    return fault
-            return None
+                    return self._count(fault)
+            return self._count(self.chaos(route)) if self.chaos else None
+
+    def _count(self, fault: Fault | None) -> Fault | None:
+        if fault is not None:
+            self.injected[fault.kind] = self.injected.get(fault.kind, 0) + 1
+            if fault.kind in ("timeout", "late"):
+                self.busy_until = max(self.busy_until, time.monotonic() + fault.delay + 0.05)
+        return fault
 
 
 class JsonApiServer:
@@ -108,6 +124,11 @@ class JsonApiServer:
                             return
                         request = Request(method, url.path, query, body, dict(self.headers), match.groups())
                         status, payload, headers = handler(request)
+                        if fault is not None and fault.kind == "reset_after":
+                            self.close_connection = True
+                            return
+                        if fault is not None and fault.kind == "late":
+                            time.sleep(fault.delay)
                         self._send(status, payload, headers)
                         return
                 self._send(404, {"error": "RecordNotFound", "description": "Not found"}, {})
@@ -117,6 +138,10 @@ class JsonApiServer:
                     self._send(429, {"error": "TooManyRequests"}, {"Retry-After": str(fault.retry_after)})
                 elif fault.kind == "server_error":
                     self._raw(500, b"<html>Internal Server Error</html>", "text/html")
+                elif fault.kind == "unavailable":
+                    self._raw(503, b"<html>Service Unavailable</html>", "text/html")
+                elif fault.kind == "reset":
+                    self.close_connection = True
                 elif fault.kind == "malformed":
                     self._raw(200, b'{"ok": true, "content": [', "application/json")
                 elif fault.kind.startswith("error:"):
@@ -125,6 +150,8 @@ class JsonApiServer:
                     self._send(401, {"error": "invalid_token"}, {})
                 elif fault.kind == "timeout":
                     time.sleep(fault.delay)
+                    return False
+                elif fault.kind in ("late", "reset_after"):
                     return False
                 return True
 

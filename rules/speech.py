@@ -224,6 +224,7 @@ _REQUEST_LISTS = frozenset({"problem", "forward", "relay"})
 _NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
 
 
+_CHASING = frozenset("cobrando cobrou cobrar chasing".split())  # noqa: SIM905
 _ASKING_ABOUT = frozenset(
     "perguntou perguntaram perguntando pergunta perguntam cobrando cobrou cobrar asked asking asks ask chasing".split()  # noqa: SIM905
 )
@@ -239,8 +240,9 @@ def _tracked_request(
     content = content_lemmas(analysis) - set(words(fold(client.client)))
     scored = sorted(((len(content & subject_lemmas(t.subject)), t) for t in open_tickets), key=lambda x: -x[0])
     best = [t for overlap, t in scored if overlap and overlap == scored[0][0]]
+    chasing = [w for w in hits.get("wants", []) if w.split()[0] in _CHASING]
     asked_about = any(w.split()[0] in _ASKING_ABOUT for w in hits.get("wants", [])) or bool(hits.get("indirect"))
-    strong = scored[0][0] >= 1 and bool(hits.get("again")) and asked_about
+    strong = scored[0][0] >= 1 and ((bool(hits.get("again")) and asked_about) or bool(chasing))
     if not best or not strong or len(best) > 2:
         return None
     referent = _client_referent(client)
@@ -265,11 +267,9 @@ def _status_about_client(
     """A question about a client's open ticket: the one(s) its subject fits, else the client's only
     one or two. A progress question presupposes work under way, and a client's work under way is
     on its open tickets; only words that set it apart ("nada a ver com…", "also") make it new."""
-    if client is None or not open_tickets:
-        return None
+    if client is None or not open_tickets or other_work:
+        return None  # "separate from the nexus setup, …": not about the open ticket
     fitting = subject_fit(analysis, open_tickets, client)
-    if other_work and not fitting:
-        return None
     if not fitting and len(open_tickets) > 2:
         return None
     chosen = tuple(fitting[:2] or open_tickets[:2])
@@ -376,6 +376,9 @@ def status_cues(
     progress = hits.get("progress", [])
     if not asked_to_act and progress and (hits.get("aspect") or (loose and _past(analysis, progress))):
         found += progress + hits.get("aspect", [])
+    openers = [cue for cue in hits.get("info_request", []) if cue.split()[0] in ("did", "has", "have")]
+    if openers and hits.get("aspect") and not asked_to_act:
+        found += openers + hits["aspect"]  # "did Tidepool's dispute ever get decided"
     indirect = [] if asked_to_act else hits.get("indirect", [])
     already = _already_done_question(analysis, require_mark=not indirect)
     if indirect and _asks_what_happened(analysis, indirect[0].split()[0], progress):
@@ -392,9 +395,11 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     registrou", "if the refund has gone out yet"), not whether something can be done."""
     start = analysis.tokens.index(opener) if opener in analysis.tokens else 0
     tail = analysis.tokens[start + 1 :]
+    end = next((i for i, token in enumerate(tail) if token in _CLAUSE_ENDS), len(tail))
+    tail = tail[:end]  # the embedded question only: "whether the fix is live so they can restart…"
     if _ASPECT.intersection(tail):
         return True
-    lemmas = analysis.lemmas[start + 1 :]
+    lemmas = analysis.lemmas[start + 1 : start + 1 + end]
     if any(
         _past_form(token) and (token != lemma or token in _EN_IRREGULAR_PAST)
         for token, lemma in zip(tail, lemmas, strict=True)
@@ -414,6 +419,7 @@ _COMPLETION = frozenset(
 )
 
 
+_CLAUSE_ENDS = frozenset("so because since but pq porque mas pois".split())  # noqa: SIM905
 _MODALS = frozenset("pode podem poderia da consegue conseguem can could may should".split())  # noqa: SIM905
 
 

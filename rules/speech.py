@@ -244,7 +244,7 @@ def _tracked_request(
     best = [t for overlap, t in scored if overlap and overlap == scored[0][0]]
     chasing = [w for w in hits.get("wants", []) if w.split()[0] in _CHASING]
     asked_about = any(w.split()[0] in _ASKING_ABOUT for w in hits.get("wants", [])) or bool(hits.get("indirect"))
-    strong = scored[0][0] >= 1 and ((bool(hits.get("again")) and asked_about) or bool(chasing))
+    strong = scored[0][0] >= 1 and bool(hits.get("again")) and (asked_about or bool(chasing))
     if not best or not strong or len(best) > 2:
         return None
     referent = _client_referent(client)

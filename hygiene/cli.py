@@ -384,10 +384,10 @@ def _events(reader: MessageReader, export: Path | None, files: tuple[str, ...]) 
         yield from reader.from_export(export)
     for name in files:
         if name == "-":
-            yield from reader.from_lines(sys.stdin, "<stdin>")
+            yield from reader.from_lines(sys.stdin.buffer, "<stdin>")
             continue
         try:
-            with open(name, encoding="utf-8") as handle:
+            with open(name, "rb") as handle:
                 yield from reader.from_lines(handle, name)
         except FileNotFoundError:
             raise ConfigError(f"--messages: {name}: no such file") from None

@@ -1,0 +1,92 @@
+"""Audit results do not depend on how the input is split.
+
+Each channel is judged on its own clock, so the labeled corpus split into one file per channel,
+in any file order, gives the same findings and scores as the single file; and the findings on
+the labeled corpora are pinned.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from connectors.files import read_tickets
+from connectors.slack_export import MessageReader
+from hygiene.audit import Auditor, AuditSummary
+from hygiene.cli import cli
+from hygiene.context import TicketSnapshot
+from hygiene.wiring import build_rules
+
+CORPUS = Path(__file__).parent / "corpus"
+TICKETS = str(CORPUS / "tickets.json")
+
+
+def audit_cli(*args: str) -> Result:
+    result = CliRunner().invoke(cli, ["audit", "--tickets", TICKETS, *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def split_per_channel(corpus: Path, folder: Path, seed: int) -> list[str]:
+    """One file per channel, in a shuffled order."""
+    by_channel: dict[str, list[str]] = defaultdict(list)
+    for line in corpus.read_text(encoding="utf-8").splitlines():
+        by_channel[json.loads(line)["channel"]].append(line)
+    paths = []
+    for channel, lines in by_channel.items():
+        path = folder / f"{corpus.stem}-{channel}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(str(path))
+    random.Random(seed).shuffle(paths)
+    return paths
+
+
+def summary_of(*files: str) -> tuple[list[str], AuditSummary]:
+    reader = MessageReader()
+    auditor = Auditor(build_rules({}), TicketSnapshot(read_tickets(Path(TICKETS))))
+
+    def events():  # type: ignore[no-untyped-def]
+        for name in files:
+            with open(name, "rb") as handle:
+                yield from reader.from_lines(handle, name)
+
+    findings = sorted(json.dumps(finding.as_record(action)) for finding, action in auditor.run(events()))
+    return findings, auditor.summary
+
+
+def score_table(summary: AuditSummary) -> dict[str, tuple[int, int, int]]:
+    return {code: (s.tp, s.fp, s.fn) for code, s in summary.scores.items()}
+
+
+@pytest.mark.parametrize("corpus", ["labeled.jsonl", "holdout.jsonl"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_split_per_channel_and_shuffled_finds_the_same(tmp_path: Path, corpus: str, seed: int) -> None:
+    whole, whole_summary = summary_of(str(CORPUS / corpus))
+    split, split_summary = summary_of(*split_per_channel(CORPUS / corpus, tmp_path, seed))
+    assert split == whole
+    assert score_table(split_summary) == score_table(whole_summary)
+    assert split_summary.judged == whole_summary.judged
+
+
+def test_a_channel_read_after_another_still_sees_its_thread_replies(tmp_path: Path) -> None:
+    """The second file's urgent message was answered in its thread: no HY104, whatever came before."""
+    first = tmp_path / "a.jsonl"
+    later = "1700090000.000100"  # a day after the second channel's messages
+    first.write_text(json.dumps({"channel": "a", "user": "U1", "ts": later, "text": "bom dia"}) + "\n")
+    second = tmp_path / "b.jsonl"
+    root = {"channel": "b", "user": "U1", "ts": "1700000000.000100", "text": "URGENTE: a Brascont está sem acesso"}
+    reply = {**root, "user": "U2", "ts": "1700000120.000100", "thread_ts": root["ts"], "text": "vendo agora"}
+    second.write_text(json.dumps(root) + "\n" + json.dumps(reply) + "\n")
+    result = audit_cli(str(first), str(second), "--format", "jsonl", "--rules", "HY104")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("corpus", ["labeled", "holdout"])
+def test_findings_on_the_labeled_corpora_are_pinned(corpus: str) -> None:
+    result = audit_cli(str(CORPUS / f"{corpus}.jsonl"), "--labels", "--format", "jsonl")
+    assert result.stdout == (CORPUS / "expected" / f"{corpus}.findings.jsonl").read_text(encoding="utf-8")

@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from connectors.audit_input import Block, Splitter, WorkReader
 from connectors.files import read_tickets
 from connectors.slack_export import MessageReader
 from hygiene import __version__
 from hygiene import config as config_module
-from hygiene.audit import Auditor
+from hygiene.audit import Auditor, AuditSummary
+from hygiene.audit_jobs import run_in_workers
 from hygiene.audit_output import FindingWriter, print_scores, print_summary
 from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
@@ -32,7 +34,7 @@ from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import run_lock
 from hygiene.logs import configure, redact
-from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
+from hygiene.models import Action, ActionKind, ChatMessage, Ticket
 from hygiene.outbox import deliver
 from hygiene.policy import static_action
 from hygiene.refs import url_pattern
@@ -324,6 +326,12 @@ def tickets_option(function: F) -> F:
     help="How far past a message the audit looks (replies, follow-ups, edits) before judging it.",
 )
 @click.option("--rules", "only", default=None, help="Comma-separated rule codes to run (default: every rule).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes, each judging some of the channels (default: the number of cores; 1: in this process).",
+)
 @click.argument("message_files", nargs=-1, type=click.Path(allow_dash=True, dir_okay=False))
 @guarded
 def audit(
@@ -337,6 +345,7 @@ def audit(
     mistakes: bool,
     window_minutes: float,
     only: str | None,
+    jobs: int | None,
 ) -> None:
     """Run the chat rules over history and print what they find; posts nothing.
 
@@ -358,7 +367,6 @@ def audit(
         if unknown:
             raise ConfigError(f"--rules: unknown rule(s) {', '.join(sorted(unknown))}")
         rules = [rule for rule in rules if rule.code in wanted]
-    reader = MessageReader()
     auditor = Auditor(
         rules,
         ticket_snapshot(config, tickets),
@@ -369,26 +377,54 @@ def audit(
         sla_book(config).overdue,
     )
     writer = FindingWriter(sys.stdout, fmt)
-    for finding, action in auditor.run(_events(reader, slack_export, messages)):
-        writer.write(finding, action)
+    jobs = jobs or available_cores()
+    splitter = Splitter(jobs, MessageReader())
+    summary, skipped = _judge(_blocks(splitter, slack_export, messages), splitter, auditor, writer)
     echo = partial(click.echo, err=True)
-    print_summary(auditor.summary, {rule.code: rule.name for rule in rules}, echo, reader.skipped)
+    print_summary(summary, {rule.code: rule.name for rule in rules}, echo, skipped)
     if labels:
-        print_scores(auditor.summary, echo, mistakes)
-    if reader.skipped:
+        print_scores(summary, echo, mistakes)
+    if skipped:
         sys.exit(1)
 
 
-def _events(reader: MessageReader, export: Path | None, files: tuple[str, ...]) -> Iterator[ChatEvent]:
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _judge(
+    blocks: Iterator[Block], splitter: Splitter, auditor: Auditor, writer: FindingWriter
+) -> tuple[AuditSummary, list[str]]:
+    """Judge in this process or in ``splitter.jobs`` workers; the summary and the skipped input."""
+    if splitter.jobs == 1:
+        summary, skips = _audit_here(blocks, WorkReader(splitter.reader), auditor, writer), splitter.reader.skips
+    else:
+        merged = run_in_workers(blocks, WorkReader, auditor, writer.format.line, splitter.jobs, writer.write_line)
+        summary, skips = merged.summary, splitter.reader.skips + merged.skips
+    writer.flush()
+    return summary, [why for _, why in sorted(skips, key=lambda skip: skip[0])]
+
+
+def _audit_here(blocks: Iterator[Block], read: WorkReader, auditor: Auditor, writer: FindingWriter) -> AuditSummary:
+    for block in blocks:
+        for event in read(block[0]):
+            for _, finding, action in auditor.feed(event):
+                writer.write(finding, action)
+    for _, finding, action in auditor.finish():
+        writer.write(finding, action)
+    return auditor.summary
+
+
+def _blocks(splitter: Splitter, export: Path | None, files: tuple[str, ...]) -> Iterator[Block]:
     if export is not None:
-        yield from reader.from_export(export)
+        yield from splitter.export(export)
     for name in files:
         if name == "-":
-            yield from reader.from_lines(sys.stdin.buffer, "<stdin>")
+            yield from splitter.lines(sys.stdin.buffer, "<stdin>")
             continue
         try:
             with open(name, "rb") as handle:
-                yield from reader.from_lines(handle, name)
+                yield from splitter.lines(handle, name)
         except FileNotFoundError:
             raise ConfigError(f"--messages: {name}: no such file") from None
 

@@ -1,14 +1,15 @@
-"""Audit results do not depend on how the input is split.
+"""Audit results do not depend on how the input is split or how many processes judge it.
 
 Each channel is judged on its own clock, so the labeled corpus split into one file per channel,
-in any file order, gives the same findings and scores as the single file; and the findings on
-the labeled corpora are pinned.
+in any file order, gives the same findings and scores as the single file; ``--jobs N`` writes
+what ``--jobs 1`` writes, byte for byte; and the findings on the labeled corpora are pinned.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -82,11 +83,50 @@ def test_a_channel_read_after_another_still_sees_its_thread_replies(tmp_path: Pa
     root = {"channel": "b", "user": "U1", "ts": "1700000000.000100", "text": "URGENTE: a Brascont está sem acesso"}
     reply = {**root, "user": "U2", "ts": "1700000120.000100", "thread_ts": root["ts"], "text": "vendo agora"}
     second.write_text(json.dumps(root) + "\n" + json.dumps(reply) + "\n")
-    result = audit_cli(str(first), str(second), "--format", "jsonl", "--rules", "HY104")
+    result = audit_cli(str(first), str(second), "--format", "jsonl", "--rules", "HY104", "--jobs", "1")
     assert result.stdout == ""
 
 
 @pytest.mark.parametrize("corpus", ["labeled", "holdout"])
 def test_findings_on_the_labeled_corpora_are_pinned(corpus: str) -> None:
-    result = audit_cli(str(CORPUS / f"{corpus}.jsonl"), "--labels", "--format", "jsonl")
+    result = audit_cli(str(CORPUS / f"{corpus}.jsonl"), "--labels", "--format", "jsonl", "--jobs", "1")
     assert result.stdout == (CORPUS / "expected" / f"{corpus}.findings.jsonl").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "table"])
+def test_jobs_n_writes_what_jobs_1_writes(tmp_path: Path, fmt: str) -> None:
+    files = [*split_per_channel(CORPUS / "labeled.jsonl", tmp_path, 5), str(CORPUS / "holdout.jsonl")]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"channel": "x", "text": "no ts"}\nnot json\n', encoding="utf-8")
+    args = [*files, str(bad), "--labels", "--mistakes", "--format", fmt]
+    one = CliRunner().invoke(cli, ["audit", "--tickets", TICKETS, *args, "--jobs", "1"])
+    assert one.exit_code == 1 and "skipped 2 unreadable line(s)" in one.stderr
+    for jobs in ("2", "3"):
+        many = CliRunner().invoke(cli, ["audit", "--tickets", TICKETS, *args, "--jobs", jobs])
+        assert many.exit_code == 1
+        assert many.stdout == one.stdout
+        assert many.stderr == one.stderr
+
+
+def test_jobs_on_a_slack_export(tmp_path: Path) -> None:
+    """A zip export of several channels: day files go to the workers of their channels."""
+    lines = [json.loads(x) for x in (CORPUS / "labeled.jsonl").read_text(encoding="utf-8").splitlines()]
+    channels = sorted({m["channel"] for m in lines})
+    source = tmp_path / "export.zip"
+    with zipfile.ZipFile(source, "w") as archive:
+        archive.writestr(
+            "export/channels.json", json.dumps([{"id": f"C{i}", "name": c} for i, c in enumerate(channels)])
+        )
+        archive.writestr("export/users.json", json.dumps([{"id": "U03JOAO", "name": "joao"}]))
+        for channel in channels:
+            days: dict[int, list[dict[str, object]]] = defaultdict(list)
+            for message in lines:
+                if message["channel"] == channel:
+                    days[int(float(message["ts"])) // 86400].append(message)
+            for day, messages in days.items():
+                archive.writestr(f"export/{channel}/{day}.json", json.dumps(messages))
+    one = audit_cli("--slack-export", str(source), "--format", "jsonl", "--labels", "--jobs", "1")
+    two = audit_cli("--slack-export", str(source), "--format", "jsonl", "--labels", "--jobs", "2")
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    whole, _ = summary_of(str(CORPUS / "labeled.jsonl"))
+    assert sorted(json.dumps(json.loads(x)) for x in one.stdout.splitlines()) == whole

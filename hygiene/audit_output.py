@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, Any
+
+from tqdm import tqdm
 
 from hygiene.audit import AuditSummary
 from hygiene.models import Finding
@@ -74,6 +77,12 @@ class FindingWriter:
         self.out.write("".join(self._lines))
         self._lines.clear()
         self.out.flush()
+
+
+def progress_bar(total: int | None, stream: IO[str] | None = None) -> tqdm[Any]:
+    """Bytes of input read, on stderr when it is a terminal; silent (and free) otherwise."""
+    stream = stream or sys.stderr
+    return tqdm(total=total, unit="B", unit_scale=True, desc="audit", file=stream, disable=not stream.isatty())
 
 
 def print_summary(

@@ -27,7 +27,7 @@ from hygiene import __version__
 from hygiene import config as config_module
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.audit_jobs import run_in_workers
-from hygiene.audit_output import FindingWriter, print_scores, print_summary
+from hygiene.audit_output import FindingWriter, print_scores, print_summary, progress_bar
 from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.engine import CycleReport
@@ -378,8 +378,9 @@ def audit(
     )
     writer = FindingWriter(sys.stdout, fmt)
     jobs = jobs or available_cores()
-    splitter = Splitter(jobs, MessageReader())
-    summary, skipped = _judge(_blocks(splitter, slack_export, messages), splitter, auditor, writer)
+    with progress_bar(_input_bytes(slack_export, messages)) as bar:
+        splitter = Splitter(jobs, MessageReader(), bar.update)
+        summary, skipped = _judge(_blocks(splitter, slack_export, messages), splitter, auditor, writer)
     echo = partial(click.echo, err=True)
     print_summary(summary, {rule.code: rule.name for rule in rules}, echo, skipped)
     if labels:
@@ -427,6 +428,13 @@ def _blocks(splitter: Splitter, export: Path | None, files: tuple[str, ...]) -> 
                 yield from splitter.lines(handle, name)
         except FileNotFoundError:
             raise ConfigError(f"--messages: {name}: no such file") from None
+
+
+def _input_bytes(export: Path | None, files: tuple[str, ...]) -> int | None:
+    """The size of the input, for the progress bar (None when part of it is stdin or an export)."""
+    if "-" in files or export is not None:
+        return None
+    return sum(os.path.getsize(path) for path in files if os.path.exists(path))
 
 
 @cli.command()

@@ -96,13 +96,13 @@ class MessageReader:
             elif subtype in IGNORED_EVENTS:
                 return
             elif subtype == "message_deleted":
-                yield ChatEvent("deleted", channel, str(raw["deleted_ts"]), source=where, seq=seq)
+                yield ChatEvent("deleted", channel, str(raw["deleted_ts"]), source=where, seq=seq, at=_at(raw))
             elif subtype == "message_changed":
                 inner = dict(raw.get("message") or {})
                 if "ts" not in inner:
                     raise KeyError("message.ts")
                 edit = to_chat_message(inner, self._channel(channel), self.user)
-                yield ChatEvent("changed", channel, str(inner["ts"]), edit, labels, where, seq)
+                yield ChatEvent("changed", channel, str(inner["ts"]), edit, labels, where, seq, _at(raw))
             else:
                 message = to_chat_message(raw, self._channel(channel), self.user)
                 yield ChatEvent("message", channel, message.ts, message, labels, where, seq)
@@ -141,6 +141,12 @@ class MessageReader:
         for index, raw in enumerate(messages, start=1):
             if isinstance(raw, dict):
                 yield from self.events(raw, channel, f"{day}[{index}]", (unit, index))
+
+
+def _at(raw: dict[str, Any]) -> float | None:
+    """When an edit or deletion happened: the event's own ts."""
+    ts = raw.get("ts")
+    return float(ts) if ts else None
 
 
 class Archive:

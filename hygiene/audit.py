@@ -155,6 +155,7 @@ class Auditor:
         self.url_patterns = url_patterns or []
         self.summary = AuditSummary(scores={rule.code: Score() for rule in self.rules})
         self._channels: dict[str, _Channel] = {}
+        self._count = 0  # messages judged so far on the current event
 
     def run(self, events: Iterable[ChatEvent]) -> Iterator[tuple[Finding, str]]:
         """Findings with the action the policy would take, in the order messages are judged."""
@@ -168,26 +169,34 @@ class Auditor:
         yield from self.finish()
 
     def feed(self, event: ChatEvent) -> list[Judged]:
-        """Take one event; the findings of the messages its channel's clock now passed."""
+        """Take one event; the findings of the messages its channel's clock now passed.
+
+        An edit or deletion first moves its channel's clock to the time it happened (when the
+        input says): what was a window old by then is judged as it was, before the change.
+        """
         self.summary.events += 1
         channel = self._channel(event.channel)
-        if not self._apply(event, channel) or not channel.queue:
-            return []
-        horizon = channel.clock - self.window
-        if channel.queue[0][0] > horizon:
-            return []
         found: list[Judged] = []
-        count = 0
-        while channel.queue and channel.queue[0][0] <= horizon:
-            _, ts = heapq.heappop(channel.queue)
+        self._count = 0
+        if event.at is not None and event.at > channel.clock:
+            channel.clock = event.at
+            self._judge_ready(channel, event, found)
+        if self._apply(event, channel):
+            self._judge_ready(channel, event, found)
+        return found
+
+    def _judge_ready(self, channel: _Channel, event: ChatEvent, found: list[Judged]) -> None:
+        horizon = channel.clock - self.window
+        queue = channel.queue
+        while queue and queue[0][0] <= horizon:
+            _, ts = heapq.heappop(queue)
             item = channel.pending.pop(ts, None)
             if item is not None:  # else deleted while it waited
-                self._judge(item, channel, (*event.seq, count), found)
-                count += 1
+                self._judge(item, channel, (*event.seq, self._count), found)
+                self._count += 1
         if channel.judged > EVICT_EVERY:
             channel.judged = 0
             channel.context.evict_before(event.channel, f"{horizon - 2 * self.window:.6f}")
-        return found
 
     def finish(self) -> list[Judged]:
         """The input ended: judge every message still waiting, in input order."""
@@ -217,7 +226,7 @@ class Auditor:
         return channel
 
     def _apply(self, event: ChatEvent, channel: _Channel) -> bool:
-        """Apply an event to its channel's window; False when it changes nothing (its clock stays)."""
+        """Apply an event to its channel's window; False when its clock stays (nothing new to judge)."""
         context, pending = channel.context, channel.pending
         if event.kind == "deleted":
             context.remove(event.channel, event.ts)

@@ -130,3 +130,27 @@ def test_jobs_on_a_slack_export(tmp_path: Path) -> None:
     assert one.stdout == two.stdout and one.stderr == two.stderr
     whole, _ = summary_of(str(CORPUS / "labeled.jsonl"))
     assert sorted(json.dumps(json.loads(x)) for x in one.stdout.splitlines()) == whole
+
+
+@pytest.mark.parametrize("late", [True, False])
+def test_a_deletion_in_a_quiet_channel_counts_from_when_it_happened(tmp_path: Path, late: bool) -> None:
+    """Deleted three hours after it was said, a request was judged first; deleted in a minute, it never was."""
+    request = "O cliente Brascont pediu a segunda via do boleto de outubro, alguém consegue ver?"
+    said = 1_700_000_000
+    gone = said + (3 * 3600 if late else 60)
+    quiet = [
+        {"channel": "quiet", "user": "U1", "ts": f"{said}.000100", "text": request},
+        {"channel": "quiet", "subtype": "message_deleted", "ts": f"{gone}.000100", "deleted_ts": f"{said}.000100"},
+    ]
+    busy = [
+        {"channel": "busy", "user": "U2", "ts": f"{said + 600 * i}.000200", "text": "tudo certo"} for i in range(30)
+    ]
+    merged = sorted([*quiet, *busy], key=lambda m: float(m["ts"]))
+    one = tmp_path / "one.jsonl"
+    one.write_text("".join(json.dumps(m) + "\n" for m in merged))
+    apart = [tmp_path / "quiet.jsonl", tmp_path / "busy.jsonl"]
+    for path, lines in zip(apart, (quiet, busy), strict=True):
+        path.write_text("".join(json.dumps(m) + "\n" for m in lines))
+    for files in ([one], apart, apart[::-1]):
+        result = audit_cli(*map(str, files), "--format", "jsonl", "--rules", "HY101", "--jobs", "1")
+        assert len(result.stdout.splitlines()) == (1 if late else 0), files

@@ -10,6 +10,7 @@ reads the same input alone, so every event gets the same ``seq`` either way.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +23,14 @@ BLOCK_LINES = 4096
 BLOCK_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class Line:
+@dataclass
+class Lines:
+    """A worker's lines of one block of a message file: as read, or already parsed in-process."""
+
     source: str
-    seq: tuple[int, int]
-    raw: bytes | dict[str, Any]
-    """The line as read, for a worker process; already parsed when it is judged in this one."""
+    unit: int
+    numbers: list[int] = field(default_factory=list)
+    raws: list[bytes | dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -38,57 +41,84 @@ class Day:
     unit: int
 
 
-Work = Line | Day
+Work = Lines | Day
 Block = list[list[Work]]
 """One list of work per worker."""
 
 
 @dataclass
 class Splitter:
-    """Assigns channels to workers in the order they first appear (round robin)."""
+    """Cuts the input into blocks and gives each channel to a worker.
+
+    A channel goes to the worker with the least input so far, busiest channels first (counted
+    in the block where they first appear, or over the whole export), so that busy and quiet
+    channels spread evenly. One process (``jobs`` 1) gets lines already parsed.
+    """
 
     jobs: int
     reader: MessageReader
     progress: Callable[[int], object] = lambda _: None
     _owner: dict[str, int] = field(default_factory=dict)
+    _load: list[int] = field(default_factory=list)
 
-    def owner(self, channel: str) -> int:
-        worker = self._owner.get(channel)
-        if worker is None:
-            worker = self._owner[channel] = len(self._owner) % self.jobs
-        return worker
-
-    def _empty(self) -> Block:
-        return [[] for _ in range(self.jobs)]
+    def __post_init__(self) -> None:
+        self._load = [0] * self.jobs
 
     def lines(self, handle: BinaryIO, source: str) -> Iterator[Block]:
         unit = self.reader.next_unit()
-        block, size = self._empty(), 0
+        pending: list[tuple[int, bytes | dict[str, Any], str]] = []
+        size = 0
         for number, line in enumerate(handle, start=1):
             raw = self.reader.parse_line(line, source, (unit, number))
             if raw is not None:
-                keep = raw if self.jobs == 1 else line
-                block[self.owner(str(raw["channel"]))].append(Line(source, (unit, number), keep))
+                pending.append((number, raw if self.jobs == 1 else line, str(raw["channel"])))
             size += len(line)
             if number % BLOCK_LINES == 0:
-                yield block
+                yield self._lines_block(source, unit, pending)
                 self.progress(size)
-                block, size = self._empty(), 0
-        yield block
+                pending, size = [], 0
+        yield self._lines_block(source, unit, pending)
         self.progress(size)
+
+    def _lines_block(self, source: str, unit: int, pending: list[tuple[int, bytes | dict[str, Any], str]]) -> Block:
+        self._assign(Counter(channel for _, _, channel in pending))
+        parts = [Lines(source, unit) for _ in range(self.jobs)]
+        for number, raw, channel in pending:
+            part = parts[self._owner[channel]]
+            part.numbers.append(number)
+            part.raws.append(raw)
+        return [[part] for part in parts]
+
+    def _assign(self, counts: Counter[str]) -> None:
+        for channel, count in counts.items():
+            if channel in self._owner:
+                self._load[self._owner[channel]] += count
+        for channel, count in counts.most_common():
+            if channel not in self._owner:
+                worker = min(range(self.jobs), key=lambda w: (self._load[w], w))
+                self._owner[channel] = worker
+                self._load[worker] += count
 
     def export(self, path: Path) -> Iterator[Block]:
         archive = self.reader.open_export(path)
-        block, size = self._empty(), 0
-        for channel, day in archive.days():
-            block[self.owner(channel)].append(Day(path, channel, day, self.reader.next_unit()))
-            size += archive.size(day)
-            if size >= BLOCK_BYTES:
+        days = [(channel, day, archive.size(day)) for channel, day in archive.days()]
+        sizes: Counter[str] = Counter()
+        for channel, _, size in days:
+            sizes[channel] += size
+        self._assign(sizes)
+        block, total = self._empty(), 0
+        for channel, day, size in days:
+            block[self._owner[channel]].append(Day(path, channel, day, self.reader.next_unit()))
+            total += size
+            if total >= BLOCK_BYTES:
                 yield block
-                self.progress(size)
-                block, size = self._empty(), 0
+                self.progress(total)
+                block, total = self._empty(), 0
         yield block
-        self.progress(size)
+        self.progress(total)
+
+    def _empty(self) -> Block:
+        return [[] for _ in range(self.jobs)]
 
 
 @dataclass
@@ -103,17 +133,16 @@ class WorkReader:
         return self.reader.skips
 
     def __call__(self, work: list[Work]) -> Iterator[ChatEvent]:
+        reader = self.reader
         for item in work:
-            if isinstance(item, Line):
-                raw = item.raw if isinstance(item.raw, dict) else self._parse(item)
+            if isinstance(item, Day):
+                yield from reader.from_day(self._archive(item.export), item.channel, item.day, item.unit)
+                continue
+            source, unit = item.source, item.unit
+            for number, line in zip(item.numbers, item.raws, strict=True):
+                raw = line if isinstance(line, dict) else reader.parse_line(line, source, (unit, number))
                 if raw is not None:
-                    yield from self.reader.events(raw, str(raw["channel"]), f"{item.source}:{item.seq[1]}", item.seq)
-            else:
-                yield from self.reader.from_day(self._archive(item.export), item.channel, item.day, item.unit)
-
-    def _parse(self, line: Line) -> dict[str, Any] | None:
-        assert isinstance(line.raw, bytes)
-        return self.reader.parse_line(line.raw, line.source, line.seq)
+                    yield from reader.events(raw, str(raw["channel"]), f"{source}:{number}", (unit, number))
 
     def _archive(self, path: Path) -> Archive:
         if path not in self._archives:

@@ -16,21 +16,25 @@ UserLookup = Callable[[str], tuple[str, bool]]
 def to_chat_message(
     raw: dict[str, Any], channel: ChannelInfo, user_of: UserLookup, bot_user_id: str = ""
 ) -> ChatMessage:
-    user = raw.get("user")
-    subtype = raw.get("subtype")
-    metadata: dict[str, Any] = raw.get("metadata") or {}
-    profile = raw.get("user_profile") or {}
-    is_bot = bool(
-        raw.get("bot_id") or subtype == "bot_message" or (user and user == bot_user_id) or (user and user_of(user)[1])
-    )
+    get = raw.get
+    user = get("user")
+    subtype = get("subtype")
+    known = None  # user_of(user), asked at most once
+    if get("bot_id") or subtype == "bot_message" or (user and user == bot_user_id):
+        is_bot = True
+    else:
+        known = user_of(user) if user else None
+        is_bot = bool(known and known[1])
+    profile = get("user_profile") or {}
     if user and profile.get("name"):
         name = profile.get("display_name") or profile["name"]
     elif user:
-        name = user_of(user)[0]
+        name = (known or user_of(user))[0]
     else:
-        name = raw.get("username")
-    thread_ts = raw.get("thread_ts")
-    text = str(raw.get("text") or "")
+        name = get("username")
+    thread_ts = get("thread_ts")
+    text = str(get("text") or "")
+    reactions = get("reactions")
     return ChatMessage(
         channel=channel.id,
         channel_name=channel.name,
@@ -42,9 +46,9 @@ def to_chat_message(
         plain=render(text, lambda user_id: user_of(user_id)[0]),
         subtype=subtype,
         is_bot=is_bot,
-        edited_ts=(raw.get("edited") or {}).get("ts"),
-        reply_count=int(raw.get("reply_count") or 0),
-        latest_reply=raw.get("latest_reply"),
-        reactions=tuple((str(r.get("name")), tuple(r.get("users") or ())) for r in raw.get("reactions") or ()),
-        metadata_event=metadata.get("event_type"),
+        edited_ts=(get("edited") or {}).get("ts"),
+        reply_count=int(get("reply_count") or 0),
+        latest_reply=get("latest_reply"),
+        reactions=tuple((str(r.get("name")), tuple(r.get("users") or ())) for r in reactions) if reactions else (),
+        metadata_event=(get("metadata") or {}).get("event_type"),
     )

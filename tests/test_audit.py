@@ -210,3 +210,12 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     path.write_text(line("1700000000.000100", REQUEST) + "\n", encoding="utf-8")
     result = run(str(path), "--format", "jsonl", "--jobs", "1")
     assert result.stderr.startswith("audit: 1 events, 1 messages judged"), "no bar before the summary"
+
+
+def test_per_channel_settings_are_merged_once_per_channel() -> None:
+    rule = next(r for r in build_rules({"HY105": {"channels": {"elogios": {"mode": "off"}}}}) if r.code == "HY105")
+    quiet = ChatMessage(channel="C9", channel_name="elogios", ts="1.0", text="oi", plain="oi")
+    loud = ChatMessage(channel="C8", channel_name="geral", ts="1.0", text="oi", plain="oi")
+    assert rule.settings_for(quiet).mode == "off" and rule.settings_for(loud).mode == "nudge"
+    assert rule.settings_for(quiet) is rule.settings_for(quiet), "not validated again for every message"
+    assert rule.settings_for(loud) is rule.settings

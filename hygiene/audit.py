@@ -171,24 +171,29 @@ class Auditor:
     def feed(self, event: ChatEvent) -> list[Judged]:
         """Take one event; the findings of the messages its channel's clock now passed.
 
-        An edit or deletion first moves its channel's clock to the time it happened (when the
-        input says): what was a window old by then is judged as it was, before the change.
+        The event's moment (a message's ts; when an edit or deletion happened, if the input
+        says) first judges what is more than a window older than it, without it in view; then
+        it applies and what is exactly a window older is judged with it. So a message is judged
+        on its channel's events up to a window after it, and on nothing later.
         """
         self.summary.events += 1
         channel = self._channel(event.channel)
         found: list[Judged] = []
         self._count = 0
-        if event.at is not None and event.at > channel.clock:
-            channel.clock = event.at
-            self._judge_ready(channel, event, found)
+        moment = float(event.ts) if event.kind == "message" else event.at
+        if moment is not None and moment > channel.clock:
+            self._judge_ready(channel, event, found, moment - self.window, before=True)
+            channel.clock = moment
         if self._apply(event, channel):
-            self._judge_ready(channel, event, found)
+            self._judge_ready(channel, event, found, channel.clock - self.window)
         return found
 
-    def _judge_ready(self, channel: _Channel, event: ChatEvent, found: list[Judged]) -> None:
-        horizon = channel.clock - self.window
+    def _judge_ready(
+        self, channel: _Channel, event: ChatEvent, found: list[Judged], horizon: float, before: bool = False
+    ) -> None:
+        """Judge the channel's messages up to ``horizon`` (or just before it)."""
         queue = channel.queue
-        while queue and queue[0][0] <= horizon:
+        while queue and (queue[0][0] < horizon or (not before and queue[0][0] == horizon)):
             _, ts = heapq.heappop(queue)
             item = channel.pending.pop(ts, None)
             if item is not None:  # else deleted while it waited

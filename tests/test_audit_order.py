@@ -154,3 +154,29 @@ def test_a_deletion_in_a_quiet_channel_counts_from_when_it_happened(tmp_path: Pa
     for files in ([one], apart, apart[::-1]):
         result = audit_cli(*map(str, files), "--format", "jsonl", "--rules", "HY101", "--jobs", "1")
         assert len(result.stdout.splitlines()) == (1 if late else 0), files
+
+
+def test_a_message_is_judged_on_nothing_later_than_its_window(tmp_path: Path) -> None:
+    """The quiet channel's next event, five hours on, names a ticket: too late to count, however it is read."""
+    request = "O cliente Brascont pediu a segunda via do boleto de outubro, alguém consegue ver?"
+    said = 1_700_000_000
+    quiet = [
+        {"channel": "quiet", "user": "U1", "ts": f"{said}.000100", "text": request},
+        {
+            "channel": "quiet",
+            "user": "U2",
+            "ts": f"{said + 5 * 3600}.000100",
+            "thread_ts": f"{said}.000100",
+            "text": "abri o atendimento 4600",
+        },
+    ]
+    busy = [
+        {"channel": "busy", "user": "U2", "ts": f"{said + 600 * i}.000200", "text": "tudo certo"} for i in range(40)
+    ]
+    one = tmp_path / "one.jsonl"
+    one.write_text("".join(json.dumps(m) + "\n" for m in sorted([*quiet, *busy], key=lambda m: float(m["ts"]))))
+    alone = tmp_path / "quiet.jsonl"
+    alone.write_text("".join(json.dumps(m) + "\n" for m in quiet))
+    for files in ([one], [alone]):
+        result = audit_cli(*map(str, files), "--format", "jsonl", "--rules", "HY101", "--jobs", "1")
+        assert [json.loads(x)["ts"] for x in result.stdout.splitlines()] == [f"{said}.000100"], files

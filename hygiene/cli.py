@@ -7,6 +7,7 @@ failed, 2 bad usage or configuration.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import sys
@@ -377,7 +378,7 @@ def audit(
         sla_book(config).overdue,
     )
     writer = FindingWriter(sys.stdout, fmt)
-    jobs = jobs or available_cores()
+    jobs = (jobs or available_cores()) if can_fork() else 1
     with progress_bar(_input_bytes(slack_export, messages)) as bar:
         splitter = Splitter(jobs, MessageReader(), bar.update)
         summary, skipped = _judge(_blocks(splitter, slack_export, messages), splitter, auditor, writer)
@@ -391,6 +392,11 @@ def audit(
 
 def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Audit workers are forked (they inherit the rules and tickets already built); elsewhere --jobs is 1."""
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _judge(

@@ -219,3 +219,14 @@ def test_per_channel_settings_are_merged_once_per_channel() -> None:
     assert rule.settings_for(quiet).mode == "off" and rule.settings_for(loud).mode == "nudge"
     assert rule.settings_for(quiet) is rule.settings_for(quiet), "not validated again for every message"
     assert rule.settings_for(loud) is rule.settings
+
+
+def test_without_fork_the_audit_runs_in_one_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = tmp_path / "a.jsonl"
+    path.write_text(line("1700000000.000100", REQUEST) + "\n", encoding="utf-8")
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_context", None)  # a worker pool would fail
+    result = run(str(path), "--format", "jsonl", "--jobs", "3")
+    assert result.exit_code == 0 and json.loads(result.stdout)["rule"] == "HY101"

@@ -33,6 +33,9 @@ from pathlib import Path
 
 from chat_mix import CORPUS, message_lines
 
+from connectors.audit_input import Splitter
+from connectors.slack_export import MessageReader
+
 HYGIENE = Path(sys.executable).parent / "hygiene"
 
 
@@ -64,6 +67,15 @@ def audit_run(path: Path, jobs: int) -> tuple[float, float, float, str]:
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"hygiene audit failed: {summary}")
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, summary
+
+
+def balance(path: Path, jobs: int) -> float:
+    """The largest worker's share of the lines, as `--jobs` splits this input (1/share bounds the speedup)."""
+    splitter = Splitter(jobs, MessageReader())
+    with path.open("rb") as handle:
+        for _ in splitter.lines(handle, path.name):
+            pass
+    return max(splitter._load) / sum(splitter._load)
 
 
 def profile(path: Path, top: int) -> None:
@@ -103,9 +115,11 @@ def main() -> None:
         for jobs in sorted({int(j) for j in args.jobs.split(",")}):
             seconds, cpu, rss, summary = audit_run(path, jobs)
             rates[jobs] = args.messages / seconds
+            share = f"  largest worker's share {balance(path, jobs):.0%}" if jobs > 1 else ""
             print(
                 f"--jobs {jobs}: {seconds:.2f}s ({cpu:.2f}s CPU)  {rates[jobs]:,.0f} messages/s  "
-                f"ratio audit/json.loads {seconds / parse:.1f} (CPU {cpu / parse_cpu:.1f})  peak RSS {rss:.0f} MB"
+                f"ratio audit/json.loads {seconds / parse:.1f} (CPU {cpu / parse_cpu:.1f})  "
+                f"peak RSS {rss:.0f} MB{share}"
             )
         print(summary)
         for jobs, rate in rates.items():

@@ -75,7 +75,7 @@ def balance(path: Path, jobs: int) -> float:
     with path.open("rb") as handle:
         for _ in splitter.lines(handle, path.name):
             pass
-    return max(splitter._load) / sum(splitter._load)
+    return max(splitter.shares())
 
 
 def profile(path: Path, top: int) -> None:

@@ -117,6 +117,11 @@ class Splitter:
         yield block
         self.progress(total)
 
+    def shares(self) -> list[float]:
+        """Each worker's share of the input split so far (lines, or bytes of an export)."""
+        total = sum(self._load) or 1
+        return [load / total for load in self._load]
+
     def _empty(self) -> Block:
         return [[] for _ in range(self.jobs)]
 

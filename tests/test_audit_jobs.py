@@ -75,3 +75,18 @@ def test_a_failing_worker_fails_the_audit() -> None:
     broken = ChatEvent("deleted", "c1", "boom")
     with pytest.raises(AuditFailed, match="the input broke"):
         run_in_workers(iter([[[event("c0", 0)], [broken]]]), Events, auditor(), render, 2, lambda line: None)
+
+
+def test_busy_channels_spread_across_workers() -> None:
+    """Round robin by first appearance would put both busy channels on worker 0."""
+    from connectors.audit_input import Splitter
+    from connectors.slack_export import MessageReader
+
+    counts = {"busy1": 40, "quiet1": 1, "busy2": 40, "quiet2": 1}
+    lines = [
+        f'{{"channel": "{c}", "ts": "{i}.0", "text": "x"}}\n'.encode() for c, n in counts.items() for i in range(n)
+    ]
+    splitter = Splitter(2, MessageReader())
+    blocks = list(splitter.lines(iter(lines), "mem"))  # type: ignore[arg-type]
+    assert sorted(splitter.shares()) == [0.5, 0.5]
+    assert sum(len(part[0].numbers) for block in blocks for part in block) == 82  # type: ignore[union-attr]

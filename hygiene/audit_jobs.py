@@ -16,7 +16,9 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
+from queue import Empty
 from typing import Any, Protocol, TypeVar
 
 from hygiene.audit import Auditor, AuditSummary, Key, Score
@@ -24,6 +26,7 @@ from hygiene.errors import HygieneError
 from hygiene.models import ChatEvent, Finding
 
 QUEUED_BLOCKS = 4
+POLL_SECONDS = 1.0
 W = TypeVar("W")
 W_in = TypeVar("W_in", contravariant=True)
 Render = Callable[[Finding, str], str]
@@ -82,12 +85,16 @@ def run_in_workers(
     feeder = _Feeder(blocks, inboxes)
     feeder.start()
     try:
-        return _merge(outboxes, auditor, write)
+        return _merge(
+            [_Outbox(outbox, worker) for outbox, worker in zip(outboxes, workers, strict=True)], auditor, write
+        )
     finally:
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()
             worker.join()
+        for inbox in inboxes:
+            inbox.cancel_join_thread()  # what a stopped worker left unread must not hold up the exit
         feeder.join(timeout=1)
         if feeder.error is not None:
             raise feeder.error
@@ -125,7 +132,25 @@ def _work(
         outbox.put(_Failed(traceback.format_exc()))
 
 
-def _merge(outboxes: list[Queue[Any]], auditor: Auditor, write: Callable[[str], None]) -> Merged:
+@dataclass
+class _Outbox:
+    queue: Queue[Any]
+    worker: BaseProcess
+
+    def get(self) -> Any:
+        """The worker's next answer; a failure when the worker died without one (killed, out of memory)."""
+        while True:
+            try:
+                return self.queue.get(timeout=POLL_SECONDS)
+            except Empty:
+                if not self.worker.is_alive():
+                    try:
+                        return self.queue.get(timeout=POLL_SECONDS)
+                    except Empty:
+                        return _Failed(f"worker {self.worker.pid} died (exit code {self.worker.exitcode})")
+
+
+def _merge(outboxes: list[_Outbox], auditor: Auditor, write: Callable[[str], None]) -> Merged:
     while True:
         answers = [outbox.get() for outbox in outboxes]
         failed = [answer for answer in answers if isinstance(answer, _Failed)]

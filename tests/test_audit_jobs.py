@@ -90,3 +90,18 @@ def test_busy_channels_spread_across_workers() -> None:
     blocks = list(splitter.lines(iter(lines), "mem"))  # type: ignore[arg-type]
     assert sorted(splitter.shares()) == [0.5, 0.5]
     assert sum(len(part[0].numbers) for block in blocks for part in block) == 82  # type: ignore[union-attr]
+
+
+def test_a_worker_that_dies_fails_the_audit() -> None:
+    """Killed without a word (as by the OOM killer): the audit says so instead of waiting forever."""
+    import os
+
+    @dataclass
+    class Dies(Events):
+        def __call__(self, work: list[ChatEvent]) -> list[ChatEvent]:
+            if any(e.channel == "c1" for e in work):
+                os._exit(9)
+            return work
+
+    with pytest.raises(AuditFailed, match="died"):
+        run_in_workers(iter([[[event("c0", 0)], [event("c1", 0)]]]), Dies, auditor(), render, 2, lambda line: None)

@@ -34,8 +34,6 @@ from hygiene.policy import static_action
 from hygiene.rulebase import Rule, TicketRule
 
 EXAMPLES_PER_RULE = 3
-EVICT_EVERY = 500
-"""A channel forgets old threads after this many of its messages were judged."""
 AT_END = sys.maxsize
 """The trigger of the messages judged when the input ends."""
 
@@ -124,14 +122,14 @@ class _Pending:
 class _Channel:
     """One channel's window: its messages in view, those waiting to be judged, and its clock."""
 
-    __slots__ = ("clock", "context", "judged", "pending", "queue")
+    __slots__ = ("clock", "context", "evicted", "pending", "queue")
 
     def __init__(self, context: WindowContext) -> None:
         self.context = context
         self.pending: dict[str, _Pending] = {}
         self.queue: list[tuple[float, str]] = []  # (ts, ts) of pending messages
         self.clock = 0.0
-        self.judged = 0
+        self.evicted = 0.0  # the clock when it last forgot old threads
 
 
 class Auditor:
@@ -199,9 +197,9 @@ class Auditor:
             if item is not None:  # else deleted while it waited
                 self._judge(item, channel, (*event.seq, self._count), found)
                 self._count += 1
-        if channel.judged > EVICT_EVERY:
-            channel.judged = 0
-            channel.context.evict_before(event.channel, f"{horizon - 2 * self.window:.6f}")
+        if channel.clock - channel.evicted > self.window:  # forget threads three windows old, once a window
+            channel.evicted = channel.clock
+            channel.context.evict_before(event.channel, f"{channel.clock - 3 * self.window:.6f}")
 
     def finish(self) -> list[Judged]:
         """The input ended: judge every message still waiting, in input order."""
@@ -256,7 +254,6 @@ class Auditor:
 
     def _judge(self, item: _Pending, channel: _Channel, key: Key, found: list[Judged]) -> None:
         message = item.message
-        channel.judged += 1
         self.summary.judged += 1
         self.summary.plain += message.subtype is None
         context = channel.context

@@ -1,95 +1,133 @@
-"""Benchmark `hygiene audit` on a long synthetic history: throughput and memory over time.
+"""Benchmark `hygiene audit` on a long synthetic history: speed against parsing, memory, cores.
 
-Streams N generated message lines (Portuguese and English, requests, status questions, chatter,
-threads, edits and deletions over 8 channels) through the same reader and auditor the CLI uses,
-and prints messages per second and the process's peak RSS at checkpoints, so that a flat memory
-profile is visible.
+Generates N message lines of a realistic mix (bench/chat_mix.py: mostly chatter; requests,
+status questions, urgent and bare messages from the labeled corpus; threads, edits, deletions,
+joins and bots; Portuguese and English; 40 channels of uneven activity) into a file, then:
 
-    .venv/bin/python bench/bench_audit.py --messages 1000000
+- times ``json.loads`` over every line of the file (one process): the cost of parsing alone;
+- runs ``hygiene audit FILE --format jsonl --jobs J`` for each J of ``--jobs`` (a separate
+  process each, output to /dev/null) and prints its wall time, messages per second, the ratio
+  ``audit_seconds / json_loads_seconds`` and its peak RSS (the largest process: with workers,
+  the largest of them);
+- with more than one J, the throughput each added core adds, as a share of one core's.
+
+``--profile`` also profiles the one-process audit (cProfile) and prints the top entries.
+
+    .venv/bin/python bench/bench_audit.py --messages 1000000 --jobs 1,2
+    .venv/bin/python bench/bench_audit.py --messages 100000 --jobs 1 --profile
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
-import random
-import resource
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from connectors.files import read_tickets
+from chat_mix import CORPUS, message_lines
+
+from connectors.audit_input import Splitter
 from connectors.slack_export import MessageReader
-from hygiene.audit import Auditor
-from hygiene.context import TicketSnapshot
-from hygiene.wiring import build_rules
 
-CORPUS = Path(__file__).parent.parent / "tests" / "corpus"
-CHANNELS = [f"C0{i}BENCH" for i in range(8)]
-CHATTER = [
-    "Reunião às {n}h na sala 2.",
-    "Alguém viu o carregador?",
-    "Thanks for the help yesterday!",
-    "Vou almoçar, volto já.",
-    "Deploy {n} finished.",
-    "Bom dia, pessoal!",
-]
+HYGIENE = Path(sys.executable).parent / "hygiene"
 
 
-def lines(count: int, seed: int) -> Iterator[str]:
-    random.seed(seed)
-    corpus = [json.loads(x) for x in (CORPUS / "labeled.jsonl").read_text(encoding="utf-8").splitlines()]
-    ts = 1_700_000_000.0
-    recent: list[tuple[str, str]] = []
-    for i in range(count):
-        ts += random.uniform(5, 60)
-        channel = random.choice(CHANNELS)
-        stamp = f"{ts:.6f}"
-        roll = random.random()
-        if roll < 0.02 and recent:
-            old_channel, old_ts = random.choice(recent)
-            yield json.dumps({"channel": old_channel, "subtype": "message_deleted", "ts": stamp, "deleted_ts": old_ts})
-            continue
-        if roll < 0.05 and recent:
-            old_channel, old_ts = random.choice(recent)
-            edit = {"type": "message", "user": "U1", "ts": old_ts, "text": random.choice(corpus)["text"]}
-            yield json.dumps({"channel": old_channel, "subtype": "message_changed", "ts": stamp, "message": edit})
-            continue
-        text = random.choice(corpus)["text"] if roll < 0.35 else random.choice(CHATTER).format(n=i % 24)
-        message = {"channel": channel, "type": "message", "user": f"U{i % 40}", "ts": stamp, "text": text}
-        if roll > 0.85 and recent:
-            message["channel"], message["thread_ts"] = random.choice(recent)
-        recent = ([*recent, (channel, stamp)])[-50:]
-        yield json.dumps(message, ensure_ascii=False)
+def generate(path: Path, count: int, seed: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for line in message_lines(count, seed):
+            out.write(line + "\n")
+
+
+def json_loads_seconds(path: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of json.loads over every line."""
+    started, cpu = time.perf_counter(), time.process_time()
+    with path.open("rb") as handle:
+        for line in handle:
+            json.loads(line)
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def audit_run(path: Path, jobs: int) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds of all its processes, peak RSS in MB, summary) of one `hygiene audit`."""
+    command = [str(HYGIENE), "audit", str(path), "--tickets", str(CORPUS / "tickets.json"), "--format", "jsonl"]
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as err, open(os.devnull, "wb") as out:
+        process = subprocess.Popen([*command, "--jobs", str(jobs)], stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        err.seek(0)
+        summary = err.read().decode().splitlines()[0]
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"hygiene audit failed: {summary}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, summary
+
+
+def balance(path: Path, jobs: int) -> float:
+    """The largest worker's share of the lines, as `--jobs` splits this input (1/share bounds the speedup)."""
+    splitter = Splitter(jobs, MessageReader())
+    with path.open("rb") as handle:
+        for _ in splitter.lines(handle, path.name):
+            pass
+    return max(splitter.shares())
+
+
+def profile(path: Path, top: int) -> None:
+    """The one-process audit path of the CLI, under cProfile."""
+    from hygiene.cli import audit
+
+    profiler = cProfile.Profile()
+    args = [str(path), "--tickets", str(CORPUS / "tickets.json"), "--format", "jsonl", "--jobs", "1"]
+    stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115
+    try:
+        profiler.runcall(audit.main, args, standalone_mode=False)
+    finally:
+        sys.stdout.close()
+        sys.stdout = stdout
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)
+    print(text.getvalue())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--jobs", default=f"1,{os.cpu_count() or 1}", help="comma-separated job counts to run")
+    parser.add_argument("--profile", action="store_true", help="also profile the one-process audit")
     args = parser.parse_args()
-    reader = MessageReader()
-    auditor = Auditor(build_rules({}), TicketSnapshot(read_tickets(CORPUS / "tickets.json")))
-    checkpoints = {int(args.messages * f) for f in (0.01, 0.1, 0.25, 0.5, 0.75, 1.0)}
-    started = time.perf_counter()
-    findings = 0
-
-    def counted() -> Iterator[str]:
-        for index, line in enumerate(lines(args.messages, args.seed), start=1):
-            yield line
-            if index in checkpoints:
-                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                rate = index / (time.perf_counter() - started)
-                held = auditor.held()
-                print(f"{index:>9,} lines  {rate:>7,.0f} lines/s  peak RSS {rss:6.1f} MB  held {held:>5,} messages")
-
-    for _ in auditor.run(reader.from_lines(counted(), "bench")):
-        findings += 1
-    elapsed = time.perf_counter() - started
-    print(
-        f"{args.messages:,} lines in {elapsed:.1f}s: {args.messages / elapsed:,.0f} lines/s, {findings:,} findings, "
-        f"{auditor.summary.judged:,} judged, {len(reader.skipped)} skipped"
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "messages.jsonl"
+        generate(path, args.messages, args.seed)
+        size = path.stat().st_size / 1e6
+        parse, parse_cpu = json_loads_seconds(path)
+        print(
+            f"{args.messages:,} lines ({size:,.0f} MB), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+        )
+        print(f"json.loads over the lines: {parse:.2f}s, {parse_cpu:.2f}s CPU ({args.messages / parse:,.0f} lines/s)")
+        rates: dict[int, float] = {}
+        for jobs in sorted({int(j) for j in args.jobs.split(",")}):
+            seconds, cpu, rss, summary = audit_run(path, jobs)
+            rates[jobs] = args.messages / seconds
+            share = f"  largest worker's share {balance(path, jobs):.0%}" if jobs > 1 else ""
+            print(
+                f"--jobs {jobs}: {seconds:.2f}s ({cpu:.2f}s CPU)  {rates[jobs]:,.0f} messages/s  "
+                f"ratio audit/json.loads {seconds / parse:.1f} (CPU {cpu / parse_cpu:.1f})  "
+                f"peak RSS {rss:.0f} MB{share}"
+            )
+        print(summary)
+        for jobs, rate in rates.items():
+            if jobs > 1 and 1 in rates:
+                added = (rate / rates[1] - 1) / (jobs - 1)
+                print(f"--jobs {jobs}: each added core adds {added:.2f}× one core's throughput")
+        if args.profile:
+            profile(path, 25)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Callable
-from typing import IO
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+from tqdm import tqdm
 
 from hygiene.audit import AuditSummary
 from hygiene.models import Finding
@@ -13,29 +17,72 @@ from hygiene.models import Finding
 CSV_COLUMNS = ["rule", "name", "channel", "ts", "thread_ts", "user", "score", "action", "text", "evidence"]
 
 
-class FindingWriter:
-    def __init__(self, out: IO[str], fmt: str) -> None:
-        self.out = out
-        self.fmt = fmt
-        self._csv = csv.writer(out) if fmt == "csv" else None
-        if self._csv is not None:
-            self._csv.writerow(CSV_COLUMNS)
-        elif fmt == "table":
-            out.write(f"{'RULE':<6} {'CHANNEL':<20} {'TS':<18} {'SCORE':>5}  {'ACTION':<24} TEXT\n")
+_JSON = json.JSONEncoder(ensure_ascii=False)
+"""The finding line of CONTRACTS.md: ``json.dumps(record, ensure_ascii=False)``, key order kept."""
 
-    def write(self, finding: Finding, action: str) -> None:
+
+class FindingFormat:
+    """Turns findings into the lines of one output format (workers render their own)."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer)
+
+    def header(self) -> str:
+        if self.fmt == "csv":
+            return self._csv_line(CSV_COLUMNS)
+        if self.fmt == "table":
+            return f"{'RULE':<6} {'CHANNEL':<20} {'TS':<18} {'SCORE':>5}  {'ACTION':<24} TEXT\n"
+        return ""
+
+    def line(self, finding: Finding, action: str) -> str:
         record = finding.as_record(action)
         if self.fmt == "jsonl":
-            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        elif self._csv is not None:
-            row = {**record, "evidence": json.dumps(record["evidence"], ensure_ascii=False)}
-            self._csv.writerow([row[column] for column in CSV_COLUMNS])
-        else:
-            text = _one_line(finding.text, 90)
-            self.out.write(
-                f"{finding.rule:<6} {_one_line(record['channel'], 20):<20} {finding.ts:<18} "
-                f"{finding.score:>5.2f}  {action:<24} {text}\n"
-            )
+            return _JSON.encode(record) + "\n"
+        if self.fmt == "csv":
+            row = {**record, "evidence": _JSON.encode(record["evidence"])}
+            return self._csv_line([row[column] for column in CSV_COLUMNS])
+        return (
+            f"{finding.rule:<6} {_one_line(record['channel'], 20):<20} {finding.ts:<18} "
+            f"{finding.score:>5.2f}  {action:<24} {_one_line(finding.text, 90)}\n"
+        )
+
+    def _csv_line(self, row: Sequence[object]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._csv.writerow(row)
+        return self._buffer.getvalue()
+
+
+class FindingWriter:
+    """Writes rendered lines to ``out`` in batches of ``batch`` lines."""
+
+    def __init__(self, out: IO[str], fmt: str, batch: int = 256) -> None:
+        self.out = out
+        self.format = FindingFormat(fmt)
+        self.batch = batch
+        self._lines: list[str] = []
+        out.write(self.format.header())
+
+    def write(self, finding: Finding, action: str) -> None:
+        self.write_line(self.format.line(finding, action))
+
+    def write_line(self, line: str) -> None:
+        self._lines.append(line)
+        if len(self._lines) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        self.out.write("".join(self._lines))
+        self._lines.clear()
+        self.out.flush()
+
+
+def progress_bar(total: int | None, stream: IO[str] | None = None) -> tqdm[Any]:
+    """Bytes of input read, on stderr when it is a terminal; silent (and free) otherwise."""
+    stream = stream or sys.stderr
+    return tqdm(total=total, unit="B", unit_scale=True, desc="audit", file=stream, disable=not stream.isatty())
 
 
 SKIPPED_SHOWN = 20

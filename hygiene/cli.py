@@ -7,6 +7,7 @@ the cycle limit), 1 the job ran but failed, 2 bad usage or configuration.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import sys
@@ -20,13 +21,15 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from connectors.audit_input import Block, Splitter, WorkReader
 from connectors.files import read_tickets
 from connectors.slack import SlackChat
 from connectors.slack_export import MessageReader
 from hygiene import __version__, database
 from hygiene import config as config_module
-from hygiene.audit import Auditor
-from hygiene.audit_output import FindingWriter, print_scores, print_summary
+from hygiene.audit import Auditor, AuditSummary
+from hygiene.audit_jobs import run_in_workers
+from hygiene.audit_output import FindingWriter, print_scores, print_summary, progress_bar
 from hygiene.cli_guard import guarded
 from hygiene.clients import read_client_names
 from hygiene.clock import SystemClock
@@ -36,7 +39,7 @@ from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, mask_tokens, redact
 from hygiene.migrations import MIGRATIONS
-from hygiene.models import Action, ActionKind, ChatEvent, ChatMessage, Ticket
+from hygiene.models import Action, ActionKind, ChatMessage, Ticket
 from hygiene.outbox import deliver
 from hygiene.outbox_cli import outbox
 from hygiene.policy import static_action
@@ -447,6 +450,12 @@ def tickets_option(function: F) -> F:
     help="How far past a message the audit looks (replies, follow-ups, edits) before judging it.",
 )
 @click.option("--rules", "only", default=None, help="Comma-separated rule codes to run (default: every rule).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes, each judging some of the channels (default: the number of cores; 1: in this process).",
+)
 @click.argument("message_files", nargs=-1, type=click.Path(allow_dash=True, dir_okay=False))
 @guarded
 def audit(
@@ -461,6 +470,7 @@ def audit(
     mistakes: bool,
     window_minutes: float,
     only: str | None,
+    jobs: int | None,
 ) -> None:
     """Run the chat rules over history and print what they find; posts nothing.
 
@@ -482,7 +492,6 @@ def audit(
         if unknown:
             raise ConfigError(f"--rules: unknown rule(s) {', '.join(sorted(unknown))}")
         rules = [rule for rule in rules if rule.code in wanted]
-    reader = MessageReader()
     auditor = Auditor(
         rules,
         ticket_snapshot(config, tickets, clients_file),
@@ -493,29 +502,70 @@ def audit(
         sla_book(config).overdue,
     )
     writer = FindingWriter(sys.stdout, fmt)
-    for finding, action in auditor.run(_events(reader, slack_export, messages)):
-        writer.write(finding, action)
+    jobs = (jobs or available_cores()) if can_fork() else 1
+    with progress_bar(_input_bytes(slack_export, messages)) as bar:
+        splitter = Splitter(jobs, MessageReader(), bar.update)
+        summary, skipped = _judge(_blocks(splitter, slack_export, messages), splitter, auditor, writer)
     echo = partial(click.echo, err=True)
-    print_summary(auditor.summary, {rule.code: rule.name for rule in rules}, echo, reader.skipped)
+    print_summary(summary, {rule.code: rule.name for rule in rules}, echo, skipped)
     if labels:
-        print_scores(auditor.summary, echo, mistakes)
-    if reader.skipped:
+        print_scores(summary, echo, mistakes)
+    if skipped:
         sys.exit(1)
 
 
-def _events(reader: MessageReader, export: Path | None, files: tuple[str, ...]) -> Iterator[ChatEvent]:
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Audit workers are forked (they inherit the rules and tickets already built); elsewhere --jobs is 1."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _judge(
+    blocks: Iterator[Block], splitter: Splitter, auditor: Auditor, writer: FindingWriter
+) -> tuple[AuditSummary, list[str]]:
+    """Judge in this process or in ``splitter.jobs`` workers; the summary and the skipped input."""
+    if splitter.jobs == 1:
+        summary, skips = _audit_here(blocks, WorkReader(splitter.reader), auditor, writer), splitter.reader.skips
+    else:
+        merged = run_in_workers(blocks, WorkReader, auditor, writer.format.line, splitter.jobs, writer.write_line)
+        summary, skips = merged.summary, splitter.reader.skips + merged.skips
+    writer.flush()
+    return summary, [why for _, why in sorted(skips, key=lambda skip: skip[0])]
+
+
+def _audit_here(blocks: Iterator[Block], read: WorkReader, auditor: Auditor, writer: FindingWriter) -> AuditSummary:
+    for block in blocks:
+        for event in read(block[0]):
+            for _, finding, action in auditor.feed(event):
+                writer.write(finding, action)
+    for _, finding, action in auditor.finish():
+        writer.write(finding, action)
+    return auditor.summary
+
+
+def _blocks(splitter: Splitter, export: Path | None, files: tuple[str, ...]) -> Iterator[Block]:
     if export is not None:
-        yield from reader.from_export(export)
+        yield from splitter.export(export)
     for name in files:
         if name == "-":
-            yield from reader.from_bytes(sys.stdin.buffer, "<stdin>")
+            yield from splitter.lines(sys.stdin.buffer, "<stdin>")
             continue
         try:
             handle = open(name, "rb")  # noqa: SIM115 (closed by the with below)
         except OSError as exc:
             raise ConfigError(f"--messages: {name}: cannot be read ({exc.strerror})") from None
         with handle:
-            yield from reader.from_bytes(handle, name)
+            yield from splitter.lines(handle, name)
+
+
+def _input_bytes(export: Path | None, files: tuple[str, ...]) -> int | None:
+    """The size of the input, for the progress bar (None when part of it is stdin or an export)."""
+    if "-" in files or export is not None:
+        return None
+    return sum(os.path.getsize(path) for path in files if os.path.exists(path))
 
 
 @cli.command()

@@ -235,7 +235,10 @@ class ChatEvent:
     """One line of chat history as an audit reads it: a message, an edit or a deletion.
 
     ``labels`` is the list of rule codes a person said should fire on this message (None when the
-    message is not labeled); ``source`` names where it came from (``file:line``) for errors.
+    message is not labeled); ``source`` names where it came from (``file:line``) for errors;
+    ``seq`` is its position in the input (the file or export day file it is in, counted from 0
+    across the whole input, and its line or index there), which orders an audit's output;
+    ``at`` is when an edit or deletion happened (its own ``ts``), when the input says.
     """
 
     kind: Literal["message", "changed", "deleted"]
@@ -244,3 +247,5 @@ class ChatEvent:
     message: ChatMessage | None = None
     labels: tuple[str, ...] | None = None
     source: str = ""
+    seq: tuple[int, int] = (0, 0)
+    at: float | None = None

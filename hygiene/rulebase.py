@@ -165,7 +165,15 @@ class Rule(RuleBase):
     """A chat rule: judged on messages (and their threads)."""
 
     def settings_for(self, message: ChatMessage) -> RuleSettings:
-        return self.settings.for_channel(message.channel_name, message.channel)
+        """The settings in the message's channel (asked per rule per message, so merged once per channel)."""
+        settings = self.settings
+        if not settings.channels:
+            return settings
+        cache: dict[tuple[str | None, str], RuleSettings] = self.__dict__.setdefault("_per_channel", {})
+        key = (message.channel_name, message.channel)
+        if key not in cache:
+            cache[key] = settings.for_channel(*key)
+        return cache[key]
 
     def grace(self, settings: RuleSettings) -> timedelta:
         """How long after a message the rule waits before judging it (people may still add to it)."""

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from hygiene.audit import Auditor
+from hygiene.audit_output import progress_bar
 from hygiene.cli import cli
 from hygiene.context import TicketSnapshot
 from hygiene.models import ChatEvent, ChatMessage
@@ -188,3 +189,44 @@ def test_custom_rules_from_the_config(tmp_path: Path) -> None:
     assert "HY901 roadmap-question     -      not one of its channels" in elsewhere.output
     listing = CliRunner().invoke(cli, ["rules"]).output
     assert "HY106" in listing
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_only() -> None:
+    terminal, pipe = _Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        with progress_bar(2_000_000, stream) as bar:
+            bar.update(1_000_000)
+    assert "audit:  50%" in terminal.getvalue() and "1.00M/2.00M" in terminal.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(line("1700000000.000100", REQUEST) + "\n", encoding="utf-8")
+    result = run(str(path), "--format", "jsonl", "--jobs", "1")
+    assert result.stderr.startswith("audit: 1 events, 1 messages judged"), "no bar before the summary"
+
+
+def test_per_channel_settings_are_merged_once_per_channel() -> None:
+    rule = next(r for r in build_rules({"HY105": {"channels": {"elogios": {"mode": "off"}}}}) if r.code == "HY105")
+    quiet = ChatMessage(channel="C9", channel_name="elogios", ts="1.0", text="oi", plain="oi")
+    loud = ChatMessage(channel="C8", channel_name="geral", ts="1.0", text="oi", plain="oi")
+    assert rule.settings_for(quiet).mode == "off" and rule.settings_for(loud).mode == "nudge"
+    assert rule.settings_for(quiet) is rule.settings_for(quiet), "not validated again for every message"
+    assert rule.settings_for(loud) is rule.settings
+
+
+def test_without_fork_the_audit_runs_in_one_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = tmp_path / "a.jsonl"
+    path.write_text(line("1700000000.000100", REQUEST) + "\n", encoding="utf-8")
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_context", None)  # a worker pool would fail
+    result = run(str(path), "--format", "jsonl", "--jobs", "3")
+    assert result.exit_code == 0 and json.loads(result.stdout)["rule"] == "HY101"

@@ -154,7 +154,8 @@ def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     """The speech act of ``message`` and its referent, as HY101 and HY102 both see it (cached)."""
     # What the judgement reads of the message is its text and whether it is a reply; the same text
     # in the same helpdesk snapshot is judged the same ("bom dia", bots, the same request pasted twice).
-    key = (message.plain, message.is_reply, id(ctx.tickets), len(ctx.tickets), id(ctx.url_patterns), id(inputs))
+    patterns = tuple(pattern.pattern for pattern in ctx.url_patterns)
+    key = (message.plain, message.is_reply, id(ctx.tickets), len(ctx.tickets), patterns, id(inputs))
     cached = _CACHE.get(key)
     if cached is None:
         cached = _judge(message, ctx, inputs)

@@ -29,21 +29,6 @@ def thread_refs(message: ChatMessage, ctx: RuleContext) -> list[TicketRef]:
     return refs
 
 
-def is_tracked(message: ChatMessage, ctx: RuleContext) -> bool:
-    """A ticket is referenced in the thread or linked to it."""
-    return bool(ctx.linked_tickets(message) or thread_refs(message, ctx))
-
-
-def progress_question(text: str) -> list[str]:
-    """Phrases that ask how tracked work is going ("como está", "any update on", "já saiu?").
-
-    Empty when the message asks someone to check ("pode verificar se … foi emitida?"): that is a
-    request.
-    """
-    phrases = phrases_for("HY102", _SHIPPED)
-    return [] if phrases.any("check_request", text) else phrases.matches("status", text)
-
-
 _SHIPPED = RuleSettings()
 
 

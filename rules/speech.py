@@ -61,7 +61,6 @@ _QUOTED = re.compile(r"(?:^|\n)\s*>|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"�
 _QUOTED_TEXT = re.compile(r"(?:^|\n)\s*>[^\n]*|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]")
 # Endings of a verb in the past (preterite third person, participle) in Portuguese.
 _PT_PAST = ("ou", "aram", "eram", "iram", "iu", "eu", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas")
-_PT_FIRST_PAST = ("ei", "i")
 _STOP = frozenset(
     """que com para pra pro por porque como quando onde qual quais esse essa isso este esta isto aquele aquela
     ele ela eles elas nos vcs voce voces gente pessoal ainda ja nao sim mais muito muita pouco hoje ontem amanha
@@ -185,7 +184,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     if not (status or ask or analysis.asks or hits.keys() & _REQUEST_LISTS):
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
-    done = done_report(analysis, hits, inputs.request)
+    done = done_report(analysis, hits)
     ticket, typed, ticket_score = referenced_ticket(message, ctx)
     if ticket is not None or typed is not None:
         if done:
@@ -499,7 +498,7 @@ def asks(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> 
     return first in _QUESTION_OPENERS or (first.endswith(("aram", "eram", "iram")) and analysis.lemmas[opener] != first)
 
 
-def done_report(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> list[str]:
+def done_report(analysis: Analysis, hits: dict[str, list[str]]) -> list[str]:
     """Words that report work done or a ticket updated, in a sentence that is not itself a question
     ("emiti o DARF e mandei pro financeiro. anexo no 4547 ou abro outro chamado?" reports)."""
     return [cue for cue in hits.get("done", []) if not _in_question(analysis, cue.split()[0])]

@@ -11,10 +11,8 @@ come from what the sandboxes received, not from the engine.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,21 +51,6 @@ def demo_config(state_dir: Path, base_url: str, gclick_url: str) -> Config:
     )
 
 
-@contextmanager
-def _sandbox_credentials(gclick: GClickState) -> Iterator[None]:
-    """The G Click sandbox's own (not secret) credentials, where the config expects them."""
-    saved = {name: os.environ.get(name) for name in ("GCLICK_CLIENT_ID", "GCLICK_CLIENT_SECRET")}
-    os.environ["GCLICK_CLIENT_ID"], os.environ["GCLICK_CLIENT_SECRET"] = gclick.client_id, gclick.client_secret
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, int]:
     path = Path(scenario) if Path(scenario).exists() else SCENARIOS / f"{scenario}.json"
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -78,7 +61,7 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
         tempfile.TemporaryDirectory(prefix="hygiene-demo-") as tmp,
         SlackSandbox(state) as sandbox,
         gclick.server() as gclick_server,
-        _sandbox_credentials(gclick),
+        gclick.credentials_in_env(),
     ):
         config = demo_config(Path(tmp) / "state", sandbox.base_url, gclick_server.base_url)
 

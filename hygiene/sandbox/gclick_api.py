@@ -13,7 +13,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -207,6 +210,20 @@ class GClickState:
             ("POST", r"/v2/tarefas/preTarefas", "preTarefas", self.pre_task),
         ]
         return JsonApiServer(routes, self.faults)
+
+    @contextmanager
+    def credentials_in_env(self) -> Iterator[None]:
+        """The sandbox's own (not secret) credentials, where a config expects them, for the duration."""
+        saved = {name: os.environ.get(name) for name in ("GCLICK_CLIENT_ID", "GCLICK_CLIENT_SECRET")}
+        os.environ["GCLICK_CLIENT_ID"], os.environ["GCLICK_CLIENT_SECRET"] = self.client_id, self.client_secret
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:

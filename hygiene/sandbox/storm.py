@@ -14,15 +14,12 @@ Used by ``tests/test_storm.py`` (CI-sized) and ``bench/bench_storm.py``, ``bench
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -138,20 +135,6 @@ class Storm:
         return Fault(route, kind, retry_after=self.rng.randint(1, self.max_retry_after), delay=LATE)
 
 
-@contextmanager
-def _credentials(gclick: GClickState) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in ("GCLICK_CLIENT_ID", "GCLICK_CLIENT_SECRET")}
-    os.environ["GCLICK_CLIENT_ID"], os.environ["GCLICK_CLIENT_SECRET"] = gclick.client_id, gclick.client_secret
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class Quiet(FrozenClock):
     """The scenario's clock: moves only between cycles; sleeps are recorded, not spent, so that a
     storm and a calm run see the same moments (and a 120 s Retry-After costs no real time)."""
@@ -181,7 +164,7 @@ def run_scenario(
         tempfile.TemporaryDirectory(prefix="hygiene-storm-") as tmp,
         SlackSandbox(state) as slack,
         gclick.server() as gclick_server,
-        _credentials(gclick),
+        gclick.credentials_in_env(),
     ):
         config = config_for(Path(tmp) / "state", slack.base_url, gclick_server.base_url)
         for index in range(cycles + clean):

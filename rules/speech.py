@@ -36,23 +36,6 @@ from rules.lemmas import cue_words, learn
 from rules.phrases import PhraseSet
 
 Act = Literal["status", "request", "none"]
-SPEECH_LISTS = (
-    "progress_noun",
-    "standing",
-    "info_request",
-    "indirect",
-    "progress",
-    "aspect",
-    "waiting",
-    "ask",
-    "wants",
-    "problem",
-    "forward",
-    "relay",
-    "again",
-    "new_work",
-    "done",
-)
 
 # "o 4533 foi resolvido?": a plain number counts when the helpdesk has a ticket with that number.
 BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w/%-]|[.,]\d)")
@@ -106,14 +89,19 @@ class SpeechSettings(RuleSettings):
             if language not in ("pt", "en"):
                 raise ValueError(f"{language}: unknown language (use pt or en)")
             for name, cues in lists.items():
-                if name not in SPEECH_LISTS:
-                    raise ValueError(f"{language}.{name}: unknown cue list (known: {', '.join(SPEECH_LISTS)})")
+                if name not in speech_lists():
+                    raise ValueError(f"{language}.{name}: unknown cue list (known: {', '.join(speech_lists())})")
                 for index, cue in enumerate(cues):
                     try:
                         parse_cue(name, cue)
                     except ValueError as exc:
                         raise ValueError(f"{language}.{name}[{index}]: {exc}") from None
         return value
+
+
+def speech_lists() -> tuple[str, ...]:
+    """The cue lists rules/data/speech.toml defines (in either language): the ones a config may extend."""
+    return tuple(dict.fromkeys(name for lists in shipped_cues().values() for name in lists))
 
 
 @cache

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import TypeVar, cast
 
 from hygiene.rulebase import RuleSettings, compile_configured
 
@@ -84,19 +86,33 @@ def shipped(code: str) -> dict[str, dict[str, list[str]]]:
 
 def phrases_for(code: str, settings: RuleSettings) -> PhraseSet:
     """Every language's lists for a rule, with the settings' extra patterns merged in."""
-    key = (code, id(settings))
+    return per_settings(
+        f"phrases:{code}",
+        settings,
+        lambda: _compiled(code, json.dumps(settings.phrases, sort_keys=True), settings.replace_phrases),
+    )
+
+
+T = TypeVar("T")
+
+
+def per_settings(what: str, settings: RuleSettings, compute: Callable[[], T]) -> T:
+    """``compute()`` once per settings object: rules ask for their lists and cues once per message.
+
+    The settings object is kept alive beside its entry, so that its id is not reused while the
+    entry stands.
+    """
+    key = (what, id(settings))
     known = _BY_SETTINGS.get(key)
     if known is None or known[0] is not settings:
         if len(_BY_SETTINGS) > 1024:
             _BY_SETTINGS.clear()
-        known = (settings, _compiled(code, json.dumps(settings.phrases, sort_keys=True), settings.replace_phrases))
+        known = (settings, compute())
         _BY_SETTINGS[key] = known
-    return known[1]
+    return cast(T, known[1])
 
 
-# Rules ask for their lists once per message: remember them per settings object (kept alive here,
-# so its id is not reused while the entry stands).
-_BY_SETTINGS: dict[tuple[str, int], tuple[RuleSettings, PhraseSet]] = {}
+_BY_SETTINGS: dict[tuple[str, int], tuple[RuleSettings, object]] = {}
 
 
 @cache

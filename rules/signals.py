@@ -11,7 +11,7 @@ from hygiene.ports import RuleContext
 from hygiene.refs import TicketRef, find_refs
 from hygiene.rulebase import RuleSettings
 from hygiene.text import fold
-from rules.phrases import PhraseSet, phrases_for
+from rules.phrases import PhraseSet, per_settings, phrases_for
 from rules.speech import BARE_NUMBER, Inputs, cue_matcher
 
 
@@ -36,23 +36,16 @@ def speech_inputs(settings: RuleSettings, request: PhraseSet | None = None, stat
     """What the shared judgement reads: the calling rule's own (extended) lists, the other's shipped ones."""
     request = request or phrases_for("HY101", _SHIPPED)
     status = status or phrases_for("HY102", _SHIPPED)
-    remembered = _CUES.get(id(settings))
-    if remembered is None or remembered[0] is not settings:
-        if len(_CUES) > 1024:
-            _CUES.clear()
-        remembered = (settings, json.dumps(getattr(settings, "cues", None) or {}, sort_keys=True))
-        _CUES[id(settings)] = remembered
-    key = (id(request), id(status), remembered[1])
+    cues = per_settings("cues", settings, lambda: json.dumps(getattr(settings, "cues", None) or {}, sort_keys=True))
+    key = (id(request), id(status), cues)
     if key not in _INPUTS:
-        _INPUTS[key] = Inputs(request, status, cue_matcher(json.loads(remembered[1])))
+        _INPUTS[key] = Inputs(request, status, cue_matcher(json.loads(cues)))
     return _INPUTS[key]
 
 
 # Phrase sets are cached by phrases_for, so their identity is stable; two rules with the same lists
-# and cues share one Inputs (and so one cached judgement per message). Settings are kept alive in
-# _CUES so that their id is not reused while the entry stands.
+# and cues share one Inputs (and so one cached judgement per message).
 _INPUTS: dict[tuple[int, int, str], Inputs] = {}
-_CUES: dict[int, tuple[RuleSettings, str]] = {}
 
 
 # "Cliente Ótica Visão", "customer Acme", "client Initech" (capitals mark the name, so plain text).

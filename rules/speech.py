@@ -159,17 +159,16 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     analysis = analyze(message.plain)
     if len(analysis.text) < 8:
         return Judgement("none", "too short to judge")
-    hits = inputs.cues.scan(analysis)
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
-    hits["wants"] = [w for w in hits.get("wants", []) if not _speakers_own(analysis, w)]
+    hits = _as_judged(inputs.cues.scan(analysis), analysis, requested)
     ask = [p for p in requested if not p.startswith(_INABILITY)] + hits.get("ask", []) + hits.get("wants", [])
-    hits["problem"] = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
     # Someone asked to act ("pode lançar…?", "can someone send…") makes it a request unless it asks
     # plainly for the state of things; a client's wants reported ("a dona quer saber") do not.
     forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(message.plain))
     # A pasted client message is judged on what it asks, not on a verb of its story ("pediu nota, como emito?")
     status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")), loose=not forwarded)
-    if not (status or ask or analysis.asks or hits.keys() & _REQUEST_LISTS):
+    reports = forwarded or any(hits.get(name) for name in _REQUEST_LISTS)
+    if not (status or ask or analysis.asks or reports):
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
     done = done_report(analysis, hits)
@@ -203,14 +202,25 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
             return answer
     if done:
         return Judgement("none", f"reports work done ({done[0]!r})", done)
-    if client is not None and open_tickets and not new_work and (ask or forwarded or hits.keys() & _REQUEST_LISTS):
+    if client is not None and open_tickets and not new_work and (ask or reports):
         tracked = _tracked_request(analysis, hits, client, open_tickets)
         if tracked is not None:
             return tracked
     return _request(message, analysis, hits, ask, inputs, client, open_tickets, new_work, bool(status) and question)
 
 
-_REQUEST_LISTS = frozenset({"problem", "forward", "relay"})
+_REQUEST_LISTS = ("problem", "forward", "relay")
+
+
+def _as_judged(hits: dict[str, list[str]], analysis: Analysis, requested: list[str]) -> dict[str, list[str]]:
+    """The cue hits as the judgement reads them (a new dict: the matcher's own is shared):
+    wants in the first person are the speaker's, and an inability a request phrase names
+    ("não consegue") is a problem reported."""
+    wants = [w for w in hits.get("wants", []) if not _speakers_own(analysis, w)]
+    problem = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
+    return {**hits, "wants": wants, "problem": problem}
+
+
 _NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
 
 

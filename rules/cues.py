@@ -82,6 +82,7 @@ class CueMatcher:
 
     def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
         self._by_word: dict[str, list[Cue]] = defaultdict(list)
+        self._scanned: dict[int, tuple[Analysis, dict[str, list[str]]]] = {}
         self._by_prefix: list[Cue] = []
         for name, cues in lists.items():
             for text in cues:
@@ -94,7 +95,21 @@ class CueMatcher:
                     self._by_prefix.append(cue)
 
     def scan(self, analysis: Analysis) -> dict[str, list[str]]:
-        """Each list's hits in the message, as the words they matched, in order, without repeats."""
+        """Each list's hits in the message, as the words they matched, in order, without repeats.
+
+        Several rules scan the same message: the result is remembered for the analysis (kept
+        alive beside it, so that its id is not reused) and must not be changed by the caller.
+        """
+        known = self._scanned.get(id(analysis))
+        if known is not None and known[0] is analysis:
+            return known[1]
+        if len(self._scanned) > 256:
+            self._scanned.clear()
+        hits = self._scan(analysis)
+        self._scanned[id(analysis)] = (analysis, hits)
+        return hits
+
+    def _scan(self, analysis: Analysis) -> dict[str, list[str]]:
         hits: dict[str, list[str]] = {}
         tokens, lemmas = analysis.tokens, analysis.lemmas
         starts = analysis.sentence_starts

@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 test: lint typecheck layers pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check hygiene connectors rules tests bench
-	$(BIN)/ruff format --check hygiene connectors rules tests bench
+	$(BIN)/ruff check hygiene connectors rules sandbox tests bench
+	$(BIN)/ruff format --check hygiene connectors rules sandbox tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -31,9 +31,9 @@ from hygiene.config import parse
 from hygiene.engine import Engine
 from hygiene.logs import configure
 from hygiene.rulebase import Rule
-from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 from hygiene.store import Store
 from hygiene.wiring import build_engine
+from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
 USERS = ["U02MARINA", "U03JOAO", "U04CARLA", "U05PEDRO", "U06ANA", "U07SARAH", "U08MIKE"]
 

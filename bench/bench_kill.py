@@ -16,7 +16,7 @@ import time
 
 from hygiene.failpoints import POINTS
 from hygiene.logs import configure
-from hygiene.sandbox.storm import compare, difference, run_scenario
+from sandbox.storm import compare, difference, run_scenario
 
 CYCLES = 6
 

@@ -15,7 +15,7 @@ import random
 import time
 
 from hygiene.logs import configure
-from hygiene.sandbox.storm import Storm, compare, difference, run_scenario
+from sandbox.storm import Storm, compare, difference, run_scenario
 
 
 def main() -> None:

@@ -295,7 +295,7 @@ def demo(as_json: bool, scenario: str) -> None:
 
         hygiene demo --json
     """
-    from hygiene.demo import run_demo
+    from sandbox.demo import run_demo
 
     configure("warning")  # the demo's own output is the transcript; logs only for problems
     counts = run_demo(scenario, out=click.echo)
@@ -328,7 +328,7 @@ def sandbox(scenario: str, folder: Path, seconds: float | None) -> None:
 
         hygiene sandbox --dir /tmp/try   # then, in another shell: hygiene run --config /tmp/try/hygiene.toml
     """
-    from hygiene.sandbox.serve import serve
+    from sandbox.serve import serve
 
     configure("warning")
     serve(scenario, folder, seconds, lambda line: click.echo(line, err=False))

@@ -17,8 +17,8 @@ from hygiene import failpoints
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.errors import InjectedCrash
-from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 from hygiene.store import Store
+from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
 # Fuzzing profiles (tests/test_fuzz.py): a few hundred examples a target in `make test`, 10,000
 # in the bench (HYPOTHESIS_PROFILE=bench, or bench/bench_fuzz.py). No deadline: a slow example

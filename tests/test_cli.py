@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from hygiene.cli import cli
 from hygiene.clock import SystemClock
 from hygiene.lock import run_lock
-from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 from hygiene.store import Store
+from sandbox.slack_api import SlackSandbox, SlackState
 from tests.conftest import SCENARIO
 
 TOKEN = "xoxb-sandbox-not-a-real-token"

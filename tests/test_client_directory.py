@@ -16,10 +16,10 @@ from hygiene.client_directory import ClientDirectory
 from hygiene.clock import FrozenClock
 from hygiene.errors import NotFound, TransientError
 from hygiene.ports import ClientRecord, TicketDraft
-from hygiene.sandbox.gclick_api import GClickState
-from hygiene.sandbox.slack_api import SlackSandbox, SlackState
-from hygiene.sandbox.zendesk_api import ZendeskState
 from hygiene.store import Store
+from sandbox.gclick_api import GClickState
+from sandbox.slack_api import SlackSandbox, SlackState
+from sandbox.zendesk_api import ZendeskState
 from tests.conftest import make_config
 from tests.test_engine import cycle
 from tests.test_ticket_links import QUIET, config_for, posts

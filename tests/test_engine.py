@@ -15,9 +15,9 @@ from hygiene.clock import FrozenClock
 from hygiene.config import Config
 from hygiene.engine import CycleReport
 from hygiene.errors import ConfigError
-from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 from hygiene.store import Store
 from hygiene.wiring import build_engine
+from sandbox.slack_api import SlackSandbox, SlackState
 from tests.conftest import crash_at, make_config
 
 

@@ -20,8 +20,8 @@ from connectors.zendesk import ZendeskHelpdesk
 from hygiene.clock import FrozenClock
 from hygiene.errors import AuthError, ExternalError, OutcomeUnknown, TransientError
 from hygiene.ports import Helpdesk, TicketDraft
-from hygiene.sandbox.gclick_api import GClickState
-from hygiene.sandbox.zendesk_api import ZendeskState
+from sandbox.gclick_api import GClickState
+from sandbox.zendesk_api import ZendeskState
 
 NOW = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)
 DRAFT = TicketDraft(subject="Segunda via do boleto", description="Pedido no Slack: …", client="Brascont")

@@ -20,8 +20,8 @@ from hygiene.errors import ExternalError, PermanentError, RateLimited, Transient
 from hygiene.models import Action, ActionKind
 from hygiene.outbox import RetryRules, deliver, tell_leads
 from hygiene.report import DailyReport, day_figures, render_csv, render_markdown
-from hygiene.sandbox.gclick_api import GClickState
 from hygiene.store import Store
+from sandbox.gclick_api import GClickState
 from tests.conftest import START
 
 RULES = RetryRules(backoff=timedelta(seconds=60), settle=timedelta(seconds=120), max_age=timedelta(hours=2))

@@ -15,8 +15,8 @@ from hygiene.cli import cli
 from hygiene.clock import FrozenClock
 from hygiene.models import Ticket
 from hygiene.report import DailyReport, ReportRow, render_slack
-from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 from hygiene.store import Store
+from sandbox.slack_api import SlackSandbox, SlackState
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TICKETS = str(FIXTURES / "report_tickets.csv")
@@ -82,7 +82,7 @@ def test_slack_blocks_are_split_to_respect_limits() -> None:
 
 def test_post_sends_block_kit_to_the_report_channel_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     state = SlackState.from_scenario(
-        FIXTURES.parent.parent / "hygiene/sandbox/scenarios/accounting.json",
+        FIXTURES.parent.parent / "sandbox/scenarios/accounting.json",
         FrozenClock(datetime(2026, 11, 18, 10, tzinfo=SP)),
     )
     with SlackSandbox(state) as sandbox:

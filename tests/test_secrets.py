@@ -18,10 +18,10 @@ from click.testing import CliRunner
 
 from hygiene.cli import cli
 from hygiene.clock import SystemClock
-from hygiene.sandbox.gclick_api import GClickState
-from hygiene.sandbox.serve import CONFIG as SANDBOX_CONFIG
-from hygiene.sandbox.slack_api import SlackSandbox, SlackState
-from hygiene.sandbox.zendesk_api import ZendeskState
+from sandbox.gclick_api import GClickState
+from sandbox.serve import CONFIG as SANDBOX_CONFIG
+from sandbox.slack_api import SlackSandbox, SlackState
+from sandbox.zendesk_api import ZendeskState
 from tests.conftest import SCENARIO
 
 SLACK = "slack.MARKER.tok.91x"

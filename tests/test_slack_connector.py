@@ -11,7 +11,7 @@ from hygiene.config import DEFAULT_BUDGET
 from hygiene.errors import AuthError, ConfigError, ExternalError, OutcomeUnknown
 from hygiene.models import Action, ActionKind
 from hygiene.ports import ChannelInfo
-from hygiene.sandbox.slack_api import SlackSandbox, SlackState
+from sandbox.slack_api import SlackSandbox, SlackState
 
 SUPPORT = ChannelInfo("C05SUPPORT", "support-team")
 

@@ -1,6 +1,6 @@
 """CI-sized harnesses: a fault storm and random kills end with what a calm run ends with.
 
-The full-size versions are bench/bench_storm.py and bench/bench_kill.py (hygiene/sandbox/storm.py
+The full-size versions are bench/bench_storm.py and bench/bench_kill.py (sandbox/storm.py
 holds the scenario, the storm and the comparison).
 """
 
@@ -11,7 +11,7 @@ import random
 import pytest
 
 from hygiene.failpoints import POINTS
-from hygiene.sandbox.storm import Outcome, Storm, compare, difference, run_scenario
+from sandbox.storm import Outcome, Storm, compare, difference, run_scenario
 
 CYCLES = 6
 SLEEP_CAPS = 30 + 30  # [slack] and [helpdesk] max_sleep_per_cycle_seconds in the scenario

@@ -11,10 +11,10 @@ import pytest
 
 from hygiene.clock import FrozenClock
 from hygiene.config import Config
-from hygiene.sandbox.gclick_api import GClickState
-from hygiene.sandbox.slack_api import SlackSandbox, SlackState
-from hygiene.sandbox.zendesk_api import ZendeskState
 from hygiene.store import Store
+from sandbox.gclick_api import GClickState
+from sandbox.slack_api import SlackSandbox, SlackState
+from sandbox.zendesk_api import ZendeskState
 from tests.conftest import SCENARIO, crash_at, make_config
 from tests.test_engine import cycle
 

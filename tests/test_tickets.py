@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from hygiene.clock import FrozenClock
 from hygiene.config import Config
-from hygiene.sandbox.slack_api import SlackSandbox, SlackState
 from hygiene.store import Store
+from sandbox.slack_api import SlackSandbox, SlackState
 from tests.conftest import make_config
 from tests.test_engine import cycle
 

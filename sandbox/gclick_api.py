@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from hygiene.clock import Clock, SystemClock
-from hygiene.sandbox.http_server import FaultBook, JsonApiServer, Reply, Request
+from sandbox.http_server import FaultBook, JsonApiServer, Reply, Request
 
 
 @dataclass

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from hygiene.clock import FrozenClock, from_slack_ts
 from hygiene.config import Config, parse
 from hygiene.engine import CycleReport
-from hygiene.sandbox.gclick_api import GClickState
-from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 from hygiene.store import Store
 from hygiene.wiring import build_engine
+from sandbox.gclick_api import GClickState
+from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
 ZONE = ZoneInfo("America/Sao_Paulo")
 DEMO_START = datetime(2026, 11, 18, 10, 0, tzinfo=ZONE)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hygiene.clock import Clock, SystemClock
-from hygiene.sandbox.http_server import FaultBook, Handler, JsonApiServer, Reply, Request
+from sandbox.http_server import FaultBook, Handler, JsonApiServer, Reply, Request
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

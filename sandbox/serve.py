@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hygiene.clock import SystemClock
-from hygiene.sandbox.gclick_api import GClickState
-from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
+from sandbox.gclick_api import GClickState
+from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
 CONFIG = """# Written by `hygiene sandbox`: a Slack and a G Click on loopback.
 [hygiene]

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hygiene.clock import Clock, SystemClock
-from hygiene.sandbox.http_server import FaultBook, JsonApiServer, Reply, Request
+from sandbox.http_server import FaultBook, JsonApiServer, Reply, Request
 
 
 def _iso(moment: datetime) -> str:

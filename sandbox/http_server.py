@@ -58,7 +58,7 @@ class FaultBook:
     calls: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     chaos: Callable[[str], Fault | None] | None = None
-    """A storm: asked on every call that has no injected fault (see hygiene/sandbox/storm.py)."""
+    """A storm: asked on every call that has no injected fault (see sandbox/storm.py)."""
     injected: dict[str, int] = field(default_factory=dict)
     busy_until: float = 0.0
     """When the last slow answer (``timeout``, ``late``) is done, on the monotonic clock."""

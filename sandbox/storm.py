@@ -30,10 +30,10 @@ from hygiene import failpoints
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.errors import HygieneError, InjectedCrash
-from hygiene.sandbox.gclick_api import GClickState
-from hygiene.sandbox.http_server import Fault
-from hygiene.sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 from hygiene.store import Store
+from sandbox.gclick_api import GClickState
+from sandbox.http_server import Fault
+from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
 START = datetime(2026, 11, 18, 9, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
 CYCLE_MINUTES = 5

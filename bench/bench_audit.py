@@ -34,7 +34,7 @@ from pathlib import Path
 from chat_mix import CORPUS, message_lines
 
 from connectors.audit_input import Splitter
-from connectors.slack_export import MessageReader
+from connectors.chat.slack.export import MessageReader
 
 HYGIENE = Path(sys.executable).parent / "hygiene"
 

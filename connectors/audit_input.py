@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from connectors.slack_export import Archive, MessageReader
+from connectors.chat.slack.export import Archive, MessageReader
 from hygiene.models import ChatEvent
 
 BLOCK_LINES = 4096

@@ -23,10 +23,9 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hygiene.clock import from_slack_ts
 from hygiene.config import PolicySection
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.models import ChatEvent, ChatMessage, Finding, Staleness, Ticket
@@ -119,6 +118,9 @@ class _Pending:
     seq: tuple[int, int]
 
 
+EPOCH = datetime.fromtimestamp(0, UTC)
+
+
 class _Channel:
     """One channel's window: its messages in view, those waiting to be judged, and its clock."""
 
@@ -178,7 +180,7 @@ class Auditor:
         channel = self._channel(event.channel)
         found: list[Judged] = []
         self._count = 0
-        moment = float(event.ts) if event.kind == "message" else event.at
+        moment = event.message.at.timestamp() if event.kind == "message" and event.message else event.at
         if moment is not None and moment > channel.clock:
             self._judge_ready(channel, event, found, moment - self.window, before=True)
             channel.clock = moment
@@ -199,7 +201,7 @@ class Auditor:
                 self._count += 1
         if channel.clock - channel.evicted > self.window:  # forget threads three windows old, once a window
             channel.evicted = channel.clock
-            channel.context.evict_before(event.channel, f"{channel.clock - 3 * self.window:.6f}")
+            channel.context.evict_before(event.channel, datetime.fromtimestamp(channel.clock - 3 * self.window, UTC))
 
     def finish(self) -> list[Judged]:
         """The input ended: judge every message still waiting, in input order."""
@@ -223,7 +225,7 @@ class Auditor:
         channel = self._channels.get(name)
         if channel is None:
             context = WindowContext(
-                from_slack_ts("0"), [], self.tickets, self.url_patterns, zone=self.zone, staleness=self.staleness
+                EPOCH, [], self.tickets, self.url_patterns, zone=self.zone, staleness=self.staleness
             )
             channel = self._channels[name] = _Channel(context)
         return channel
@@ -232,32 +234,33 @@ class Auditor:
         """Apply an event to its channel's window; False when its clock stays (nothing new to judge)."""
         context, pending = channel.context, channel.pending
         if event.kind == "deleted":
-            context.remove(event.channel, event.ts)
-            pending.pop(event.ts, None)
+            context.remove(event.channel, event.message_id)
+            pending.pop(event.message_id, None)
             return False
         assert event.message is not None
         message = event.message
         if event.kind == "changed":
-            previous = context.get(event.channel, event.ts)
+            previous = context.get(event.channel, event.message_id)
             if previous is None:
                 return False  # an edit of a message we never saw or already forgot
             message = _edited(previous, message)
         context.add(message)
-        if message.judged and (event.kind == "message" or event.ts in pending):
-            waiting = pending.get(event.ts)
+        moment = message.at.timestamp()
+        if message.judged and (event.kind == "message" or message.id in pending):
+            waiting = pending.get(message.id)
             labels = event.labels if event.labels is not None or waiting is None else waiting.labels
             if waiting is None:
-                heapq.heappush(channel.queue, (float(event.ts), event.ts))
-            pending[event.ts] = _Pending(message, labels, waiting.seq if waiting else event.seq)
-        channel.clock = max(channel.clock, float(event.ts))
+                heapq.heappush(channel.queue, (moment, message.id))
+            pending[message.id] = _Pending(message, labels, waiting.seq if waiting else event.seq)
+        channel.clock = max(channel.clock, moment)
         return True
 
     def _judge(self, item: _Pending, channel: _Channel, key: Key, found: list[Judged]) -> None:
         message = item.message
         self.summary.judged += 1
-        self.summary.plain += message.subtype is None
+        self.summary.plain += bool(message.plain.strip())
         context = channel.context
-        context.now = from_slack_ts(message.ts) + self._delta
+        context.now = message.at + self._delta
         fired: set[str] = set()
         for index, rule in enumerate(self.rules):
             finding = rule.check(message, context)
@@ -285,4 +288,4 @@ class Auditor:
 
 def _edited(previous: ChatMessage, edit: ChatMessage) -> ChatMessage:
     """The stored message with the edit's text (an edit event carries only part of the message)."""
-    return replace(previous, text=edit.text, plain=edit.plain, edited_ts=edit.edited_ts or previous.edited_ts)
+    return replace(previous, text=edit.text, plain=edit.plain, edited_at=edit.edited_at or previous.edited_at)

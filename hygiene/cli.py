@@ -23,8 +23,8 @@ import click
 
 from connectors.audit_input import Block, Splitter, WorkReader
 from connectors.files import read_tickets
-from connectors.slack import SlackChat
-from connectors.slack_export import MessageReader
+from connectors.chat.slack.blocks import render_messages
+from connectors.chat.slack.export import MessageReader
 from hygiene import __version__, database
 from hygiene import config as config_module
 from hygiene.audit import Auditor, AuditSummary
@@ -34,12 +34,13 @@ from hygiene.cli_guard import guarded
 from hygiene.clients import read_client_names
 from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
-from hygiene.engine import CycleReport, retry_rules
+from hygiene.cycle import CycleReport, retry_rules
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, mask_tokens, redact
 from hygiene.migrations import MIGRATIONS
 from hygiene.models import Action, ActionKind, ChatMessage, Ticket
+from hygiene.ports import Chat
 from hygiene.outbox import deliver
 from hygiene.outbox_cli import outbox
 from hygiene.policy import static_action
@@ -53,20 +54,22 @@ from hygiene.report import (
     render_csv,
     render_html,
     render_markdown,
-    render_slack,
     report_day,
+    report_document,
 )
 from hygiene.sla import SlaBook
 from hygiene.store import Store
-from hygiene.text import clip, guess_language, matchable, render
+from hygiene.text import clip, guess_language, matchable
 from hygiene.watchdog import CycleTimeout, cycle_deadline
 from hygiene.wiring import (
     AnyRule,
     build_chat,
+    build_chats,
     build_engine,
     build_helpdesk,
     channel_settings,
     message_rules,
+    render_markup,
     rules_for,
     ticket_rules,
 )
@@ -142,9 +145,9 @@ def run_once(config: config_module.Config) -> CycleReport:
 
 def _fail_abandoned_runs(store: Store, clock: SystemClock, note: str) -> None:
     """Runs still marked running when we hold the lock were ended from outside: record them as failed."""
-    for row in store.runs():
+    for row in store.runs.all():
         if row["status"] == "running":
-            store.finish_run(row["id"], clock.now(), "failed", {"errors": [note]})
+            store.runs.finish(row["id"], clock.now(), "failed", {"errors": [note]})
 
 
 def summary_line(report: CycleReport) -> str:
@@ -228,9 +231,7 @@ def check_config(config_path: Path | None, offline: bool) -> None:
         with run_lock(config.lock_path):
             store = Store.open(config.store_path)
             try:
-                chat = build_chat(config, store, SystemClock())
-                chat.connect()
-                channels = _resolve_every_channel(chat, config, rules)
+                channels = _resolve_every_channel(build_chats(config, store, SystemClock()), config, rules)
                 helpdesk = build_helpdesk(config)
                 clients = len(helpdesk.clients()) if helpdesk else 0
             finally:
@@ -242,19 +243,22 @@ def check_config(config_path: Path | None, offline: bool) -> None:
         click.echo(f"{path}: ok")
 
 
-def _resolve_every_channel(chat: SlackChat, config: config_module.Config, rules: list[AnyRule]) -> list[ChannelInfo]:
-    """The watched channels, after checking every channel setting against one read of Slack's list."""
+def _resolve_every_channel(chats: list[Chat], config: config_module.Config, rules: list[AnyRule]) -> list[ChannelInfo]:
+    """Every chat's watched channels, after checking every channel setting against one read of
+    the chats' channel lists (a setting is fine when any chat has the channel)."""
     problems: list[str] = []
     channels: list[ChannelInfo] = []
-    try:
-        channels = chat.resolve_channels(config.slack.channels)
-    except ConfigError as exc:
-        problems += exc.problems
+    for chat, settings in zip(chats, config.chats, strict=True):
+        chat.connect()
+        paths = [f"{settings.key_path}.channels[{i}]" for i in range(len(settings.channels))]
+        try:
+            channels += chat.resolve_channels(settings.channels, paths)
+        except ConfigError as exc:
+            problems += exc.problems
     others = channel_settings(config, rules)
-    try:
-        chat.resolve_channels([name for _, name in others], [path for path, _ in others], need_member=False)
-    except ConfigError as exc:
-        problems += exc.problems
+    for path, name in others:
+        if not any(chat.channel_id(name) for chat in chats):
+            problems.append(f'{path}: unknown channel "{name}"')
     if problems:
         raise ConfigError(problems)
     return channels
@@ -404,7 +408,7 @@ def _stored_tickets(config: config_module.Config | None, helpdesk: str) -> list[
         return []
     store = Store.open(config.store_path)
     try:
-        return store.tickets(helpdesk)
+        return store.tickets.all(helpdesk)
     finally:
         store.close()
 
@@ -589,12 +593,15 @@ def explain(text: str, channel: str, tickets: Path | None, clients_file: Path | 
     snapshot = ticket_snapshot(config, tickets, clients_file)
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = SystemClock().now()
+    markup = mask_tokens(clip(text))
     message = ChatMessage(
         channel=channel,
         channel_name=channel,
-        ts=f"{now.timestamp() - 3600:.6f}",
-        text=mask_tokens(clip(text)),
-        plain=render(mask_tokens(clip(text))),
+        id="explain",
+        at=now - timedelta(hours=1),
+        source=config.chats[0].source if config and config.chats else "explain",
+        text=markup,
+        plain=render_markup(config)(markup),
         user="U0EXPLAIN",
         user_name="you",
     )
@@ -654,8 +661,10 @@ def report_command(
     try:
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
         if store is not None:
-            daily.previous = store.previous_report(report_day(now, zone))
-            daily.figures = day_figures(store, now, zone, config.outbox.long_pending_hours if config else 4)
+            daily.previous = store.reports.previous(report_day(now, zone))
+            answering = [rule.code for rule in rules_for(config) if rule.answers_status]
+            hours = config.outbox.long_pending_hours if config else 4
+            daily.figures = day_figures(store, now, zone, hours, answering)
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
         if out:
@@ -695,7 +704,7 @@ def _report_tickets(config: config_module.Config | None, tickets: Path | None, s
     helpdesk = build_helpdesk(config) if config else None
     if helpdesk is None:
         raise ConfigError("report: give --tickets FILE, or configure [helpdesk]")
-    kept = store.tickets(helpdesk.name) if store is not None else []
+    kept = store.tickets.all(helpdesk.name) if store is not None else []
     return kept or helpdesk.sync({}).tickets
 
 
@@ -705,7 +714,7 @@ def _render(daily: DailyReport, fmt: str, zone: ZoneInfo) -> str:
     if fmt == "html":
         return render_html(daily, zone)
     if fmt == "slack":
-        return json.dumps(render_slack(daily, zone), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(render_messages(report_document(daily, zone)), ensure_ascii=False, indent=2) + "\n"
     return render_markdown(daily, zone)
 
 
@@ -718,16 +727,17 @@ def _post_report(config: config_module.Config | None, store: Store | None, daily
     if channel is None:
         raise ConfigError(f'report.channel: unknown channel "{config.report.channel}"')
     day = report_day(daily.now, zone)
-    for index, blocks in enumerate(render_slack(daily, zone)):
+    for index, part in enumerate(report_document(daily, zone).parts()):
         action = Action(
             ActionKind.CHANNEL_POST,
             key=f"report:{day}:{index}",
             channel=channel,
             text=f"Atendimentos parados: {len(daily.rows)}" + (f" ({index + 1})" if index else ""),
             rule="report",
-            blocks=json.dumps(blocks, ensure_ascii=False),
+            document=part.to_json(),
+            source=chat.source,
         )
-        store.enqueue(action, daily.now)
+        store.outbox.enqueue(action, daily.now)
     delivery = deliver(store, chat, SystemClock(), None, retry_rules(config))
     click.echo(f"report: posted {delivery.sent} message(s) to #{config.report.channel}", err=True)
     if delivery.errors:

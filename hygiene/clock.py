@@ -48,12 +48,3 @@ class FrozenClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.advance(seconds=max(0.0, seconds))
-
-
-def to_slack_ts(moment: datetime, seq: int = 0) -> str:
-    """Slack's message timestamp for a moment: seconds with a 6-digit sequence part."""
-    return f"{int(moment.timestamp())}.{seq:06d}"
-
-
-def from_slack_ts(ts: str) -> datetime:
-    return datetime.fromtimestamp(float(ts), UTC)

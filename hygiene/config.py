@@ -8,76 +8,26 @@ own model when the rules are built (see :mod:`hygiene.wiring`).
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import structlog
+from pydantic import Field, SkipValidation, ValidationError, field_validator, model_validator
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
-from hygiene.logs import looks_like_secret, register_secrets
+from hygiene.kinds import chat_kinds
+from hygiene.logs import register_secrets
+from hygiene.settings import ChatSettings, Section, env_name, http_url
 from hygiene.textfiles import TextFileError, read_text
 
+log = structlog.get_logger("hygiene.config")
+
 DEFAULT_PATH = "hygiene.toml"
-SECRET_KEYS = {"token", "bot_token", "api_token", "password", "client_secret", "secret"}
-
-DEFAULT_BUDGET = {
-    "conversations.history": 40,
-    "conversations.replies": 40,
-    "conversations.list": 5,
-    "users.info": 50,
-    "chat.postMessage": 40,
-    "chat.postEphemeral": 40,
-    "chat.getPermalink": 40,
-    "conversations.open": 20,
-    "reactions.add": 20,
-    "auth.test": 2,
-    "users.lookupByEmail": 20,
-}
-
-
-def http_url(value: str | None) -> str | None:
-    """An http(s) URL with a host, else a ValueError that says what one looks like."""
-    if value is None:
-        return value
-    parts = urlsplit(value.replace("{id}", "1"))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not a URL: write it as https://host/path")
-    return value
-
-
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-
-
-def env_name(value: str) -> str:
-    """A ``*_env`` key names an environment variable; a pasted secret is refused and never echoed."""
-    if not ENV_NAME.fullmatch(value) or looks_like_secret(value):
-        raise ValueError(
-            "this is not the name of an environment variable (it may be the secret itself: the value is not "
-            "shown); put the secret in the environment, e.g. export SLACK_BOT_TOKEN=…, and name the variable here"
-        )
-    return value
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_secrets_in_file(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key in data:
-                if key in SECRET_KEYS:
-                    raise ValueError(
-                        f"'{key}' is a secret: set it in the environment (see *_env keys), not in the file"
-                    )
-        return data
 
 
 class HygieneSection(Section):
@@ -98,73 +48,6 @@ class HygieneSection(Section):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
-
-
-# Slack's 2025 limits for apps distributed commercially outside the Marketplace:
-# conversations.history and conversations.replies at 1 request a minute, 15 messages each.
-UNLISTED_BUDGET = {"conversations.history": 1, "conversations.replies": 1}
-
-
-class SlackSection(Section):
-    token_env: str = "SLACK_BOT_TOKEN"
-    base_url: str = "https://slack.com/api/"
-    channels: list[str] = Field(min_length=1)
-    rescan_hours: float = Field(24, gt=0, le=24 * 14)
-    backfill_hours: float = Field(24, gt=0, le=24 * 90)
-    nudge_max_age_minutes: float = Field(240, gt=0)
-    page_size: int = Field(200, ge=1, le=999)
-    timeout_seconds: float = Field(15, gt=0)
-    retries: int = Field(3, ge=0, le=10)
-    max_retry_after_seconds: float = Field(10, ge=0)
-    max_sleep_per_cycle_seconds: float = Field(
-        60, ge=0, description="Backoff and Retry-After waits in one cycle stop here; the rest waits for the next."
-    )
-    message_retention_days: float = Field(14, gt=0)
-    budget: dict[str, int] = Field(default_factory=dict)
-    distribution: Literal["internal", "marketplace", "unlisted"] = Field(
-        "internal",
-        description=(
-            "How the Slack app is distributed. 'unlisted' (commercially distributed outside the "
-            "Marketplace) gets 1 history/replies call a minute and 15 messages a call: budgets follow."
-        ),
-    )
-
-    _url = field_validator("base_url")(http_url)
-    _env = field_validator("token_env")(env_name)
-
-    @field_validator("channels")
-    @classmethod
-    def _channel_names(cls, value: list[str]) -> list[str]:
-        cleaned = [item.strip().lstrip("#") for item in value]
-        for index, item in enumerate(cleaned):
-            if not item:
-                raise ValueError(f"item {index} is empty")
-        return cleaned
-
-    @field_validator("budget")
-    @classmethod
-    def _known_methods(cls, value: dict[str, int]) -> dict[str, int]:
-        for method, calls in value.items():
-            if method not in DEFAULT_BUDGET:
-                raise ValueError(f"unknown Slack method {method!r} (known: {', '.join(sorted(DEFAULT_BUDGET))})")
-            if calls < 0:
-                raise ValueError(f"{method}: a budget cannot be negative")
-            if calls == 0:
-                raise ValueError(
-                    f"{method}: a budget of 0 means hygiene can never call it, so that part of every cycle"
-                    " never happens (channels unread, nothing posted); give it at least 1"
-                )
-        return value
-
-    def call_budget(self) -> dict[str, int]:
-        """Calls per method per cycle: the defaults, the distribution's limits, then ``budget``."""
-        limits = dict(DEFAULT_BUDGET)
-        if self.distribution == "unlisted":
-            limits |= UNLISTED_BUDGET
-        return limits | self.budget
-
-    def history_page_size(self) -> int:
-        return min(self.page_size, 15) if self.distribution == "unlisted" else self.page_size
 
 
 class HelpdeskSection(Section):
@@ -357,7 +240,8 @@ class ReportSection(Section):
 
 class Config(Section):
     hygiene: HygieneSection = Field(default_factory=HygieneSection)
-    slack: SlackSection
+    chat: Annotated[list[ChatSettings], SkipValidation] = Field(default_factory=list)
+    """Validated by :func:`parse` against each entry's kind (connectors own their settings)."""
     helpdesk: HelpdeskSection = Field(default_factory=HelpdeskSection)
     policy: PolicySection = Field(default_factory=PolicySection)
     clients: ClientsSection = Field(default_factory=ClientsSection)
@@ -377,30 +261,31 @@ class Config(Section):
     def lock_path(self) -> Path:
         return self.hygiene.state_dir / "hygiene.lock"
 
-    def slack_token(self) -> str:
-        token = os.environ.get(self.slack.token_env, "").strip()
-        if not token:
-            raise ConfigError(f"slack.token_env: environment variable {self.slack.token_env} is not set")
-        return token
+    @property
+    def chats(self) -> list[ChatSettings]:
+        return list(self.chat)
 
+    def chat_named(self, source: str) -> ChatSettings:
+        return next(chat for chat in self.chat if chat.source == source)
 
-class OfflineSlackSection(SlackSection):
-    """``[slack]`` for commands that never talk to Slack (audit, explain, report, rules, db): channels optional."""
-
-    channels: list[str] = Field(default_factory=list)
-
-
-class OfflineConfig(Config):
-    """The config as read by offline commands: the same checks, but no channels needed."""
-
-    slack: OfflineSlackSection = Field(default_factory=OfflineSlackSection)
+    @property
+    def watched_channels(self) -> list[str]:
+        """Every channel of every chat, as written in the config."""
+        return [channel for chat in self.chat for channel in chat.channels]
 
 
 def secret_env_names(config: Config | None = None) -> list[str]:
-    """The environment variables that hold secrets: the config's ``*_env`` keys, or their defaults."""
-    slack = config.slack if config else OfflineSlackSection()
+    """The environment variables that hold secrets: the config's ``*_env`` keys, or every kind's defaults."""
+    if config is not None:
+        chats = [env for chat in config.chat for env in chat.secret_envs()]
+    else:
+        chats = [env for kind in chat_kinds().values() for env in _default_envs(kind.settings)]
     desk = config.helpdesk if config else HelpdeskSection()
-    return [slack.token_env, desk.client_id_env, desk.client_secret_env, desk.token_env]
+    return [*chats, desk.client_id_env, desk.client_secret_env, desk.token_env]
+
+
+def _default_envs(model: type[Section]) -> list[str]:
+    return [str(field.default) for name, field in model.model_fields.items() if name.endswith("_env")]
 
 
 def mask_env_secrets(config: Config | None = None) -> None:
@@ -437,15 +322,63 @@ def resolve_path(path: str | Path | None) -> Path:
 
 
 def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool = False) -> Config:
-    """Validate a parsed TOML document; ``offline`` for commands that never read Slack channels."""
-    model = OfflineConfig if offline else Config
+    """Validate a parsed TOML document; ``offline`` for commands that never read chat channels."""
+    rest = dict(data)
+    problems: list[str] = []
+    chats = _chats(rest, problems, offline)
     try:
-        config = model.model_validate(data)
+        config = Config.model_validate(rest)
     except ValidationError as exc:
-        raise ConfigError(describe_errors(exc)) from None
+        problems.extend(describe_errors(exc))
+    if problems:
+        raise ConfigError(problems)
+    config.chat = chats
     if base_dir is not None:
         config = _anchor_paths(config, base_dir)
     return config
+
+
+def _chats(data: dict[str, Any], problems: list[str], offline: bool) -> list[ChatSettings]:
+    """The ``[[chat]]`` entries (and the older ``[slack]`` section), each validated by its kind's
+    own settings model, errors named by key path (``chat[1].channels``, ``slack.rescan_hours``)."""
+    entries: list[tuple[str, Any]] = [(f"chat[{i}]", raw) for i, raw in enumerate(_as_list(data.pop("chat", [])))]
+    if "slack" in data:
+        legacy = data.pop("slack")
+        entries.insert(0, ("slack", {"kind": "slack", **legacy} if isinstance(legacy, dict) else legacy))
+        log.info("config.slack_section", note="[slack] is read as a [[chat]] entry of kind slack; it keeps working")
+    if not entries and not offline:
+        problems.append('chat: no chat to watch: add a [[chat]] entry (kind = "slack", channels = [...])')
+    chats = [chat for path, raw in entries if (chat := _chat(path, raw, problems, offline)) is not None]
+    sources = [chat.source for chat in chats]
+    for source in sorted({s for s in sources if sources.count(s) > 1}):
+        problems.append(f'chat: two chats are named "{source}": give each its own name (name = "...")')
+    return chats
+
+
+def _chat(path: str, raw: Any, problems: list[str], offline: bool) -> ChatSettings | None:
+    prefix: tuple[str | int, ...] = ("chat", int(path[5:-1])) if path.startswith("chat[") else (path,)
+    if not isinstance(raw, dict):
+        problems.append(f"{path}: must be a table of settings")
+        return None
+    kinds = chat_kinds()
+    if raw.get("kind") not in kinds:
+        problems.append(f"{path}.kind: unknown chat {raw.get('kind')!r} (known: {', '.join(kinds)})")
+        return None
+    try:
+        chat = kinds[raw["kind"]].settings.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(describe_errors(exc, prefix))
+        return None
+    if not offline and "channels" not in raw:
+        problems.append(f"{path}.channels: required key is missing")
+    elif not offline and not chat.channels:
+        problems.append(f"{path}.channels: name at least one channel to watch")
+    chat.key_path = path
+    return chat
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def load(path: str | Path | None = None, *, offline: bool = False) -> Config:

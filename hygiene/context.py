@@ -11,7 +11,6 @@ from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from hygiene.clients import ClientMatch, ClientMatcher
-from hygiene.clock import from_slack_ts
 from hygiene.errors import HygieneError
 from hygiene.models import ChatMessage, Staleness, Ticket
 from hygiene.text import fold
@@ -126,38 +125,37 @@ class WindowContext:
         self._threads: dict[tuple[str, str], list[ChatMessage]] = defaultdict(list)
         self._top: dict[str, list[ChatMessage]] = defaultdict(list)
         self._by_key: dict[tuple[str, str], ChatMessage] = {}
-        for message in sorted(messages, key=lambda m: m.ts):
+        for message in sorted(messages, key=_order):
             self.add(message)
 
     def add(self, message: ChatMessage) -> None:
-        """Add a message, or replace the one with the same channel and ts (an edit)."""
-        if (message.channel, message.ts) in self._by_key:
-            self.remove(message.channel, message.ts)
-        self._by_key[(message.channel, message.ts)] = message
-        insort(self._threads[(message.channel, message.root_ts)], message, key=_ts)
+        """Add a message, or replace the one with the same channel and id (an edit)."""
+        if (message.channel, message.id) in self._by_key:
+            self.remove(message.channel, message.id)
+        self._by_key[(message.channel, message.id)] = message
+        insort(self._threads[(message.channel, message.root_id)], message, key=_order)
         if not message.is_reply:
-            insort(self._top[message.channel], message, key=_ts)
+            insort(self._top[message.channel], message, key=_order)
 
-    def remove(self, channel: str, ts: str) -> ChatMessage | None:
-        message = self._by_key.pop((channel, ts), None)
+    def remove(self, channel: str, message_id: str) -> ChatMessage | None:
+        message = self._by_key.pop((channel, message_id), None)
         if message is None:
             return None
-        _drop(self._threads[(channel, message.root_ts)], ts)
+        _drop(self._threads[(channel, message.root_id)], message)
         if not message.is_reply:
-            _drop(self._top[channel], ts)
+            _drop(self._top[channel], message)
         return message
 
-    def get(self, channel: str, ts: str) -> ChatMessage | None:
-        return self._by_key.get((channel, ts))
+    def get(self, channel: str, message_id: str) -> ChatMessage | None:
+        return self._by_key.get((channel, message_id))
 
-    def evict_before(self, channel: str, ts: str) -> None:
-        """Forget a channel's threads that started before ``ts``."""
+    def evict_before(self, channel: str, moment: datetime) -> None:
+        """Forget a channel's threads that started before ``moment``."""
         top = self._top[channel]
-        cut = bisect_left(top, ts, key=_ts)
-        del top[:cut]
-        for key in [k for k in self._threads if k[0] == channel and k[1] < ts]:
+        del top[: bisect_left(top, (moment, ""), key=_order)]
+        for key in [k for k, thread in self._threads.items() if k[0] == channel and (not thread or thread[0].at < moment)]:
             for message in self._threads.pop(key):
-                self._by_key.pop((channel, message.ts), None)
+                self._by_key.pop((channel, message.id), None)
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -175,36 +173,36 @@ class WindowContext:
         return self._url_patterns
 
     def thread(self, message: ChatMessage) -> list[ChatMessage]:
-        return list(self._threads.get((message.channel, message.root_ts)) or [message])
+        return list(self._threads.get((message.channel, message.root_id)) or [message])
 
     def linked_tickets(self, message: ChatMessage) -> list[str]:
-        return self._links(message.channel, message.root_ts) if self._links else []
+        return self._links(message.channel, message.root_id) if self._links else []
 
     def staleness(self, ticket: Ticket) -> Staleness | None:
         return self._staleness(ticket, self.now) if self._staleness else None
 
     def following(self, message: ChatMessage, within: timedelta) -> list[ChatMessage]:
-        until = f"{(from_slack_ts(message.ts) + within).timestamp():.6f}"
+        until = message.at + within
         if message.is_reply:
-            conversations = [self._threads.get((message.channel, message.root_ts), [])]
+            conversations = [self._threads.get((message.channel, message.root_id), [])]
         else:
-            conversations = [self._top.get(message.channel, []), self._threads.get((message.channel, message.ts), [])]
+            conversations = [self._top.get(message.channel, []), self._threads.get((message.channel, message.id), [])]
         found: dict[str, ChatMessage] = {}
         for conversation in conversations:
-            start = bisect_right(conversation, message.ts, key=_ts)
+            start = bisect_right(conversation, _order(message), key=_order)
             for other in conversation[start:]:
-                if other.ts > until:
+                if other.at > until:
                     break
                 if not other.is_bot:
-                    found[other.ts] = other
-        return [found[ts] for ts in sorted(found)]
+                    found[other.id] = other
+        return sorted(found.values(), key=_order)
 
 
-_ts = attrgetter("ts")
-"""A message's ts, as bisect's key (attrgetter: no Python frame per comparison)."""
+_order = attrgetter("at", "id")
+"""A message's place in its conversation, as bisect's key (attrgetter: no Python frame per comparison)."""
 
 
-def _drop(messages: list[ChatMessage], ts: str) -> None:
-    index = bisect_left(messages, ts, key=_ts)
-    if index < len(messages) and messages[index].ts == ts:
+def _drop(messages: list[ChatMessage], message: ChatMessage) -> None:
+    index = bisect_left(messages, _order(message), key=_order)
+    if index < len(messages) and messages[index].id == message.id:
         del messages[index]

@@ -53,6 +53,8 @@ class ChatKind:
     """Build the connector from its validated settings (an instance of ``settings``)."""
     channel_id: Callable[[str], bool] = lambda _: False
     """Whether a channel as written in the config is an id rather than a name (offline checks)."""
+    render: Callable[[str], str] = lambda markup: markup
+    """The platform's markup as plain text (``hygiene explain`` judges pasted messages with it)."""
 
 
 @dataclass(frozen=True)

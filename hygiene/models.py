@@ -7,7 +7,8 @@ The ticket model is the normalized one of CONTRACTS.md.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
@@ -24,42 +25,56 @@ class Mode(StrEnum):
     AUTO = "auto"
 
 
+LEGACY_SOURCE = "slack"
+"""The chat that data written before chats had names belongs to (store schema v3 and earlier).
+
+Findings of this chat keep the identity they had then, so an upgrade never nudges twice."""
+
+
 @dataclass(frozen=True)
 class ChatMessage:
-    """One chat message, normalized from Slack's shape.
+    """One chat message in the shape every chat connector produces, whatever the platform.
 
-    ``text`` is Slack's markup as received; ``plain`` is the rendered plain text rules judge.
+    ``id`` is the platform's id of the message (unique in its channel) and ``at`` when it was
+    posted; ``thread_id`` is the id of its thread's root (None outside threads; a root with replies
+    has its own id). ``text`` is the platform's markup as received and ``plain`` the plain text
+    rules judge. ``ours`` marks hygiene's own posts. ``system`` names a non-human event (a join, a
+    topic change); ``extras`` carries platform data the core never interprets.
     """
 
     channel: str
-    ts: str
+    id: str
+    at: datetime
     text: str
     plain: str
+    source: str = LEGACY_SOURCE
     user: str | None = None
     user_name: str | None = None
     channel_name: str | None = None
-    thread_ts: str | None = None
-    subtype: str | None = None
+    thread_id: str | None = None
+    system: str | None = None
     is_bot: bool = False
-    edited_ts: str | None = None
+    edited_at: datetime | None = None
     reply_count: int = 0
     latest_reply: str | None = None
+    """A marker of the thread's newest reply: it changes when a reply arrives."""
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    metadata_event: str | None = None
+    ours: bool = False
+    extras: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_reply(self) -> bool:
-        return self.thread_ts is not None and self.thread_ts != self.ts
+        return self.thread_id is not None and self.thread_id != self.id
 
     @property
-    def root_ts(self) -> str:
-        """The ts of the thread this message belongs to (its own ts when it is a root)."""
-        return self.thread_ts or self.ts
+    def root_id(self) -> str:
+        """The id of the thread this message belongs to (its own id when it is a root)."""
+        return self.thread_id or self.id
 
     @property
     def judged(self) -> bool:
         """Bot messages, joins, topics and other non-human events are never judged."""
-        return not self.is_bot and self.subtype in (None, "", "thread_broadcast", "file_share")
+        return not self.is_bot and not self.system
 
     @property
     def content_hash(self) -> str:
@@ -170,22 +185,29 @@ class Finding:
     rule: str
     name: str
     channel: str
-    ts: str
+    message_id: str
     user: str | None
     text: str
     score: float
     evidence: dict[str, Any]
-    thread_ts: str | None = None
+    thread_id: str | None = None
     channel_name: str | None = None
     message: str = ""
     """The sentence the bot would say about it (separate from the rule's documentation)."""
     key: str = ""
     """What the finding is about when it is not a message (``ticket:4521:…``)."""
+    source: str = LEGACY_SOURCE
+    """The chat the message is in."""
 
     @property
     def fingerprint(self) -> str:
         """Stable identity: one finding per rule and message (or ticket episode), whatever the text becomes."""
-        raw = f"{self.rule}|{self.key}" if self.key else f"{self.rule}|{self.channel}|{self.ts}"
+        if self.key:
+            raw = f"{self.rule}|{self.key}"
+        elif self.source == LEGACY_SOURCE:
+            raw = f"{self.rule}|{self.channel}|{self.message_id}"
+        else:
+            raw = f"{self.rule}|{self.source}|{self.channel}|{self.message_id}"
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
     def as_record(self, action: str) -> dict[str, Any]:
@@ -194,8 +216,8 @@ class Finding:
             "rule": self.rule,
             "name": self.name,
             "channel": self.channel_name or self.channel,
-            "ts": self.ts,
-            "thread_ts": self.thread_ts,
+            "ts": self.message_id,
+            "thread_ts": self.thread_id,
             "user": self.user,
             "text": self.text,
             "score": round(self.score, 2),
@@ -221,13 +243,16 @@ class Action:
     key: str
     channel: str
     text: str = ""
-    thread_ts: str | None = None
+    thread_id: str | None = None
     user: str | None = None
     emoji: str | None = None
     fingerprint: str | None = None
     rule: str | None = None
-    blocks: str | None = None
-    """Block Kit blocks as JSON, for messages richer than text (the daily report)."""
+    document: str | None = None
+    """A structured message as JSON (the daily report: see :mod:`hygiene.document`), which each
+    chat lays out its own way; ``text`` is its plain-text fallback."""
+    source: str = LEGACY_SOURCE
+    """The chat that carries it out (a ticket to create: the chat whose thread it answers)."""
 
 
 @dataclass(frozen=True)
@@ -238,12 +263,12 @@ class ChatEvent:
     message is not labeled); ``source`` names where it came from (``file:line``) for errors;
     ``seq`` is its position in the input (the file or export day file it is in, counted from 0
     across the whole input, and its line or index there), which orders an audit's output;
-    ``at`` is when an edit or deletion happened (its own ``ts``), when the input says.
+    ``at`` is when an edit or deletion happened (seconds since the epoch), when the input says.
     """
 
     kind: Literal["message", "changed", "deleted"]
     channel: str
-    ts: str
+    message_id: str
     message: ChatMessage | None = None
     labels: tuple[str, ...] | None = None
     source: str = ""

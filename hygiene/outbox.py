@@ -18,7 +18,7 @@ Ephemerals cannot be read back: they are at most once.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -34,8 +34,8 @@ from hygiene.errors import (
     TransientError,
 )
 from hygiene.failpoints import failpoint
-from hygiene.models import Action, ActionKind, Ticket
-from hygiene.ports import Chat, Helpdesk, TicketDraft
+from hygiene.models import LEGACY_SOURCE, Action, ActionKind, Ticket
+from hygiene.ports import ChatSink, Helpdesk, TicketDraft
 from hygiene.store import OutboxEntry, Store
 from hygiene.ticket_links import ask_client_message, created_message, parse_draft, set_client_message
 
@@ -85,18 +85,20 @@ class Delivery:
 
 def deliver(
     store: Store,
-    chat: Chat,
+    chats: Mapping[str, ChatSink] | ChatSink,
     clock: Clock,
     helpdesk: Helpdesk | None = None,
     rules: RetryRules | None = None,
     resolve: ClientResolver | None = None,
     rng: random.Random | None = None,
 ) -> Delivery:
-    """Everything due in the outbox; a ticket created here queues its thread reply, sent in the same call."""
-    courier = Courier(store, chat, clock, helpdesk, rules or RetryRules(), resolve, rng or random.Random())
+    """Everything due in the outbox, each action through the chat it names (``chats`` by source);
+    a ticket created here queues its thread reply, sent in the same call."""
+    sinks = {chats.source: chats} if not isinstance(chats, Mapping) else chats
+    courier = Courier(store, sinks, clock, helpdesk, rules or RetryRules(), resolve, rng or random.Random())
     for _ in range(3):
         before = courier.result.sent
-        for entry in store.due(clock.now()):
+        for entry in store.outbox.due(clock.now()):
             courier.one(entry)
         if courier.result.sent == before or not (courier.result.created or courier.followups):
             break
@@ -110,14 +112,14 @@ class Courier:
     def __init__(
         self,
         store: Store,
-        chat: Chat,
+        chats: Mapping[str, ChatSink],
         clock: Clock,
         helpdesk: Helpdesk | None,
         rules: RetryRules,
         resolve: ClientResolver | None,
         rng: random.Random,
     ) -> None:
-        self.store, self.chat, self.clock, self.helpdesk = store, chat, clock, helpdesk
+        self.store, self.chats, self.clock, self.helpdesk = store, chats, clock, helpdesk
         self.rules, self.resolve, self.rng = rules, resolve, rng
         self.result = Delivery()
         self.followups = 0
@@ -143,13 +145,21 @@ class Courier:
         except ExternalError as exc:
             self._failed(entry, exc)
 
+    def chat(self, action: Action) -> ChatSink:
+        """The chat that carries the action out; a chat no longer configured fails it for good."""
+        chat = self.chats.get(action.source)
+        if chat is None:
+            known = ", ".join(self.chats) or "none"
+            raise PermanentError(action.source, f"no chat named {action.source!r} is configured (chats: {known})")
+        return chat
+
     # looking before resending -----------------------------------------------------------------
     def _settled(self, entry: OutboxEntry) -> bool:
         """For an interrupted or unknown-outcome entry: True when nothing more is to be done now
         (its effect was found, or it is too early to resend)."""
         action = entry.action
         if action.kind == ActionKind.EPHEMERAL:
-            self.store.mark(
+            self.store.outbox.mark(
                 action.key, "done", self.clock.now(), error="interrupted ephemeral: not resent (at most once)"
             )
             self.result.recovered += 1
@@ -162,7 +172,7 @@ class Courier:
         resend_at = entry.unknown_since + self.rules.settle
         if self.clock.now() >= resend_at:
             return False
-        self.store.mark(action.key, "unknown", self.clock.now(), error=entry.error, next_attempt=resend_at)
+        self.store.outbox.mark(action.key, "unknown", self.clock.now(), error=entry.error, next_attempt=resend_at)
         self.result.unknown += 1
         return True
 
@@ -176,16 +186,16 @@ class Courier:
             self._record_ticket(action, ticket, parse_draft(action.text, None)[1])
             return True
         since = entry.created_at - timedelta(minutes=1)
-        found = self.chat.find_posted(action, f"{since.timestamp():.6f}")
+        found = self.chat(action).find_posted(action, since)
         if found:
-            self.store.mark(action.key, "done", self.clock.now(), ts=found)
-            log.info("outbox.recovered", key=action.key, ts=found)
+            self.store.outbox.mark(action.key, "done", self.clock.now(), result=found)
+            log.info("outbox.recovered", key=action.key, id=found)
         return bool(found)
 
     # trying -----------------------------------------------------------------------------------
     def _attempt(self, entry: OutboxEntry) -> None:
         action = entry.action
-        self.store.mark(action.key, "sending", self.clock.now())
+        self.store.outbox.mark(action.key, "sending", self.clock.now())
         failpoint("outbox.before_send")
         try:
             if action.kind == ActionKind.CREATE_TICKET:
@@ -193,22 +203,22 @@ class Courier:
                 self.result.sent += 1
                 self.result.created += 1
                 return
-            ts = self.chat.send(action)
+            posted = self.chat(action).send(action)
         except BudgetExhausted:
-            self.store.mark(action.key, entry.status, self.clock.now(), error=entry.error, refund=True)
+            self.store.outbox.mark(action.key, entry.status, self.clock.now(), error=entry.error, refund=True)
             raise
         except OutcomeUnknown as exc:
             self._unknown(entry, exc)
             return
         failpoint("outbox.after_send")
-        self.store.mark(action.key, "done", self.clock.now(), ts=ts)
+        self.store.outbox.mark(action.key, "done", self.clock.now(), result=posted)
         self.result.sent += 1
 
     def _unknown(self, entry: OutboxEntry, exc: OutcomeUnknown) -> None:
         """A write that may have been carried out: look for it now; else wait, then look again."""
         now = self.clock.now()
         settled = now + self.rules.settle
-        self.store.mark(entry.action.key, "unknown", now, error=str(exc), next_attempt=settled, fresh_unknown=True)
+        self.store.outbox.mark(entry.action.key, "unknown", now, error=str(exc), next_attempt=settled, fresh_unknown=True)
         log.warning("outbox.outcome_unknown", key=entry.action.key, error=str(exc))
         try:
             if self._found(replace(entry, status="unknown", unknown_since=now)):
@@ -226,11 +236,11 @@ class Courier:
             if isinstance(exc, RateLimited):
                 wait = max(wait, timedelta(seconds=exc.retry_after))
             status = "unknown" if entry.status in ("sending", "unknown") else "pending"  # never resent blind
-            self.store.mark(key, status, now, error=str(exc), next_attempt=now + wait)
+            self.store.outbox.mark(key, status, now, error=str(exc), next_attempt=now + wait)
             self.result.retrying += 1
             log.warning("outbox.retry_later", key=key, kind=entry.action.kind.value, error=str(exc), wait=str(wait))
             return
-        self.store.mark(key, "failed", now, error=str(exc))
+        self.store.outbox.mark(key, "failed", now, error=str(exc))
         self.result.failed += 1
         self.result.errors.append(str(exc))
         log.warning("outbox.failed", key=key, kind=entry.action.kind.value, error=str(exc))
@@ -243,7 +253,7 @@ class Courier:
     def _escalate(self, entry: OutboxEntry) -> None:
         hours = self.rules.max_age.total_seconds() / 3600
         error = f"escalated: not done after {hours:g} h ({entry.attempts} attempts); last error: {entry.error or '-'}"
-        self.store.mark(entry.action.key, "failed", self.clock.now(), error=error)
+        self.store.outbox.mark(entry.action.key, "failed", self.clock.now(), error=error)
         self.result.escalated += 1
         self.result.failed += 1
         self.result.errors.append(f"{entry.action.key}: {error}")
@@ -255,7 +265,7 @@ class Courier:
         helpdesk = self.helpdesk
         if helpdesk is None:
             raise PermanentError("helpdesk", "no helpdesk is configured to create tickets in")
-        permalink = self.chat.permalink(action.channel, action.thread_ts) if action.thread_ts else None
+        permalink = self.chat(action).permalink(action.channel, action.thread_id) if action.thread_id else None
         draft, language = parse_draft(action.text, permalink)
         if self.resolve is not None:
             draft = self.resolve(action, draft)
@@ -270,14 +280,16 @@ class Courier:
         assert self.helpdesk is not None
         helpdesk, now = self.helpdesk, self.clock.now()
         with self.store.atomic():
-            self.store.save_tickets(helpdesk.name, [ticket], now)
-            if action.thread_ts:
-                self.store.link(action.channel, action.thread_ts, ticket.id, helpdesk.name, "created", now)
+            self.store.tickets.save(helpdesk.name, [ticket], now)
+            if action.thread_id:
+                self.store.links.add_thread(
+                    action.source, action.channel, action.thread_id, ticket.id, helpdesk.name, "created", now
+                )
                 text = created_message(ticket, helpdesk.display_name, language)
                 if ask_owner:
                     text += " " + set_client_message(helpdesk.display_name, language)
-                self.store.enqueue(_reply(action, "created", text), now)
-            self.store.mark(action.key, "done", now, ts=ticket.id)
+                self.store.outbox.enqueue(_reply(action, "created", text), now)
+            self.store.outbox.mark(action.key, "done", now, result=ticket.id)
         log.info("outbox.ticket_created", key=action.key, ticket=ticket.id, helpdesk=helpdesk.name)
 
     def _ask_leads(self, action: Action, permalink: str | None, language: str) -> None:
@@ -288,13 +300,19 @@ class Courier:
         leads = self.rules.leads_for(action.channel)
         self.followups += 1
         if not leads:
-            self.store.enqueue(_reply(action, "ask-client", text), now)
+            self.store.outbox.enqueue(_reply(action, "ask-client", text), now)
             return
         for lead in leads:
             ask = Action(
-                ActionKind.DM, f"{action.key}:ask-client:{lead}", action.channel, text, user=lead, rule="ask-client"
+                ActionKind.DM,
+                f"{action.key}:ask-client:{lead}",
+                action.channel,
+                text,
+                user=lead,
+                rule="ask-client",
+                source=action.source,
             )
-            self.store.enqueue(ask, now)
+            self.store.outbox.enqueue(ask, now)
 
 
 def _reply(action: Action, what: str, text: str) -> Action:
@@ -302,7 +320,8 @@ def _reply(action: Action, what: str, text: str) -> Action:
         kind=ActionKind.THREAD_REPLY,
         key=f"{action.fingerprint}:{what}",
         channel=action.channel,
-        thread_ts=action.thread_ts,
+        thread_id=action.thread_id,
+        source=action.source,
         text=text,
         user=action.user,
         fingerprint=action.fingerprint,
@@ -310,12 +329,15 @@ def _reply(action: Action, what: str, text: str) -> Action:
     )
 
 
-def tell_leads(store: Store, now: datetime, leads: tuple[str, ...], long_pending: timedelta) -> int:
-    """A DM to each lead (once per entry) about side effects that failed or have waited too long."""
+def tell_leads(
+    store: Store, now: datetime, leads: tuple[str, ...], long_pending: timedelta, source: str = LEGACY_SOURCE
+) -> int:
+    """A DM to each lead (once per entry, in the chat ``source``) about side effects that failed or have
+    waited too long."""
     if not leads:
         return 0
     told = 0
-    for entry in store.unsettled():
+    for entry in store.outbox.unsettled():
         action = entry.action
         if entry.leads_told_at is not None or action.rule in ("lead", "ask-client"):
             continue
@@ -323,16 +345,18 @@ def tell_leads(store: Store, now: datetime, leads: tuple[str, ...], long_pending
             continue
         text = lead_message(entry)
         for lead in leads:
-            dm = Action(ActionKind.DM, f"lead:{lead}:{action.key}", action.channel, text, user=lead, rule="lead")
-            told += store.enqueue(dm, now)
-        store.mark_leads_told(action.key, now)
+            dm = Action(
+                ActionKind.DM, f"lead:{lead}:{action.key}", action.channel, text, user=lead, rule="lead", source=source
+            )
+            told += store.outbox.enqueue(dm, now)
+        store.outbox.mark_leads_told(action.key, now)
     return told
 
 
 def lead_message(entry: OutboxEntry) -> str:
     state = "falhou" if entry.status == "failed" else "ainda está pendente"
     return (
-        f"hygiene: uma ação ({entry.action.kind.value}, <#{entry.action.channel}>) {state} após "
+        f"hygiene: uma ação ({entry.action.kind.value}, canal {entry.action.channel}) {state} após "
         f"{entry.attempts} tentativa(s). Último erro: {entry.error or '-'}. "
         f"Veja `hygiene outbox` e tente de novo com `hygiene outbox retry {entry.action.key}`."
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hygiene.clock import from_slack_ts
 from hygiene.config import Config, PolicySection
 from hygiene.models import ChatMessage, Finding, Mode
 from hygiene.rulebase import RuleSettings
@@ -38,11 +37,14 @@ def static_action(policy: PolicySection, settings: RuleSettings, message: ChatMe
     return f"suppressed:{reason}" if reason else settings.mode.value
 
 
+DEFAULT_MAX_AGE = timedelta(hours=4)
+
+
 class Policy:
     def __init__(self, config: Config, store: Store) -> None:
         self.policy = config.policy
         self.dry_run = config.hygiene.dry_run
-        self.max_age = timedelta(minutes=config.slack.nudge_max_age_minutes)
+        self.max_age = {chat.source: timedelta(minutes=chat.nudge_max_age_minutes) for chat in config.chats}
         self.zone = ZoneInfo(config.hygiene.timezone)
         self.store = store
 
@@ -57,7 +59,7 @@ class Policy:
     def _suppression(self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime) -> str:
         if reason := exemption(self.policy, message):
             return reason
-        if now - from_slack_ts(message.ts) > self.max_age:
+        if now - message.at > self.max_age.get(message.source, DEFAULT_MAX_AGE):
             return "too_old"
         if self.dry_run:
             return "dry_run"

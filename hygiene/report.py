@@ -15,6 +15,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from hygiene.document import Document, Section
 from hygiene.models import Ticket
 from hygiene.rulebase import TicketRule
 from hygiene.sla import SlaBook, TicketClock
@@ -105,16 +106,19 @@ def build_rows(
     return sorted(rows, key=lambda r: (-r.overdue, r.ticket.id))
 
 
-def day_figures(store: Store, now: datetime, zone: Any, long_pending_hours: float = 4) -> dict[str, Any]:
-    """The day's hygiene work, from the store: nudges per rule, answers, tickets created, 👎 reactions,
-    and the side effects that failed or have been pending too long (nothing fails silently)."""
+def day_figures(
+    store: Store, now: datetime, zone: Any, long_pending_hours: float = 4, answering: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The day's hygiene work, from the store: nudges per rule, answers (nudges of the ``answering``
+    rules), tickets created, 👎 reactions, and the side effects that failed or have been pending too
+    long (nothing fails silently)."""
     since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     nudges = store.nudges_by_rule(since)
     disliked = store.disliked_by_rule(since)
     return {
         "outbox": outbox_problems(store, now, long_pending_hours),
         "nudges": dict(sorted((rule, count) for rule, count in nudges.items() if rule.startswith("HY"))),
-        "status_answers": nudges.get("HY102", 0),
+        "status_answers": sum(nudges.get(code, 0) for code in answering),
         "tickets_created": store.tickets_created(since),
         "false_positive_reactions": sum(disliked.values()),
         "false_positives_by_rule": dict(sorted(disliked.items())),
@@ -303,41 +307,20 @@ def _bar_chart(owners: list[tuple[str, int]]) -> str:
     )
 
 
-SLACK_TEXT_LIMIT = 2900
-SLACK_BLOCKS_PER_MESSAGE = 45
-
-
-def render_slack(report: DailyReport, zone: Any) -> list[list[dict[str, Any]]]:
-    """Block Kit messages, split to stay inside Slack's limits (50 blocks, 3,000 characters a section)."""
+def report_document(report: DailyReport, zone: Any) -> Document:
+    """The report as a document each chat lays out its own way (Block Kit in Slack)."""
     local = report.now.astimezone(zone)
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Atendimentos parados — {local:%d/%m %H:%M}"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _totals_line(report)}},
-    ]
+    sections = [Section((_totals_line(report),))]
     for owner, department, rows in report.groups():
-        lines = [f"*{owner}* · {department} ({len(rows)})"]
+        lines = [f"**{owner}** · {department} ({len(rows)})"]
         for row in rows:
             t = row.ticket
-            ref = f"<{row.url}|#{t.reference}>" if row.url else f"#{t.reference}"
+            ref = f"[#{t.reference}]({row.url})" if row.url else f"#{t.reference}"
             lines.append(f"• {ref} {t.subject} — {_h(row.age)} h úteis, {_h(row.overdue)} h além do SLA ({row.rule})")
-        blocks.extend(_sections(lines))
+        sections.append(Section(tuple(lines)))
     if figures := _figures_lines(report):
-        blocks.append({"type": "divider"})
-        blocks.extend(_sections(figures))
-    return [blocks[i : i + SLACK_BLOCKS_PER_MESSAGE] for i in range(0, len(blocks), SLACK_BLOCKS_PER_MESSAGE)]
-
-
-def _sections(lines: list[str]) -> list[dict[str, Any]]:
-    sections, current = [], ""
-    for line in lines:
-        line = line[:SLACK_TEXT_LIMIT]
-        if current and len(current) + len(line) + 1 > SLACK_TEXT_LIMIT:
-            sections.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        sections.append(current)
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in sections]
+        sections.append(Section(tuple(figures), divider=True))
+    return Document(f"Atendimentos parados — {local:%d/%m %H:%M}", tuple(sections))
 
 
 def report_day(now: datetime, zone: Any) -> str:

@@ -21,7 +21,6 @@ from typing import Any, ClassVar, Literal, cast
 import re2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hygiene.clock import from_slack_ts
 from hygiene.models import ChatMessage, Finding, Mode, Ticket
 from hygiene.ports import RuleContext, TicketContext
 
@@ -133,6 +132,8 @@ class RuleBase(ABC):
     Settings: ClassVar[type[RuleSettings]] = RuleSettings
     phrase_lists: ClassVar[tuple[str, ...]] = ()
     """The phrase lists this rule reads from ``rules/data/<CODE>.toml`` (so the TOML can extend them)."""
+    answers_status: ClassVar[bool] = False
+    """Its nudges answer a status question (counted as answers in the daily figures)."""
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
         self.settings = settings or self.Settings(mode=self.default_mode)
@@ -164,6 +165,9 @@ class RuleBase(ABC):
 class Rule(RuleBase):
     """A chat rule: judged on messages (and their threads)."""
 
+    offers_ticket: ClassVar[bool] = False
+    """With a helpdesk, its nudge offers to open a ticket (:ticket:) and ``auto`` mode opens it."""
+
     def settings_for(self, message: ChatMessage) -> RuleSettings:
         """The settings in the message's channel (asked per rule per message, so merged once per channel)."""
         settings = self.settings
@@ -180,7 +184,7 @@ class Rule(RuleBase):
         return timedelta(0)
 
     def ready(self, message: ChatMessage, ctx: RuleContext) -> bool:
-        return ctx.now - from_slack_ts(message.ts) >= self.grace(self.settings_for(message))
+        return ctx.now - message.at >= self.grace(self.settings_for(message))
 
     @abstractmethod
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
@@ -203,8 +207,9 @@ class Rule(RuleBase):
             name=self.name,
             channel=message.channel,
             channel_name=message.channel_name,
-            ts=message.ts,
-            thread_ts=message.thread_ts,
+            message_id=message.id,
+            thread_id=message.thread_id,
+            source=message.source,
             user=message.user,
             text=message.plain,
             score=verdict.score,
@@ -224,6 +229,8 @@ class TicketRule(RuleBase):
     """
 
     Settings: ClassVar[type[RuleSettings]] = TicketRuleSettings
+    tells: ClassVar[Literal["owner", "department"]] = "owner"
+    """Who hears about a finding first: the ticket's owner, or its department's channel (no owner)."""
 
     def settings_for(self, ticket: Ticket) -> RuleSettings:
         return self.settings.for_channel(ticket.department)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from hygiene.errors import ConfigError
 from hygiene.logs import looks_like_secret
@@ -85,6 +85,16 @@ class ChatSettings(Section):
     backfill_hours: float = Field(24, gt=0, le=24 * 90, description="Never read further back than this.")
     nudge_max_age_minutes: float = Field(240, gt=0, description="Older messages are recorded but never nudged.")
     message_retention_days: float = Field(14, gt=0, description="Message text is forgotten after this.")
+    _key_path: str = PrivateAttr("chat")
+
+    @property
+    def key_path(self) -> str:
+        """Where this chat is in the config file (``chat[1]``, or ``slack`` for the older section)."""
+        return self._key_path
+
+    @key_path.setter
+    def key_path(self, value: str) -> None:
+        self._key_path = value
 
     @field_validator("channels")
     @classmethod

@@ -1,7 +1,7 @@
-"""Slack markup to plain text, and the folding rules compare text with.
+"""The folding rules compare text with, and other plain-text helpers.
 
-Slack sends ``<@U123>``, ``<#C123|fiscal>``, ``<!here>``, ``<https://x|label>`` and escapes
-``&``, ``<`` and ``>``. Rules judge the rendered plain text, accent- and case-folded.
+Chat connectors render their platform's markup to plain text (Slack's in
+``connectors/chat/slack/markup.py``); rules judge that plain text, accent- and case-folded.
 """
 
 from __future__ import annotations
@@ -12,41 +12,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-_ANGLE = re.compile(r"<([^<>]+)>")
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
 _SPACES = re.compile(r"\s+")
-_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
-
-UserNamer = Callable[[str], str | None]
-
-
-def render(markup: str, users: Mapping[str, str] | UserNamer | None = None) -> str:
-    """Render Slack message markup as the plain text a person reads."""
-
-    def name_of(user_id: str) -> str | None:
-        if users is None:
-            return None
-        if callable(users):
-            return users(user_id)
-        return users.get(user_id)
-
-    def replace(match: re.Match[str]) -> str:
-        body = match.group(1)
-        target, _, label = body.partition("|")
-        if target.startswith("@"):
-            return "@" + (label or name_of(target[1:]) or target[1:])
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith("!"):
-            keyword = target[1:].split("^")[0]
-            if keyword.startswith("subteam"):
-                return label or "@group"
-            return _SPECIAL.get(keyword, label or keyword)
-        if label:
-            return f"{label} ({target})" if label != target else target
-        return target.removeprefix("mailto:")
-
-    return html.unescape(_ANGLE.sub(replace, markup or ""))
 
 
 @lru_cache(maxsize=8192)

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hygiene.clock import from_slack_ts
-from hygiene.models import Action, ActionKind, ChatMessage, Finding, Ticket
+from hygiene.models import LEGACY_SOURCE, Action, ActionKind, ChatMessage, Finding, Ticket
 from hygiene.ports import TicketDraft
 from hygiene.refs import find_refs
 from hygiene.store import Store
@@ -28,14 +27,14 @@ OFFER = {
 }
 
 
-def draft_for(message: ChatMessage, finding: Finding, zone: ZoneInfo) -> str:
-    """The ticket to create for a HY101 finding, as JSON for the outbox."""
+def draft_for(message: ChatMessage, finding: Finding, zone: ZoneInfo, chat_name: str = "Slack") -> str:
+    """The ticket to create for a HY101 finding, as JSON for the outbox (``chat_name``: where it was asked)."""
     first = message.plain.split("\n")[0].strip()
     subject = first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "…"
-    when = from_slack_ts(message.ts).astimezone(zone)
+    when = message.at.astimezone(zone)
     quoted = "\n".join(f"> {line}" for line in message.plain.splitlines())
     description = (
-        f"Pedido feito no Slack por {message.user_name or message.user} em "
+        f"Pedido feito no {chat_name} por {message.user_name or message.user} em "
         f"#{message.channel_name or message.channel} ({when:%d/%m/%Y %H:%M}):\n{quoted}"
     )
     return json.dumps(
@@ -50,13 +49,14 @@ def draft_for(message: ChatMessage, finding: Finding, zone: ZoneInfo) -> str:
     )
 
 
-def create_action(message: ChatMessage, finding: Finding, zone: ZoneInfo) -> Action:
+def create_action(message: ChatMessage, finding: Finding, zone: ZoneInfo, chat_name: str = "Slack") -> Action:
     return Action(
         kind=ActionKind.CREATE_TICKET,
         key=f"{finding.fingerprint}:create",
         channel=message.channel,
-        thread_ts=message.root_ts,
-        text=draft_for(message, finding, zone),
+        thread_id=message.root_id,
+        source=message.source,
+        text=draft_for(message, finding, zone, chat_name),
         user=message.user,
         fingerprint=finding.fingerprint,
         rule=finding.rule,
@@ -139,20 +139,22 @@ def changed(before: Ticket, after: Ticket) -> bool:
 
 def thread_updates(store: Store, helpdesk: str, tickets: list[Ticket], now: datetime) -> list[Action]:
     """A thread reply for every thread linked to a ticket whose status changed since the last sync."""
-    previous = {t.id: t for t in store.tickets(helpdesk)}
+    previous = {t.id: t for t in store.tickets.all(helpdesk)}
     actions = []
     for ticket in tickets:
         before = previous.get(ticket.id)
         if before is None or not changed(before, ticket):
             continue
-        for channel, thread_ts in store.links_for_ticket(helpdesk, ticket.id):
+        for source, channel, thread_id in store.links.for_ticket(helpdesk, ticket.id):
             state = ticket.raw_status or ticket.status
+            where = f"{channel}:{thread_id}" if source == LEGACY_SOURCE else f"{source}:{channel}:{thread_id}"
             actions.append(
                 Action(
                     kind=ActionKind.THREAD_REPLY,
-                    key=f"update:{helpdesk}:{ticket.id}:{state}:{channel}:{thread_ts}",
+                    key=f"update:{helpdesk}:{ticket.id}:{state}:{where}",
                     channel=channel,
-                    thread_ts=thread_ts,
+                    thread_id=thread_id,
+                    source=source,
                     text=update_message(ticket, before),
                     rule="update",
                 )
@@ -176,5 +178,5 @@ def link_references(
         for ref in find_refs(message.plain, url_patterns):
             ticket = by_ref(ref.key)
             if ticket is not None:
-                made += store.link(message.channel, message.root_ts, ticket.id, helpdesk, "reference", now)
+                made += store.links.add(message, ticket.id, helpdesk, "reference", now)
     return made

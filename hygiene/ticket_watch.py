@@ -49,7 +49,7 @@ class TicketWatch:
                 finding = rule.finding(ticket, verdict)
                 if self.store.has_finding(finding.fingerprint):
                     continue
-                recipient = self.recipients.for_ticket(ticket, now, owner_first=rule.code != "HY202")
+                recipient = self.recipients.for_ticket(ticket, now, owner_first=rule.tells == "owner")
                 if recipient is None:
                     decision = "suppressed:no_recipient"
                 else:

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from slack_sdk import WebClient
 
 from connectors.files import FilesHelpdesk
 from connectors.gclick import GClickHelpdesk
-from connectors.slack import CHANNEL_ID, CallBudget, SlackChat
 from connectors.zendesk import ZendeskHelpdesk
 from hygiene.clock import Clock
 from hygiene.config import Config, describe_errors
-from hygiene.engine import Engine
+from hygiene.cycle import Engine
 from hygiene.errors import ConfigError
+from hygiene.kinds import ChatBuild, chat_kinds
 from hygiene.logs import register_secrets
-from hygiene.ports import Helpdesk
+from hygiene.ports import Chat, Helpdesk
 from hygiene.rulebase import Rule, RuleSettings, TicketRule
 from hygiene.store import Store
 from rules import CUSTOM_CODE, REGISTRY, CustomSettings, custom_rule_class, unknown_phrase_keys
@@ -32,7 +31,7 @@ def rules_for(config: Config | None) -> list[AnyRule]:
     """The rules a config sets up (the defaults without one), checked against its watched channels."""
     if config is None:
         return build_rules({})
-    return build_rules(config.rules, watched=config.slack.channels)
+    return build_rules(config.rules, watched=config.watched_channels)
 
 
 def build_rules(
@@ -42,7 +41,7 @@ def build_rules(
 ) -> list[AnyRule]:
     """Every registered rule, plus the TOML's custom HY9xx rules, with settings validated by key path.
 
-    With ``watched`` (``slack.channels``), chat rules' channel settings that can only be wrong are refused.
+    With ``watched`` (every chat's ``channels``), chat rules' channel settings that can only be wrong are refused.
     """
     problems: list[str] = []
     classes: dict[str, type[AnyRule]] = dict(registry)
@@ -82,24 +81,24 @@ def build_rules(
 
 
 def unwatched_channels(code: str, settings: RuleSettings, watched: Sequence[str]) -> list[str]:
-    """Key paths of a chat rule's channel settings that name no channel in ``slack.channels``.
+    """Key paths of a chat rule's channel settings that name no watched channel.
 
-    Offline, a name is surely wrong only when ``slack.channels`` lists no ids (an id there could be
-    that name), and an id only when it lists no names; the online check resolves the rest.
+    Offline, a name is surely wrong only when the watched channels list no ids (an id there could be
+    that name), and an id only when they list no names; the online check resolves the rest.
     """
     named = [(f"rules.{code}.channels.{name}", name) for name in settings.channels]
     if isinstance(settings, CustomSettings):
         named += [(f"rules.{code}.only_channels[{i}]", name) for i, name in enumerate(settings.only_channels)]
     kinds = {_is_id(item) for item in watched}
     return [
-        f'{path}: "{name}" is not in slack.channels (only watched channels are judged)'
+        f'{path}: "{name}" is not a watched channel (only watched channels are judged)'
         for path, name in named
         if name not in watched and kinds == {_is_id(name)}
     ]
 
 
 def channel_settings(config: Config, rules: Sequence[AnyRule]) -> list[tuple[str, str]]:
-    """(key path, channel) of every channel setting besides ``slack.channels``, to resolve online."""
+    """(key path, channel) of every channel setting besides the chats' own channels, to resolve online."""
     found = [(f"policy.exempt_channels[{i}]", name) for i, name in enumerate(config.policy.exempt_channels)]
     if config.report.channel:
         found.append(("report.channel", config.report.channel.lstrip("#")))  # posts strip the "#"
@@ -112,7 +111,8 @@ def channel_settings(config: Config, rules: Sequence[AnyRule]) -> list[tuple[str
 
 
 def _is_id(channel: str) -> bool:
-    return bool(CHANNEL_ID.match(channel))
+    """Whether a channel as written is an id to some configured chat kind (``C0123ABCD`` in Slack)."""
+    return any(kind.channel_id(channel) for kind in chat_kinds().values())
 
 
 def build_helpdesk(config: Config, clock: Clock | None = None) -> Helpdesk | None:
@@ -165,31 +165,36 @@ def build_helpdesk(config: Config, clock: Clock | None = None) -> Helpdesk | Non
     return None
 
 
-def build_chat(config: Config, store: Store, clock: Clock, token: str | None = None) -> SlackChat:
-    token = token or config.slack_token()
-    register_secrets([token])
-    client = WebClient(
-        token=token,
-        base_url=config.slack.base_url,
-        timeout=config.slack.timeout_seconds,  # type: ignore[arg-type]  # urllib takes fractions of a second
-        retry_handlers=[],
-    )
-    return SlackChat(
-        client,
-        clock,
-        CallBudget(config.slack.call_budget()),
-        retries=config.slack.retries,
-        max_retry_after=config.slack.max_retry_after_seconds,
-        page_size=config.slack.history_page_size(),
-        users=store.cached_users(),
-        sleep_cap=config.slack.max_sleep_per_cycle_seconds,
-    )
+def build_chats(config: Config, store: Store, clock: Clock, token: str | None = None) -> list[Chat]:
+    """Every configured chat, built by its kind; ``token`` (the sandbox's) replaces the environment's."""
+    kinds = chat_kinds()
+    chats: list[Chat] = []
+    for settings in config.chats:
+        users = store.people.cached_users(settings.source)
+        context = ChatBuild(clock=clock, zone_name=config.hygiene.timezone, users=users, token=token)
+        chats.append(kinds[settings.kind].build(settings, context))
+    return chats
+
+
+def build_chat(config: Config, store: Store, clock: Clock, token: str | None = None) -> Chat:
+    """The first configured chat (the one people are told in: reports, owners' DMs)."""
+    chats = build_chats(config, store, clock, token)
+    if not chats:
+        raise ConfigError('chat: no chat is configured: add a [[chat]] entry (kind = "slack", channels = [...])')
+    return chats[0]
+
+
+def render_markup(config: Config | None) -> Callable[[str], str]:
+    """How the first configured chat's markup reads as plain text (``explain`` on a pasted message)."""
+    kinds = chat_kinds()
+    kind = config.chats[0].kind if config and config.chats else next(iter(kinds), None)
+    return kinds[kind].render if kind in kinds else (lambda markup: markup)
 
 
 def build_engine(config: Config, store: Store, clock: Clock, token: str | None = None) -> Engine:
     rules = rules_for(config)
-    chat = build_chat(config, store, clock, token)
-    return Engine(config, store, chat, rules, clock, helpdesk=build_helpdesk(config, clock))
+    chats = build_chats(config, store, clock, token)
+    return Engine(config, store, chats, rules, clock, helpdesk=build_helpdesk(config, clock))
 
 
 def message_rules(rules: Sequence[AnyRule]) -> list[Rule]:

@@ -70,6 +70,7 @@ class HY101(Rule):
     name = "request-in-chat"
     summary = "A client request made in chat with no ticket referenced"
     default_mode = Mode.NUDGE
+    offers_ticket = True
     phrase_lists = ("request", "client", "client_weak", "client_tech", "work", "not_request", "how_to", "tech")
 
     class Settings(SpeechSettings):

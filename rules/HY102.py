@@ -84,6 +84,7 @@ class HY102(Rule):
     name = "status-question"
     summary = "A question about the progress of tracked work, answered from the ticket"
     default_mode = Mode.NUDGE
+    answers_status = True
     phrase_lists = ("status", "asking", "check_request")
 
     class Settings(SpeechSettings):
@@ -154,7 +155,7 @@ def _about_the_thread(message: ChatMessage, ctx: RuleContext, settings: RuleSett
     cues = status_cues(analysis, hits, inputs.status) or event_question(analysis, hits, bool(hits.get("ask")))
     if not cues or not analysis.asks:  # a reply that answers ("sai hj a tarde") asks nothing
         return None
-    earlier = [m for m in ctx.thread(message) if m.ts < message.ts and not m.is_bot]
+    earlier = [m for m in ctx.thread(message) if m.at < message.at and not m.is_bot]
     for item in earlier:
         for ref in find_refs(item.plain, ctx.url_patterns):
             ticket = ctx.tickets.known(ref.key)

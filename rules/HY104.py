@@ -67,7 +67,7 @@ class HY104(Rule):
         if message.is_reply:
             return Verdict.no("a thread reply")
         window = timedelta(minutes=settings.answer_minutes)
-        answers = [m for m in ctx.thread(message) if m.ts > message.ts and not m.is_bot and m.user != message.user]
+        answers = [m for m in ctx.thread(message) if m.at > message.at and not m.is_bot and m.user != message.user]
         in_time = [m for m in answers if _within(m, message, window)]
         if in_time:
             return Verdict.no(f"answered in time by {in_time[0].user_name or in_time[0].user}")
@@ -82,7 +82,7 @@ class HY104(Rule):
 
 
 def _within(reply: ChatMessage, message: ChatMessage, window: timedelta) -> bool:
-    return float(reply.ts) - float(message.ts) <= window.total_seconds()
+    return reply.at - message.at <= window
 
 
 def _mention(target: str) -> str:

@@ -76,7 +76,7 @@ class HY105(Rule):
         grace = timedelta(minutes=settings.grace_minutes)
         followed = [m for m in ctx.following(message, grace) if m.user == message.user]
         if followed:
-            return Verdict.no(f"completed by the author {float(followed[0].ts) - float(message.ts):.0f}s later")
+            return Verdict.no(f"completed by the author {(followed[0].at - message.at).total_seconds():.0f}s later")
         language = guess_language(matchable(message.plain))
         evidence = {"phrases": [bare], "shape": shape, "grace_minutes": settings.grace_minutes, "language": language}
         return Verdict.yes(0.9, evidence, NUDGE[language])

@@ -57,7 +57,7 @@ class HY106(Rule):
         assert isinstance(settings, HY106.Settings)
         if message.is_reply:
             return Verdict.no("judged on the thread's first message")
-        replies = [m for m in ctx.thread(message) if m.ts != message.ts and not m.is_bot]
+        replies = [m for m in ctx.thread(message) if m.id != message.id and not m.is_bot]
         if len(replies) < settings.min_replies:
             return Verdict.no(f"{len(replies)} replies, fewer than min_replies {settings.min_replies}")
         if refs := thread_refs(message, ctx):

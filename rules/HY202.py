@@ -42,6 +42,7 @@ class HY202(TicketRule):
     name = "unassigned-ticket"
     summary = "An open ticket with no owner after N business minutes"
     default_mode = Mode.NUDGE
+    tells = "department"
 
     class Settings(TicketRuleSettings):
         unassigned_minutes: float = Field(30, gt=0, description="Business minutes an open ticket may go unowned.")

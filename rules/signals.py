@@ -19,7 +19,7 @@ def thread_refs(message: ChatMessage, ctx: RuleContext) -> list[TicketRef]:
     """Ticket references people made in the message or its thread (the bot's own words never count):
     spelled as tickets, links, or a bare number the helpdesk knows ("abri o 4583 pra isso")."""
     thread = ctx.thread(message)
-    items = thread if any(m.ts == message.ts for m in thread) else [message, *thread]
+    items = thread if any(m.id == message.id for m in thread) else [message, *thread]
     refs: list[TicketRef] = []
     for item in items:
         if item.is_bot:

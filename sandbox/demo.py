@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hygiene.clock import FrozenClock, from_slack_ts
+from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.engine import CycleReport
 from hygiene.store import Store
@@ -134,7 +134,7 @@ def describe(report: CycleReport) -> str:
 
 
 def _clock_time(ts: str) -> str:
-    return f"{from_slack_ts(ts).astimezone(ZONE):%H:%M}"
+    return f"{datetime.fromtimestamp(float(ts), ZONE):%H:%M}"
 
 
 def _line(state: SlackState, message: dict[str, Any], indent: str) -> str:

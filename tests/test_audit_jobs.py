@@ -80,7 +80,7 @@ def test_a_failing_worker_fails_the_audit() -> None:
 def test_busy_channels_spread_across_workers() -> None:
     """Round robin by first appearance would put both busy channels on worker 0."""
     from connectors.audit_input import Splitter
-    from connectors.slack_export import MessageReader
+    from connectors.chat.slack.export import MessageReader
 
     counts = {"busy1": 40, "quiet1": 1, "busy2": 40, "quiet2": 1}
     lines = [

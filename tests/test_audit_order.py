@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from connectors.files import read_tickets
-from connectors.slack_export import MessageReader
+from connectors.chat.slack.export import MessageReader
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.cli import cli
 from hygiene.context import TicketSnapshot

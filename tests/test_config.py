@@ -170,8 +170,8 @@ def test_channel_overrides_and_only_channels_must_be_watched(tmp_path: Path) -> 
         '[rules.HY901]\nname = "x"\nmatch_phrases = ["y"]\nsays = "z"\nonly_channels = ["dia-a-dia", "suport"]\n'
     )
     assert sorted(problems_of(tmp_path, text)) == [
-        'rules.HY101.channels.random: "random" is not in slack.channels (only watched channels are judged)',
-        'rules.HY901.only_channels[1]: "suport" is not in slack.channels (only watched channels are judged)',
+        'rules.HY101.channels.random: "random" is not a watched channel (only watched channels are judged)',
+        'rules.HY901.only_channels[1]: "suport" is not a watched channel (only watched channels are judged)',
     ]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from connectors.files import read_tickets
-from connectors.slack_export import MessageReader
+from connectors.chat.slack.export import MessageReader
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.clients import read_client_names
 from hygiene.context import TicketSnapshot

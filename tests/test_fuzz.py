@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 from connectors.files import read_tickets
 from connectors.gclick import STATUS, GClickHelpdesk, to_ticket
-from connectors.slack_export import MessageReader
-from connectors.slack_messages import to_chat_message
+from connectors.chat.slack.export import MessageReader
+from connectors.chat.slack.messages import to_chat_message
 from connectors.zendesk import ZendeskHelpdesk
 from hygiene import config as config_module
 from hygiene.errors import HygieneError

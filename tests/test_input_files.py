@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from connectors.files import FilesHelpdesk, TicketFileError, read_rows, read_tickets
-from connectors.slack_messages import to_chat_message
+from connectors.chat.slack.messages import to_chat_message
 from hygiene import config as config_module
 from hygiene.cli import cli
 from hygiene.errors import ConfigError

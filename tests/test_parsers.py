@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from connectors.gclick import STATUS, GClickHelpdesk, to_ticket
-from connectors.slack_messages import MalformedMessage, to_chat_message
+from connectors.chat.slack.messages import MalformedMessage, to_chat_message
 from connectors.zendesk import ZendeskHelpdesk
 from hygiene.errors import ExternalError
 from hygiene.ports import ChannelInfo

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
-from connectors.slack import CallBudget, SlackChat
+from connectors.chat.slack.chat import CallBudget, SlackChat
 from hygiene.clock import FrozenClock
 from hygiene.config import DEFAULT_BUDGET
 from hygiene.errors import AuthError, ConfigError, ExternalError, OutcomeUnknown

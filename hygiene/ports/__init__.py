@@ -4,16 +4,20 @@ The engine talks to chats (:mod:`hygiene.ports.chat`) and a helpdesk (:mod:`hygi
 rules see only a :class:`RuleContext` (:mod:`hygiene.ports.rules`). Nothing here knows a platform.
 """
 
-from hygiene.ports.chat import ChannelFetch, ChannelInfo, Chat
+from hygiene.ports.chat import Capabilities, ChannelFetch, ChannelInfo, Chat, ChatSink, ChatSource, ReadWindow
 from hygiene.ports.helpdesk import ClientRecord, Helpdesk, SyncBatch, TicketDraft
 from hygiene.ports.rules import RuleContext, TicketContext, TicketLookup
 
 __all__ = [
+    "Capabilities",
     "ChannelFetch",
     "ChannelInfo",
     "Chat",
+    "ChatSink",
+    "ChatSource",
     "ClientRecord",
     "Helpdesk",
+    "ReadWindow",
     "RuleContext",
     "SyncBatch",
     "TicketContext",

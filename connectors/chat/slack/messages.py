@@ -9,13 +9,20 @@ tokens someone pasted into chat are masked before the text is stored, judged or 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.chat.slack.markup import render
 from hygiene.errors import ExternalError
 from hygiene.logs import mask_tokens
 from hygiene.models import ChatMessage
 from hygiene.ports import ChannelInfo
-from hygiene.text import clip, render
+from hygiene.text import clip
+
+METADATA_EVENT = "hygiene_action"
+"""The metadata event type hygiene puts on its own posts (how they are told apart)."""
+HUMAN_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
+"""Subtypes of messages a person wrote; every other subtype is a system event (join, topic …)."""
 
 UserLookup = Callable[[str], tuple[str, bool]]
 """user id → (display name, is a bot)."""
@@ -28,14 +35,33 @@ class MalformedMessage(ExternalError):
         super().__init__("slack", f"malformed message: {message}")
 
 
+def to_slack_ts(moment: datetime, seq: int = 0) -> str:
+    """Slack's message timestamp for a moment: seconds with a 6-digit sequence part."""
+    return f"{int(moment.timestamp())}.{seq:06d}"
+
+
+def from_slack_ts(ts: str) -> datetime:
+    """The moment a Slack ts stands for (its seconds since the epoch, in UTC)."""
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def oldest_param(moment: datetime) -> str:
+    """A moment as the ``oldest`` parameter of Slack's history and replies methods."""
+    return f"{moment.timestamp():.6f}"
+
+
 def to_chat_message(
-    raw: dict[str, Any], channel: ChannelInfo, user_of: UserLookup, bot_user_id: str = ""
+    raw: dict[str, Any], channel: ChannelInfo, user_of: UserLookup, bot_user_id: str = "", source: str = "slack"
 ) -> ChatMessage:
     if not isinstance(raw, dict):
         raise MalformedMessage(f"expected an object, got {type(raw).__name__}")
     ts = _str(raw.get("ts"))
     if not ts:
         raise MalformedMessage("no 'ts'")
+    try:
+        at = from_slack_ts(ts)
+    except (ValueError, OverflowError, OSError):
+        raise MalformedMessage(f"'ts' {ts!r} is not a Slack timestamp") from None
     user = _str(raw.get("user"))
     subtype = _str(raw.get("subtype"))
     profile = _dict(raw.get("user_profile"))
@@ -52,20 +78,30 @@ def to_chat_message(
     return ChatMessage(
         channel=channel.id,
         channel_name=channel.name,
-        ts=ts,
-        thread_ts=_str(raw.get("thread_ts")),
+        id=ts,
+        at=at,
+        source=source,
+        thread_id=_str(raw.get("thread_ts")),
         user=user,
         user_name=name,
         text=text,
         plain=render(text, lambda user_id: user_of(user_id)[0]),
-        subtype=subtype,
+        system=subtype if subtype not in HUMAN_SUBTYPES else None,
         is_bot=is_bot,
-        edited_ts=_str(_dict(raw.get("edited")).get("ts")),
+        edited_at=_moment(_dict(raw.get("edited")).get("ts")),
         reply_count=_count(raw.get("reply_count")),
         latest_reply=_str(raw.get("latest_reply")),
         reactions=_reactions(raw.get("reactions")),
-        metadata_event=_str(_dict(raw.get("metadata")).get("event_type")),
+        ours=_str(_dict(raw.get("metadata")).get("event_type")) == METADATA_EVENT,
     )
+
+
+def _moment(value: Any) -> datetime | None:
+    text = _str(value)
+    try:
+        return from_slack_ts(text) if text else None
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _str(value: Any) -> str | None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from connectors.slack_messages import MalformedMessage, to_chat_message
+from connectors.chat.slack.messages import MalformedMessage, to_chat_message
 from hygiene.errors import HygieneError
 from hygiene.models import ChatEvent
 from hygiene.ports import ChannelInfo
@@ -111,7 +111,7 @@ class MessageReader:
         try:
             if subtype is None:
                 message = to_chat_message(raw, self._channel(channel), self.user)
-                yield ChatEvent("message", channel, message.ts, message, labels, where, seq)
+                yield ChatEvent("message", channel, message.id, message, labels, where, seq)
             elif subtype in IGNORED_EVENTS:
                 return
             elif subtype == "message_deleted":
@@ -124,7 +124,7 @@ class MessageReader:
                 yield ChatEvent("changed", channel, str(inner["ts"]), edit, labels, where, seq, _at(raw))
             else:
                 message = to_chat_message(raw, self._channel(channel), self.user)
-                yield ChatEvent("message", channel, message.ts, message, labels, where, seq)
+                yield ChatEvent("message", channel, message.id, message, labels, where, seq)
         except MalformedMessage as exc:
             self.skips.append((seq, f"{where}: {exc}"))
         except (KeyError, TypeError, ValueError) as exc:

@@ -1,0 +1,1 @@
+"""Chat connectors: one package per platform, each implementing :mod:`hygiene.ports.chat`."""

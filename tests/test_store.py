@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from hygiene.clock import FrozenClock
-from hygiene.migrations import MIGRATIONS, current_version
 from hygiene.models import Action, ActionKind, ChatMessage
 from hygiene.store import Store
+from hygiene.store.migrations import MIGRATIONS, current_version
 
 
 def msg(ts: str, text: str = "hello", **extra: object) -> ChatMessage:

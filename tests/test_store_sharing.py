@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
-from hygiene.database import StoreError
-from hygiene.migrations import MIGRATIONS
 from hygiene.models import ChatMessage, Ticket
 from hygiene.store import Store
+from hygiene.store.database import StoreError
+from hygiene.store.migrations import MIGRATIONS
 
 CONFIG = """
 [hygiene]
@@ -169,6 +169,6 @@ def test_an_unwritable_state_dir_names_the_path_and_the_fix(tmp_path: Path) -> N
 
 def test_a_read_only_state_dir_is_refused_before_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Root may write anywhere, so the permission itself is simulated."""
-    monkeypatch.setattr("hygiene.database.os.access", lambda *_: False)
+    monkeypatch.setattr("hygiene.store.database.os.access", lambda *_: False)
     with pytest.raises(StoreError, match=r"state_dir is not writable; make it writable"):
         Store.open(tmp_path / "state" / "hygiene.db")

@@ -20,7 +20,7 @@ from pathlib import Path
 import sqlite_utils
 
 from hygiene.errors import ConfigError, HygieneError
-from hygiene.migrations import current_version
+from hygiene.store.migrations import current_version
 
 BUSY_TIMEOUT_MS = 10_000
 BEGIN_ATTEMPTS = 5

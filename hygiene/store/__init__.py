@@ -18,10 +18,10 @@ from typing import Any
 
 import sqlite_utils
 
-from hygiene.database import Database, StoreError, connect, explain_failure
-from hygiene.migrations import migrate
 from hygiene.models import Action, ActionKind, ChatMessage, Finding, Ticket
 from hygiene.ports import ClientRecord
+from hygiene.store.database import Database, StoreError, connect, explain_failure
+from hygiene.store.migrations import migrate
 
 NUDGE_KINDS = tuple(
     k.value for k in (ActionKind.THREAD_REPLY, ActionKind.CHANNEL_POST, ActionKind.DM, ActionKind.EPHEMERAL)

@@ -142,9 +142,9 @@ def run_once(config: config_module.Config) -> CycleReport:
 
 def _fail_abandoned_runs(store: Store, clock: SystemClock, note: str) -> None:
     """Runs still marked running when we hold the lock were ended from outside: record them as failed."""
-    for row in store.runs():
+    for row in store.runs.all():
         if row["status"] == "running":
-            store.finish_run(row["id"], clock.now(), "failed", {"errors": [note]})
+            store.runs.finish(row["id"], clock.now(), "failed", {"errors": [note]})
 
 
 def summary_line(report: CycleReport) -> str:
@@ -404,7 +404,7 @@ def _stored_tickets(config: config_module.Config | None, helpdesk: str) -> list[
         return []
     store = Store.open(config.store_path)
     try:
-        return store.tickets(helpdesk)
+        return store.tickets.all(helpdesk)
     finally:
         store.close()
 
@@ -654,7 +654,7 @@ def report_command(
     try:
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
         if store is not None:
-            daily.previous = store.previous_report(report_day(now, zone))
+            daily.previous = store.reports.previous(report_day(now, zone))
             daily.figures = day_figures(store, now, zone, config.outbox.long_pending_hours if config else 4)
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
@@ -695,7 +695,7 @@ def _report_tickets(config: config_module.Config | None, tickets: Path | None, s
     helpdesk = build_helpdesk(config) if config else None
     if helpdesk is None:
         raise ConfigError("report: give --tickets FILE, or configure [helpdesk]")
-    kept = store.tickets(helpdesk.name) if store is not None else []
+    kept = store.tickets.all(helpdesk.name) if store is not None else []
     return kept or helpdesk.sync({}).tickets
 
 
@@ -727,7 +727,7 @@ def _post_report(config: config_module.Config | None, store: Store | None, daily
             rule="report",
             blocks=json.dumps(blocks, ensure_ascii=False),
         )
-        store.enqueue(action, daily.now)
+        store.outbox.enqueue(action, daily.now)
     delivery = deliver(store, chat, SystemClock(), None, retry_rules(config))
     click.echo(f"report: posted {delivery.sent} message(s) to #{config.report.channel}", err=True)
     if delivery.errors:

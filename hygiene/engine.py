@@ -105,7 +105,7 @@ class Engine:
     def run_cycle(self) -> CycleReport:
         report = CycleReport()
         now = self.clock.now()
-        run_id = self.store.start_run(now)
+        run_id = self.store.runs.start(now)
         status = "failed"
         try:
             self._deliver(report)
@@ -126,15 +126,15 @@ class Engine:
             if self.helpdesk is not None and self.helpdesk.api_calls():
                 report.calls[f"{self.helpdesk.name}.calls"] = self.helpdesk.api_calls()
             for user_id, (name, is_bot) in self.chat.learned_users().items():
-                self.store.cache_user(user_id, name, is_bot, self.clock.now())
-            self.store.finish_run(run_id, self.clock.now(), status, report.as_dict())
+                self.store.people.cache_user(user_id, name, is_bot, self.clock.now())
+            self.store.runs.finish(run_id, self.clock.now(), status, report.as_dict())
         return report
 
     def _read_and_judge(self, report: CycleReport) -> None:
         channels = self._connect()
         report.channels = len(channels)
         # Least recently read first: with a tight call budget every channel gets its turn.
-        channels.sort(key=lambda c: self.store.cursor(f"slack:read:{c.id}") or "")
+        channels.sort(key=lambda c: self.store.cursors.get(f"slack:read:{c.id}") or "")
         for channel in channels:
             self._process_channel(channel, report)
         self._judge_tickets(report)
@@ -148,15 +148,15 @@ class Engine:
             return
         key = f"helpdesk:{self.helpdesk.name}"
         every = timedelta(minutes=self.config.helpdesk.sync_every_minutes)
-        last = self.store.cursor(f"{key}:synced_at")
+        last = self.store.cursors.get(f"{key}:synced_at")
         if every and last and self.clock.now() - datetime.fromisoformat(last) < every:
             return
         try:
-            batch = self.helpdesk.sync(self.store.cursor(key) or {})
+            batch = self.helpdesk.sync(self.store.cursors.get(key) or {})
             directory = self.helpdesk.client_directory()
         except ExternalError as exc:
             report.errors.append(str(exc))
-            report.snapshot_from = self.store.cursor(f"{key}:good_at") or "none (never synced)"
+            report.snapshot_from = self.store.cursors.get(f"{key}:good_at") or "none (never synced)"
             log.warning(
                 "helpdesk.sync_failed_judging_with_last_snapshot",
                 helpdesk=self.helpdesk.name,
@@ -168,14 +168,14 @@ class Engine:
         with self.store.atomic():
             not_before = self._not_before(now)
             for action in thread_updates(self.store, self.helpdesk.name, batch.tickets, now):
-                report.enqueued += self.store.enqueue(action, now, not_before)
-            self.store.save_tickets(self.helpdesk.name, batch.tickets, now)
-            self.store.save_clients(self.helpdesk.name, directory, now)
-            self.store.set_cursor(f"{key}:clients_at", now.isoformat(), now)
+                report.enqueued += self.store.outbox.enqueue(action, now, not_before)
+            self.store.tickets.save(self.helpdesk.name, batch.tickets, now)
+            self.store.tickets.save_clients(self.helpdesk.name, directory, now)
+            self.store.cursors.set(f"{key}:clients_at", now.isoformat(), now)
             if batch.complete:
-                self.store.set_cursor(key, batch.state, now)
-                self.store.set_cursor(f"{key}:synced_at", now.isoformat(), now)
-                self.store.set_cursor(f"{key}:good_at", now.isoformat(), now)
+                self.store.cursors.set(key, batch.state, now)
+                self.store.cursors.set(f"{key}:synced_at", now.isoformat(), now)
+                self.store.cursors.set(f"{key}:good_at", now.isoformat(), now)
         failpoint("engine.after_helpdesk_sync")
         report.tickets_synced = len(batch.tickets)
         self._tickets_snapshot = None
@@ -183,13 +183,13 @@ class Engine:
 
     def _never_synced(self) -> bool:
         """No helpdesk snapshot was ever taken: judging now would lose every client and ticket."""
-        return self.helpdesk is not None and self.store.cursor(f"helpdesk:{self.helpdesk.name}:good_at") is None
+        return self.helpdesk is not None and self.store.cursors.get(f"helpdesk:{self.helpdesk.name}:good_at") is None
 
     def _judge_tickets(self, report: CycleReport) -> None:
         if self.helpdesk is None or not self.tickets.rules:
             return
         with self.store.atomic():
-            findings, enqueued = self.tickets.judge(self.store.tickets(self.helpdesk.name), self.clock.now())
+            findings, enqueued = self.tickets.judge(self.store.tickets.all(self.helpdesk.name), self.clock.now())
         for code, count in findings.items():
             report.findings[code] = report.findings.get(code, 0) + count
         report.enqueued += enqueued
@@ -199,7 +199,7 @@ class Engine:
         tickets and its whole client directory, names and aliases."""
         if self._tickets_snapshot is None:
             clients = self.config.clients
-            tickets = self.store.tickets(self.helpdesk.name) if self.helpdesk else []
+            tickets = self.store.tickets.all(self.helpdesk.name) if self.helpdesk else []
             directory = self._directory() or ClientDirectory([], clients.aliases)
             self._tickets_snapshot = TicketSnapshot(
                 tickets, directory.aliases(), clients.match_threshold, [*clients.names, *directory.names()]
@@ -207,7 +207,7 @@ class Engine:
         return self._tickets_snapshot
 
     def _directory(self) -> ClientDirectory | None:
-        records = self.store.clients(self.helpdesk.name) if self.helpdesk else None
+        records = self.store.tickets.clients(self.helpdesk.name) if self.helpdesk else None
         return None if records is None else ClientDirectory(records, self.config.clients.aliases)
 
     def _resolve_client(self, action: Action, draft: TicketDraft) -> TicketDraft:
@@ -227,7 +227,7 @@ class Engine:
             return None
         thread = [
             m
-            for m in self.store.messages_since(action.channel, action.thread_ts)
+            for m in self.store.messages.since(action.channel, action.thread_ts)
             if m.root_ts == action.thread_ts and not m.is_bot
         ]
         replies = sorted((m for m in thread if m.is_reply), key=lambda m: m.ts, reverse=True)
@@ -243,7 +243,7 @@ class Engine:
         """The bot's identity and channels, from a cache younger than an hour when it fits the config."""
         now = self.clock.now()
         wanted = list(self.config.slack.channels)
-        cached = self.store.cursor(WORKSPACE_CACHE)
+        cached = self.store.cursors.get(WORKSPACE_CACHE)
         fresh = (
             cached is not None
             and cached.get("wanted") == wanted
@@ -259,14 +259,14 @@ class Engine:
             "identity": identity,
             "channels": [[c.id, c.name] for c in channels],
         }
-        self.store.set_cursor(WORKSPACE_CACHE, value, now)
+        self.store.cursors.set(WORKSPACE_CACHE, value, now)
         return channels
 
     def _oldest(self, channel: ChannelInfo, now: datetime) -> str:
         slack = self.config.slack
         rescan_start = (now - timedelta(hours=slack.rescan_hours)).timestamp()
         backfill_start = (now - timedelta(hours=slack.backfill_hours)).timestamp()
-        cursor = self.store.cursor(f"slack:{channel.id}")
+        cursor = self.store.cursors.get(f"slack:{channel.id}")
         start = min(float(cursor), rescan_start) if cursor else min(rescan_start, backfill_start)
         if cursor and float(cursor) < backfill_start:
             log.warning("slack.gap_skipped", channel=channel.name, hours=slack.backfill_hours)
@@ -275,8 +275,12 @@ class Engine:
     def _known_threads(self, channel: ChannelInfo, oldest: str) -> dict[str, str | None]:
         """Threads whose replies we hold. Threads where hygiene replied are left out, so they are
         read again each cycle: a reaction on our reply (:ticket:, :-1:) never moves a thread."""
-        answered = self.store.threads_answered(channel.id, oldest)
-        return {ts: latest for ts, latest in self.store.thread_heads(channel.id, oldest).items() if ts not in answered}
+        answered = self.store.messages.threads_answered(channel.id, oldest)
+        return {
+            ts: latest
+            for ts, latest in self.store.messages.thread_heads(channel.id, oldest).items()
+            if ts not in answered
+        }
 
     def _process_channel(self, channel: ChannelInfo, report: CycleReport) -> None:
         now = self.clock.now()
@@ -288,41 +292,41 @@ class Engine:
             if fetch.error and not fetch.deferred:
                 report.errors.append(f"#{channel.name}: {fetch.error}")
             if fetch.gone:
-                self.store.set_cursor(WORKSPACE_CACHE, None, now)  # resolve the channels again next cycle
+                self.store.cursors.set(WORKSPACE_CACHE, None, now)  # resolve the channels again next cycle
             log.warning("slack.fetch_incomplete", channel=channel.name, error=fetch.error)
         with self.store.atomic():
             self._apply(fetch, oldest, now, report)
             self._judge(channel, now, report)
             failpoint("engine.before_commit")
             if fetch.complete:
-                self.store.set_cursor(f"slack:read:{channel.id}", now.isoformat(), now)
+                self.store.cursors.set(f"slack:read:{channel.id}", now.isoformat(), now)
                 newest = max((m.ts for m in fetch.messages if not m.is_reply), default=None)
-                previous = self.store.cursor(f"slack:{channel.id}")
+                previous = self.store.cursors.get(f"slack:{channel.id}")
                 if newest and (previous is None or newest > previous):
-                    self.store.set_cursor(f"slack:{channel.id}", newest, now)
+                    self.store.cursors.set(f"slack:{channel.id}", newest, now)
                 elif previous is None:
-                    self.store.set_cursor(f"slack:{channel.id}", oldest, now)
+                    self.store.cursors.set(f"slack:{channel.id}", oldest, now)
 
     def _apply(self, fetch: ChannelFetch, oldest: str, now: datetime, report: CycleReport) -> None:
         seen: set[str] = set()
         for message in fetch.messages:
             seen.add(message.ts)
-            outcome = self.store.upsert_message(message, now)
+            outcome = self.store.messages.upsert(message, now)
             if outcome == "new":
                 report.new += 1
             elif outcome == "changed":
                 report.changed += 1
         if not fetch.complete:
             return
-        for ts, thread_ts in self.store.stored_since(fetch.channel.id, oldest):
+        for ts, thread_ts in self.store.messages.stored_since(fetch.channel.id, oldest):
             is_top = thread_ts in (None, ts)
             if ts not in seen and (is_top or thread_ts in fetch.threads_read):
-                report.deleted += self.store.mark_deleted(fetch.channel.id, ts, now)
+                report.deleted += self.store.messages.mark_deleted(fetch.channel.id, ts, now)
 
     # judging ---------------------------------------------------------------------------------
     def _judge(self, channel: ChannelInfo, now: datetime, report: CycleReport) -> None:
         window_start = f"{(now - timedelta(hours=self.config.slack.rescan_hours)).timestamp():.6f}"
-        messages = self.store.messages_since(channel.id, window_start)
+        messages = self.store.messages.since(channel.id, window_start)
         snapshot = self._snapshot()
         tickets = LiveTickets(snapshot, self.helpdesk.get_ticket) if self.helpdesk else snapshot
         patterns = self.helpdesk.url_patterns() if self.helpdesk else []
@@ -333,7 +337,7 @@ class Engine:
             messages,
             tickets,
             patterns,
-            self.store.links_of,
+            self.store.links.of_thread,
             ZoneInfo(self.config.hygiene.timezone),
             self.tickets.book.overdue,
         )
@@ -350,9 +354,9 @@ class Engine:
     ) -> None:
         """A :ticket: reaction on a request or on its nudge creates the ticket (HY101 in nudge mode)."""
         by_ts = {m.ts: m for m in messages}
-        for finding in self.store.open_offers(channel.id, since):
+        for finding in self.store.findings.open_offers(channel.id, since):
             message = by_ts.get(finding.ts)
-            if message is None or self.store.links_of(channel.id, message.root_ts):
+            if message is None or self.store.links.of_thread(channel.id, message.root_ts):
                 continue
             nudges = [m for m in messages if m.thread_ts == message.ts and m.metadata_event == "hygiene_action"]
             asked = [
@@ -363,7 +367,7 @@ class Engine:
             ]
             if asked:
                 action = create_action(message, finding, ZoneInfo(self.config.hygiene.timezone))
-                report.enqueued += self.store.enqueue(action, now)
+                report.enqueued += self.store.outbox.enqueue(action, now)
 
     def _judge_one(
         self, rule: Rule, message: ChatMessage, context: WindowContext, now: datetime, report: CycleReport
@@ -372,10 +376,10 @@ class Engine:
         if settings.mode.value == "off" or not rule.ready(message, context):
             return
         finding = rule.check(message, context)
-        if finding is None or self.store.has_finding(finding.fingerprint):
+        if finding is None or self.store.findings.has(finding.fingerprint):
             return
         decision = self.policy.decide(finding, settings, message, now)
-        self.store.add_finding(finding, decision, now)
+        self.store.findings.add(finding, decision, now)
         report.findings[finding.rule] = report.findings.get(finding.rule, 0) + 1
         report.decisions[decision] = report.decisions.get(decision, 0) + 1
         log.info("finding", rule=finding.rule, channel=channel_label(message), ts=message.ts, action=decision)
@@ -383,7 +387,7 @@ class Engine:
         zone = ZoneInfo(self.config.hygiene.timezone)
         for action in plan_actions(finding, decision, message, self.helpdesk is not None, zone):
             waits = not_before if action.kind != ActionKind.CREATE_TICKET else None
-            report.enqueued += self.store.enqueue(action, now, waits)
+            report.enqueued += self.store.outbox.enqueue(action, now, waits)
 
     def _not_before(self, now: datetime) -> datetime | None:
         """When people may be nudged (None: now)."""
@@ -410,7 +414,7 @@ class Engine:
 
     def _purge(self) -> None:
         retention = timedelta(days=self.config.slack.message_retention_days)
-        self.store.purge_text(self.clock.now() - retention)
+        self.store.messages.purge_text(self.clock.now() - retention)
 
 
 def plan_actions(

@@ -96,7 +96,7 @@ def deliver(
     courier = Courier(store, chat, clock, helpdesk, rules or RetryRules(), resolve, rng or random.Random())
     for _ in range(3):
         before = courier.result.sent
-        for entry in store.due(clock.now()):
+        for entry in store.outbox.due(clock.now()):
             courier.one(entry)
         if courier.result.sent == before or not (courier.result.created or courier.followups):
             break
@@ -149,7 +149,7 @@ class Courier:
         (its effect was found, or it is too early to resend)."""
         action = entry.action
         if action.kind == ActionKind.EPHEMERAL:
-            self.store.mark(
+            self.store.outbox.mark(
                 action.key, "done", self.clock.now(), error="interrupted ephemeral: not resent (at most once)"
             )
             self.result.recovered += 1
@@ -162,7 +162,7 @@ class Courier:
         resend_at = entry.unknown_since + self.rules.settle
         if self.clock.now() >= resend_at:
             return False
-        self.store.mark(action.key, "unknown", self.clock.now(), error=entry.error, next_attempt=resend_at)
+        self.store.outbox.mark(action.key, "unknown", self.clock.now(), error=entry.error, next_attempt=resend_at)
         self.result.unknown += 1
         return True
 
@@ -178,14 +178,14 @@ class Courier:
         since = entry.created_at - timedelta(minutes=1)
         found = self.chat.find_posted(action, f"{since.timestamp():.6f}")
         if found:
-            self.store.mark(action.key, "done", self.clock.now(), ts=found)
+            self.store.outbox.mark(action.key, "done", self.clock.now(), ts=found)
             log.info("outbox.recovered", key=action.key, ts=found)
         return bool(found)
 
     # trying -----------------------------------------------------------------------------------
     def _attempt(self, entry: OutboxEntry) -> None:
         action = entry.action
-        self.store.mark(action.key, "sending", self.clock.now())
+        self.store.outbox.mark(action.key, "sending", self.clock.now())
         failpoint("outbox.before_send")
         try:
             if action.kind == ActionKind.CREATE_TICKET:
@@ -195,20 +195,22 @@ class Courier:
                 return
             ts = self.chat.send(action)
         except BudgetExhausted:
-            self.store.mark(action.key, entry.status, self.clock.now(), error=entry.error, refund=True)
+            self.store.outbox.mark(action.key, entry.status, self.clock.now(), error=entry.error, refund=True)
             raise
         except OutcomeUnknown as exc:
             self._unknown(entry, exc)
             return
         failpoint("outbox.after_send")
-        self.store.mark(action.key, "done", self.clock.now(), ts=ts)
+        self.store.outbox.mark(action.key, "done", self.clock.now(), ts=ts)
         self.result.sent += 1
 
     def _unknown(self, entry: OutboxEntry, exc: OutcomeUnknown) -> None:
         """A write that may have been carried out: look for it now; else wait, then look again."""
         now = self.clock.now()
         settled = now + self.rules.settle
-        self.store.mark(entry.action.key, "unknown", now, error=str(exc), next_attempt=settled, fresh_unknown=True)
+        self.store.outbox.mark(
+            entry.action.key, "unknown", now, error=str(exc), next_attempt=settled, fresh_unknown=True
+        )
         log.warning("outbox.outcome_unknown", key=entry.action.key, error=str(exc))
         try:
             if self._found(replace(entry, status="unknown", unknown_since=now)):
@@ -226,11 +228,11 @@ class Courier:
             if isinstance(exc, RateLimited):
                 wait = max(wait, timedelta(seconds=exc.retry_after))
             status = "unknown" if entry.status in ("sending", "unknown") else "pending"  # never resent blind
-            self.store.mark(key, status, now, error=str(exc), next_attempt=now + wait)
+            self.store.outbox.mark(key, status, now, error=str(exc), next_attempt=now + wait)
             self.result.retrying += 1
             log.warning("outbox.retry_later", key=key, kind=entry.action.kind.value, error=str(exc), wait=str(wait))
             return
-        self.store.mark(key, "failed", now, error=str(exc))
+        self.store.outbox.mark(key, "failed", now, error=str(exc))
         self.result.failed += 1
         self.result.errors.append(str(exc))
         log.warning("outbox.failed", key=key, kind=entry.action.kind.value, error=str(exc))
@@ -243,7 +245,7 @@ class Courier:
     def _escalate(self, entry: OutboxEntry) -> None:
         hours = self.rules.max_age.total_seconds() / 3600
         error = f"escalated: not done after {hours:g} h ({entry.attempts} attempts); last error: {entry.error or '-'}"
-        self.store.mark(entry.action.key, "failed", self.clock.now(), error=error)
+        self.store.outbox.mark(entry.action.key, "failed", self.clock.now(), error=error)
         self.result.escalated += 1
         self.result.failed += 1
         self.result.errors.append(f"{entry.action.key}: {error}")
@@ -270,14 +272,14 @@ class Courier:
         assert self.helpdesk is not None
         helpdesk, now = self.helpdesk, self.clock.now()
         with self.store.atomic():
-            self.store.save_tickets(helpdesk.name, [ticket], now)
+            self.store.tickets.save(helpdesk.name, [ticket], now)
             if action.thread_ts:
-                self.store.link(action.channel, action.thread_ts, ticket.id, helpdesk.name, "created", now)
+                self.store.links.add(action.channel, action.thread_ts, ticket.id, helpdesk.name, "created", now)
                 text = created_message(ticket, helpdesk.display_name, language)
                 if ask_owner:
                     text += " " + set_client_message(helpdesk.display_name, language)
-                self.store.enqueue(_reply(action, "created", text), now)
-            self.store.mark(action.key, "done", now, ts=ticket.id)
+                self.store.outbox.enqueue(_reply(action, "created", text), now)
+            self.store.outbox.mark(action.key, "done", now, ts=ticket.id)
         log.info("outbox.ticket_created", key=action.key, ticket=ticket.id, helpdesk=helpdesk.name)
 
     def _ask_leads(self, action: Action, permalink: str | None, language: str) -> None:
@@ -288,13 +290,13 @@ class Courier:
         leads = self.rules.leads_for(action.channel)
         self.followups += 1
         if not leads:
-            self.store.enqueue(_reply(action, "ask-client", text), now)
+            self.store.outbox.enqueue(_reply(action, "ask-client", text), now)
             return
         for lead in leads:
             ask = Action(
                 ActionKind.DM, f"{action.key}:ask-client:{lead}", action.channel, text, user=lead, rule="ask-client"
             )
-            self.store.enqueue(ask, now)
+            self.store.outbox.enqueue(ask, now)
 
 
 def _reply(action: Action, what: str, text: str) -> Action:
@@ -315,7 +317,7 @@ def tell_leads(store: Store, now: datetime, leads: tuple[str, ...], long_pending
     if not leads:
         return 0
     told = 0
-    for entry in store.unsettled():
+    for entry in store.outbox.unsettled():
         action = entry.action
         if entry.leads_told_at is not None or action.rule in ("lead", "ask-client"):
             continue
@@ -324,8 +326,8 @@ def tell_leads(store: Store, now: datetime, leads: tuple[str, ...], long_pending
         text = lead_message(entry)
         for lead in leads:
             dm = Action(ActionKind.DM, f"lead:{lead}:{action.key}", action.channel, text, user=lead, rule="lead")
-            told += store.enqueue(dm, now)
-        store.mark_leads_told(action.key, now)
+            told += store.outbox.enqueue(dm, now)
+        store.outbox.mark_leads_told(action.key, now)
     return told
 
 

@@ -50,13 +50,13 @@ class Recipients:
         email = ticket.assignee_email
         if not email or not self.config.people.lookup_by_email:
             return None
-        if self.store.knows_email(email):
-            return self.store.slack_id_for_email(email) or None
+        if self.store.people.knows_email(email):
+            return self.store.people.chat_id_for_email(email) or None
         try:
             user = self.chat.user_by_email(email)
         except (BudgetExhausted, ExternalError):
             return None
-        self.store.remember_email(email, user, now)
+        self.store.people.remember_email(email, user, now)
         return user
 
     def _channel(self, name: str) -> str | None:

@@ -139,13 +139,13 @@ def changed(before: Ticket, after: Ticket) -> bool:
 
 def thread_updates(store: Store, helpdesk: str, tickets: list[Ticket], now: datetime) -> list[Action]:
     """A thread reply for every thread linked to a ticket whose status changed since the last sync."""
-    previous = {t.id: t for t in store.tickets(helpdesk)}
+    previous = {t.id: t for t in store.tickets.all(helpdesk)}
     actions = []
     for ticket in tickets:
         before = previous.get(ticket.id)
         if before is None or not changed(before, ticket):
             continue
-        for channel, thread_ts in store.links_for_ticket(helpdesk, ticket.id):
+        for channel, thread_ts in store.links.for_ticket(helpdesk, ticket.id):
             state = ticket.raw_status or ticket.status
             actions.append(
                 Action(
@@ -176,5 +176,5 @@ def link_references(
         for ref in find_refs(message.plain, url_patterns):
             ticket = by_ref(ref.key)
             if ticket is not None:
-                made += store.link(message.channel, message.root_ts, ticket.id, helpdesk, "reference", now)
+                made += store.links.add(message.channel, message.root_ts, ticket.id, helpdesk, "reference", now)
     return made

@@ -181,7 +181,7 @@ def build_chat(config: Config, store: Store, clock: Clock, token: str | None = N
         retries=config.slack.retries,
         max_retry_after=config.slack.max_retry_after_seconds,
         page_size=config.slack.history_page_size(),
-        users=store.cached_users(),
+        users=store.people.cached_users(),
         sleep_cap=config.slack.max_sleep_per_cycle_seconds,
     )
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Generator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -24,6 +25,11 @@ from hygiene.store.migrations import current_version
 
 BUSY_TIMEOUT_MS = 10_000
 BEGIN_ATTEMPTS = 5
+
+
+def iso(moment: datetime) -> str:
+    """Times are stored in UTC, so that their text sorts and compares as time does."""
+    return moment.astimezone(UTC).isoformat()
 
 
 class StoreError(HygieneError):

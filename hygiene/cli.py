@@ -25,7 +25,7 @@ from connectors.audit_input import Block, Splitter, WorkReader
 from connectors.files import read_tickets
 from connectors.chat.slack.blocks import render_messages
 from connectors.chat.slack.export import MessageReader
-from hygiene import __version__, database
+from hygiene import __version__
 from hygiene import config as config_module
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.audit_jobs import run_in_workers
@@ -38,7 +38,6 @@ from hygiene.cycle import CycleReport, retry_rules
 from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, mask_tokens, redact
-from hygiene.migrations import MIGRATIONS
 from hygiene.models import Action, ActionKind, ChatMessage, Ticket
 from hygiene.ports import Chat
 from hygiene.outbox import deliver
@@ -58,7 +57,8 @@ from hygiene.report import (
     report_document,
 )
 from hygiene.sla import SlaBook
-from hygiene.store import Store
+from hygiene.store import Store, database
+from hygiene.store.migrations import MIGRATIONS
 from hygiene.text import clip, guess_language, matchable
 from hygiene.watchdog import CycleTimeout, cycle_deadline
 from hygiene.wiring import (

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import structlog
-from pydantic import Field, SkipValidation, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SkipValidation, ValidationError, field_validator, model_validator
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
@@ -205,10 +205,12 @@ class SlaPolicy(Section):
 
 
 class PeopleSection(Section):
-    slack_ids: dict[str, str] = Field(
-        default_factory=dict, description="Helpdesk owner (name or e-mail) → Slack user id, e.g. U05PEDRO."
+    chat_ids: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("chat_ids", "slack_ids"),
+        description="Helpdesk owner (name or e-mail) → user id in the first chat, e.g. U05PEDRO (was slack_ids).",
     )
-    lookup_by_email: bool = Field(True, description="Find owners in Slack by e-mail (users.lookupByEmail).")
+    lookup_by_email: bool = Field(True, description="Find owners in the chat by e-mail (Slack: users.lookupByEmail).")
 
 
 class OutboxSection(Section):

@@ -72,7 +72,7 @@ def outbox(ctx: click.Context, config_path: Path | None, status: str, fmt: str) 
         return
     store = _store(config_path)
     try:
-        entries = store.unsettled(STATUSES if status == "all" else (status,))
+        entries = store.outbox.unsettled(STATUSES if status == "all" else (status,))
     finally:
         store.close()
     if fmt == "jsonl":
@@ -99,7 +99,7 @@ def retry(config_path: Path | None, key: str | None, every: bool) -> None:
         raise click.UsageError("give one KEY or --all")
     store = _store(config_path)
     try:
-        count = store.retry(None if every else key, SystemClock().now())
+        count = store.outbox.retry(None if every else key, SystemClock().now())
     finally:
         store.close()
     if key and not count:

@@ -65,12 +65,15 @@ class Policy:
             return "dry_run"
         if message.user:
             cooldown = timedelta(minutes=self.policy.cooldown_minutes)
-            if cooldown and self.store.nudges_to(message.user, now - cooldown):
+            if cooldown and self.store.reports.nudges_to(message.user, now - cooldown):
                 return "cooldown"
-            if self.store.nudges_to(message.user, self._start_of_day(now)) >= self.policy.daily_budget_per_person:
+            if (
+                self.store.reports.nudges_to(message.user, self._start_of_day(now))
+                >= self.policy.daily_budget_per_person
+            ):
                 return "daily_budget"
         limit = settings.max_nudges_per_day
-        if limit is not None and self.store.nudges_for_rule(finding.rule, self._start_of_day(now)) >= limit:
+        if limit is not None and self.store.reports.nudges_for_rule(finding.rule, self._start_of_day(now)) >= limit:
             return "rule_limit"
         return ""
 
@@ -83,10 +86,10 @@ class Policy:
         if self.dry_run:
             return "suppressed:dry_run"
         day = self._start_of_day(now)
-        if recipient and self.store.nudges_to(recipient, day) >= self.policy.daily_budget_per_person:
+        if recipient and self.store.reports.nudges_to(recipient, day) >= self.policy.daily_budget_per_person:
             return "suppressed:daily_budget"
         limit = settings.max_nudges_per_day
-        if limit is not None and self.store.nudges_for_rule(finding.rule, day) >= limit:
+        if limit is not None and self.store.reports.nudges_for_rule(finding.rule, day) >= limit:
             return "suppressed:rule_limit"
         return settings.mode.value
 

@@ -1,7 +1,7 @@
-"""Who hears about a ticket in Slack: its owner by DM, else the department's channel, else the report channel.
+"""Who hears about a ticket in chat: its owner by DM, else the department's channel, else the report channel.
 
-Owners are found through ``[people] slack_ids`` (by helpdesk name or e-mail), then by e-mail
-with ``users.lookupByEmail`` (answers, including "nobody", are remembered in the store).
+Owners are found through ``[people] chat_ids`` (by helpdesk name or e-mail), then by e-mail
+through the chat (answers, including "nobody", are remembered in the store).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ class Recipient:
     channel: str
     user: str | None
     described: str
+    source: str
+    """The chat the message goes through."""
 
 
 class Recipients:
@@ -30,17 +32,17 @@ class Recipients:
         self.config = config
         self.store = store
         self.chat = chat
-        self._people = {fold(k): v for k, v in config.people.slack_ids.items()}
+        self._people = {fold(k): v for k, v in config.people.chat_ids.items()}
         self._departments = {fold(k): v for k, v in config.report.department_channels.items()}
 
     def for_ticket(self, ticket: Ticket, now: datetime, *, owner_first: bool = True) -> Recipient | None:
         if owner_first:
             user = self._owner(ticket, now)
             if user:
-                return Recipient(ActionKind.DM, "", user, f"DM to {ticket.assignee or user}")
+                return Recipient(ActionKind.DM, "", user, f"DM to {ticket.assignee or user}", self.chat.source)
         for name in (self._departments.get(fold(ticket.department or "")), self.config.report.channel):
             if name and (channel := self._channel(name)):
-                return Recipient(ActionKind.CHANNEL_POST, channel, None, f"#{name.lstrip('#')}")
+                return Recipient(ActionKind.CHANNEL_POST, channel, None, f"#{name.lstrip('#')}", self.chat.source)
         return None
 
     def _owner(self, ticket: Ticket, now: datetime) -> str | None:
@@ -50,13 +52,14 @@ class Recipients:
         email = ticket.assignee_email
         if not email or not self.config.people.lookup_by_email:
             return None
-        if self.store.knows_email(email):
-            return self.store.slack_id_for_email(email) or None
+        source = self.chat.source
+        if self.store.people.knows_email(source, email):
+            return self.store.people.chat_id_for_email(source, email) or None
         try:
             user = self.chat.user_by_email(email)
         except (BudgetExhausted, ExternalError):
             return None
-        self.store.remember_email(email, user, now)
+        self.store.people.remember_email(source, email, user, now)
         return user
 
     def _channel(self, name: str) -> str | None:

@@ -113,13 +113,13 @@ def day_figures(
     rules), tickets created, 👎 reactions, and the side effects that failed or have been pending too
     long (nothing fails silently)."""
     since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    nudges = store.nudges_by_rule(since)
-    disliked = store.disliked_by_rule(since)
+    nudges = store.reports.nudges_by_rule(since)
+    disliked = store.reports.disliked_by_rule(since)
     return {
         "outbox": outbox_problems(store, now, long_pending_hours),
         "nudges": dict(sorted((rule, count) for rule, count in nudges.items() if rule.startswith("HY"))),
         "status_answers": sum(nudges.get(code, 0) for code in answering),
-        "tickets_created": store.tickets_created(since),
+        "tickets_created": store.reports.tickets_created(since),
         "false_positive_reactions": sum(disliked.values()),
         "false_positives_by_rule": dict(sorted(disliked.items())),
     }
@@ -128,7 +128,7 @@ def day_figures(
 def outbox_problems(store: Store, now: datetime, long_pending_hours: float) -> list[dict[str, Any]]:
     """Outbox entries that failed, or are still not done after ``long_pending_hours``."""
     problems = []
-    for entry in store.unsettled():
+    for entry in store.outbox.unsettled():
         if entry.status != "failed" and (now - entry.created_at).total_seconds() < long_pending_hours * 3600:
             continue
         problems.append(
@@ -145,7 +145,7 @@ def outbox_problems(store: Store, now: datetime, long_pending_hours: float) -> l
 
 
 def remember(store: Store, report: DailyReport, zone: Any) -> None:
-    store.save_report(report_day(report.now, zone), len(report.rows), report.by_rule, report.now)
+    store.reports.save(report_day(report.now, zone), len(report.rows), report.by_rule, report.now)
 
 
 # rendering -----------------------------------------------------------------------------------

@@ -47,14 +47,14 @@ class TicketWatch:
                 if not verdict.fired:
                     continue
                 finding = rule.finding(ticket, verdict)
-                if self.store.has_finding(finding.fingerprint):
+                if self.store.findings.has(finding.fingerprint):
                     continue
                 recipient = self.recipients.for_ticket(ticket, now, owner_first=rule.tells == "owner")
                 if recipient is None:
                     decision = "suppressed:no_recipient"
                 else:
                     decision = self.policy.decide_ticket(finding, rule.settings_for(ticket), recipient.user, now)
-                self.store.add_finding(finding, decision, now)
+                self.store.findings.add(finding, decision, now)
                 findings[rule.code] = findings.get(rule.code, 0) + 1
                 log.info("ticket_finding", rule=rule.code, ticket=ticket.reference, action=decision)
                 if recipient is None or decision not in ("nudge", "auto"):
@@ -65,9 +65,10 @@ class TicketWatch:
                     channel=recipient.channel,
                     text=finding.message,
                     user=recipient.user,
+                    source=recipient.source,
                     fingerprint=finding.fingerprint,
                     rule=rule.code,
                 )
                 not_before = self.calendar.next_open(now) if self.calendar else None
-                enqueued += self.store.enqueue(action, now, not_before)
+                enqueued += self.store.outbox.enqueue(action, now, not_before)
         return findings, enqueued

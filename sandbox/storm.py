@@ -237,7 +237,7 @@ def _collect(config: Config, state: SlackState, gclick: GClickState, outcome: Ou
     outcome.duplicates = sum(n - 1 for n in keys.values() if n > 1) + sum(n - 1 for n in markers.values() if n > 1)
     store = Store.open(config.store_path)
     try:
-        outcome.failed = sum(1 for row in store.outbox_rows() if row["status"] == "failed")
+        outcome.failed = sum(1 for row in store.outbox.rows() if row["status"] == "failed")
     finally:
         store.close()
     outcome.faults = dict(state.faults.injected) | {f"gclick.{k}": v for k, v in gclick.faults.injected.items()}

@@ -282,7 +282,7 @@ with run_lock(Path({str(lock)!r})):
 def test_a_stale_lock_of_ours_is_broken_reported_and_the_run_goes_on(tmp_path: Path, live: SlackSandbox) -> None:
     config = write_config(tmp_path, live.base_url)
     store = Store.open(tmp_path / "state" / "hygiene.db")
-    store.start_run(SystemClock().now())  # the stuck run's record
+    store.runs.start(SystemClock().now())  # the stuck run's record
     store.close()
     holder = stuck_holder(tmp_path / "state" / "hygiene.lock")
     try:
@@ -295,7 +295,7 @@ def test_a_stale_lock_of_ours_is_broken_reported_and_the_run_goes_on(tmp_path: P
     assert "past the 660 s limit; ended it (SIGTERM) and took the lock" in result.stderr
     assert "posted 5" in result.stderr, "the run went on with its cycle"
     store = Store.open(tmp_path / "state" / "hygiene.db")
-    assert [run["status"] for run in store.runs()] == ["failed", "ok"]
+    assert [run["status"] for run in store.runs.all()] == ["failed", "ok"]
     store.close()
 
 

@@ -30,7 +30,7 @@ gclick = gclick_state
 
 def finding_clients(config_path: Path) -> dict[str, str | None]:
     store = Store.open(config_path)
-    return {row["ts"]: json.loads(row["evidence"]).get("client") for row in store.findings()}
+    return {row["ts"]: json.loads(row["evidence"]).get("client") for row in store.findings.all()}
 
 
 def test_gclick_directory_has_ids_full_names_and_apelido_aliases(clock: FrozenClock) -> None:
@@ -121,7 +121,7 @@ def test_an_unknown_client_waits_asks_the_lead_once_and_is_created_when_the_lead
     clock.advance(minutes=10)
     cycle(config, clock, sandbox)
     assert len([p for p in state.bot_posts() if p["kind"] == "dm"]) == 1, "asked once"
-    row = next(r for r in Store.open(config.store_path).outbox_rows() if r["kind"] == "create_ticket")
+    row = next(r for r in Store.open(config.store_path).outbox.rows() if r["kind"] == "create_ticket")
     assert row["status"] == "pending"
     gclick.add_client(4004, "Panificadora Central")
     request = next(m for m in state.messages["C02FISCAL"] if "Padaria" in m["text"])

@@ -57,7 +57,7 @@ def test_nudges_are_thread_replies_with_the_fingerprint_in_metadata(
 ) -> None:
     cycle(config, clock, sandbox)
     store = Store.open(config.store_path)
-    findings = {f["fingerprint"]: f for f in store.findings()}
+    findings = {f["fingerprint"]: f for f in store.findings.all()}
     for post in state.bot_posts():
         assert post["kind"] == "thread_reply"
         payload = post["metadata"]["event_payload"]
@@ -107,12 +107,12 @@ def test_the_cursor_does_not_move_past_a_failure(
     assert not report.ok
     assert report.incomplete_channels == ["dia-a-dia"]
     store = Store.open(config.store_path)
-    assert store.cursor("slack:C01DIADIA") is None
-    assert store.cursor("slack:C02FISCAL") is not None
+    assert store.cursors.get("slack:C01DIADIA") is None
+    assert store.cursors.get("slack:C02FISCAL") is not None
     clock.advance(minutes=1)
     retry = cycle(config, clock, sandbox)
     assert retry.ok
-    assert Store.open(config.store_path).cursor("slack:C01DIADIA") is not None
+    assert Store.open(config.store_path).cursors.get("slack:C01DIADIA") is not None
     assert retry.findings == {"HY101": 1}, "the request in #dia-a-dia is judged once the channel is read"
 
 
@@ -128,7 +128,7 @@ def test_a_crash_between_posting_and_recording_never_posts_twice(
     keys = nudge_keys(state)
     assert len(keys) == 5
     assert Counter(keys).most_common(1)[0][1] == 1, "no nudge was posted twice"
-    statuses = {row["status"] for row in Store.open(config.store_path).outbox_rows()}
+    statuses = {row["status"] for row in Store.open(config.store_path).outbox.rows()}
     assert statuses == {"done"}
 
 
@@ -138,7 +138,7 @@ def test_a_crash_before_the_channel_commits_loses_nothing(
     with crash_at("engine.before_commit"):
         cycle(config, clock, sandbox)
     store = Store.open(config.store_path)
-    assert store.outbox_rows() == [] and store.cursor("slack:C01DIADIA") is None
+    assert store.outbox.rows() == [] and store.cursors.get("slack:C01DIADIA") is None
     assert state.bot_posts() == []
     report = cycle(config, clock, sandbox)
     assert report.sent == 5
@@ -151,7 +151,7 @@ def test_a_post_of_unknown_outcome_is_looked_for_then_resent_once_after_settling
     state.inject("chat.postMessage", "server_error")  # a 5xx after sending: maybe posted, never resent blind
     first = cycle(config, clock, sandbox)
     assert first.sent == 4 and first.unknown == 1 and first.failed == 0
-    rows = Store.open(config.store_path).outbox_rows()
+    rows = Store.open(config.store_path).outbox.rows()
     (unknown,) = [row for row in rows if row["status"] == "unknown"]
     assert unknown["attempts"] == 1, "one attempt counts once"
     clock.advance(minutes=1)  # inside the settle delay: looked for, not resent
@@ -250,7 +250,7 @@ def test_a_ticket_reference_in_the_thread_prevents_the_nudge(
 
 def test_run_records_count_api_calls(config: Config, clock: FrozenClock, sandbox: SlackSandbox) -> None:
     report = cycle(config, clock, sandbox)
-    runs = Store.open(config.store_path).runs()
+    runs = Store.open(config.store_path).runs.all()
     assert runs[-1]["status"] == "ok"
     assert report.calls["conversations.history"] == 5
     assert report.calls["chat.postMessage"] == 5

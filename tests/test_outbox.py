@@ -52,7 +52,7 @@ def nudge(key: str = "k1") -> Action:
 
 
 def row(store: Store, key: str = "k1") -> dict[str, Any]:
-    return next(r for r in store.outbox_rows() if r["key"] == key)
+    return next(r for r in store.outbox.rows() if r["key"] == key)
 
 
 def run(store: Store, chat: FakeChat, clock: FrozenClock) -> Any:
@@ -60,7 +60,7 @@ def run(store: Store, chat: FakeChat, clock: FrozenClock) -> Any:
 
 
 def test_a_transient_failure_counts_one_attempt_and_waits_its_backoff(store: Store, clock: FrozenClock) -> None:
-    store.enqueue(nudge(), clock.now())
+    store.outbox.enqueue(nudge(), clock.now())
     chat = FakeChat(TransientError("slack", "rate limited"))
     first = run(store, chat, clock)
     assert (first.retrying, first.failed, first.errors) == (1, 0, [])
@@ -78,7 +78,7 @@ def test_backoff_grows_with_jitter_and_a_long_retry_after_is_respected() -> None
 
 
 def test_a_long_retry_after_sets_the_next_attempt(store: Store, clock: FrozenClock) -> None:
-    store.enqueue(nudge(), clock.now())
+    store.outbox.enqueue(nudge(), clock.now())
     run(store, FakeChat(RateLimited("zendesk", "rate limited for 120s", 120)), clock)
     clock.advance(seconds=100)
     assert run(store, FakeChat(), clock).sent == 0
@@ -87,14 +87,14 @@ def test_a_long_retry_after_sets_the_next_attempt(store: Store, clock: FrozenClo
 
 
 def test_a_permanent_failure_fails_and_is_surfaced(store: Store, clock: FrozenClock) -> None:
-    store.enqueue(nudge(), clock.now())
+    store.outbox.enqueue(nudge(), clock.now())
     result = run(store, FakeChat(PermanentError("slack", "chat.postMessage: msg_too_long")), clock)
     assert result.failed == 1 and result.errors == ["slack: chat.postMessage: msg_too_long"]
     assert row(store)["status"] == "failed"
 
 
 def test_an_entry_failing_past_its_max_age_is_escalated_not_dropped(store: Store, clock: FrozenClock) -> None:
-    store.enqueue(nudge(), clock.now())
+    store.outbox.enqueue(nudge(), clock.now())
     failures = [TransientError("slack", "HTTP 503") for _ in range(50)]
     chat = FakeChat(*failures)
     escalated = 0
@@ -106,8 +106,8 @@ def test_an_entry_failing_past_its_max_age_is_escalated_not_dropped(store: Store
 
 
 def test_failed_and_long_pending_entries_reach_the_report_and_the_leads_once(store: Store, clock: FrozenClock) -> None:
-    store.enqueue(nudge("bad"), clock.now())
-    store.enqueue(nudge("slow"), clock.now())
+    store.outbox.enqueue(nudge("bad"), clock.now())
+    store.outbox.enqueue(nudge("slow"), clock.now())
     run(store, FakeChat(PermanentError("slack", "no_text"), TransientError("slack", "HTTP 500")), clock)
     clock.advance(hours=5)
     figures = day_figures(store, clock.now(), START.tzinfo, long_pending_hours=4)
@@ -123,7 +123,7 @@ def test_outbox_command_lists_and_retry_requeues(tmp_path: Path, clock: FrozenCl
     config = tmp_path / "hygiene.toml"
     config.write_text('[hygiene]\nstate_dir = "state"\n[slack]\nchannels = ["a"]\n', encoding="utf-8")
     store = Store.open(tmp_path / "state" / "hygiene.db")
-    store.enqueue(nudge(), clock.now())
+    store.outbox.enqueue(nudge(), clock.now())
     run(store, FakeChat(PermanentError("slack", "no_text")), clock)
     store.close()
 
@@ -147,7 +147,7 @@ def test_outbox_command_lists_and_retry_requeues(tmp_path: Path, clock: FrozenCl
         text=True,
     )
     assert requeued.returncode == 0, requeued.stderr
-    assert Store.open(tmp_path / "state" / "hygiene.db").outbox_rows()[0]["status"] == "pending"
+    assert Store.open(tmp_path / "state" / "hygiene.db").outbox.rows()[0]["status"] == "pending"
 
 
 def test_a_post_is_never_resent_inside_the_call(clock: FrozenClock) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from hygiene.clock import FrozenClock
-from hygiene.migrations import MIGRATIONS, current_version
 from hygiene.models import Action, ActionKind, ChatMessage
 from hygiene.store import Store
+from hygiene.store.migrations import MIGRATIONS, current_version
 
 
 def msg(ts: str, text: str = "hello", **extra: object) -> ChatMessage:
@@ -25,47 +25,47 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
 
 
 def test_messages_are_new_then_same_then_changed(store: Store, clock: FrozenClock) -> None:
-    assert store.upsert_message(msg("100.000001"), clock.now()) == "new"
-    assert store.upsert_message(msg("100.000001"), clock.now()) == "same"
-    assert store.upsert_message(msg("100.000001", "hello, edited"), clock.now()) == "changed"
-    assert store.mark_deleted("C1", "100.000001", clock.now())
-    assert not store.mark_deleted("C1", "100.000001", clock.now())
-    assert store.messages_since("C1", "0") == []
+    assert store.messages.upsert(msg("100.000001"), clock.now()) == "new"
+    assert store.messages.upsert(msg("100.000001"), clock.now()) == "same"
+    assert store.messages.upsert(msg("100.000001", "hello, edited"), clock.now()) == "changed"
+    assert store.messages.mark_deleted("C1", "100.000001", clock.now())
+    assert not store.messages.mark_deleted("C1", "100.000001", clock.now())
+    assert store.messages.since("C1", "0") == []
 
 
 def test_outbox_keys_are_unique_and_statuses_move(store: Store, clock: FrozenClock) -> None:
     action = Action(ActionKind.THREAD_REPLY, "k1", "C1", "nudge", thread_ts="1.0", user="U1", rule="HY101")
-    assert store.enqueue(action, clock.now())
-    assert not store.enqueue(action, clock.now())
-    store.mark("k1", "sending", clock.now())
-    ((again, status, _, attempts),) = store.unfinished()
+    assert store.outbox.enqueue(action, clock.now())
+    assert not store.outbox.enqueue(action, clock.now())
+    store.outbox.mark("k1", "sending", clock.now())
+    ((again, status, _, attempts),) = store.outbox.unfinished()
     assert (again, status, attempts) == (action, "sending", 1)
-    store.mark("k1", "done", clock.now(), ts="2.0")
-    assert store.unfinished() == []
-    assert store.nudges_to("U1", clock.now() - timedelta(minutes=1)) == 1
+    store.outbox.mark("k1", "done", clock.now(), ts="2.0")
+    assert store.outbox.unfinished() == []
+    assert store.reports.nudges_to("U1", clock.now() - timedelta(minutes=1)) == 1
 
 
 def test_atomic_rolls_back_everything(store: Store, clock: FrozenClock) -> None:
     with pytest.raises(RuntimeError), store.atomic():
-        store.upsert_message(msg("100.000001"), clock.now())
-        store.set_cursor("slack:C1", "100.000001", clock.now())
-        store.enqueue(Action(ActionKind.THREAD_REPLY, "k1", "C1", "x"), clock.now())
+        store.messages.upsert(msg("100.000001"), clock.now())
+        store.cursors.set("slack:C1", "100.000001", clock.now())
+        store.outbox.enqueue(Action(ActionKind.THREAD_REPLY, "k1", "C1", "x"), clock.now())
         raise RuntimeError("crash")
-    assert store.cursor("slack:C1") is None
-    assert store.outbox_rows() == []
-    assert store.messages_since("C1", "0") == []
+    assert store.cursors.get("slack:C1") is None
+    assert store.outbox.rows() == []
+    assert store.messages.since("C1", "0") == []
 
 
 def test_text_is_kept_only_for_the_retention_window(store: Store, clock: FrozenClock) -> None:
     old_ts = f"{(clock.now() - timedelta(days=20)).timestamp():.6f}"
-    store.upsert_message(msg(old_ts, "old words"), clock.now() - timedelta(days=20))
-    store.upsert_message(msg(f"{clock.now().timestamp():.6f}", "new words"), clock.now())
-    assert store.purge_text(clock.now() - timedelta(days=14)) == 1
+    store.messages.upsert(msg(old_ts, "old words"), clock.now() - timedelta(days=20))
+    store.messages.upsert(msg(f"{clock.now().timestamp():.6f}", "new words"), clock.now())
+    assert store.messages.purge_text(clock.now() - timedelta(days=14)) == 1
     texts = [row[0] for row in store.db.execute("select text from messages order by ts")]
     assert texts == [None, "new words"]
 
 
 def test_links_are_recorded_once(store: Store, clock: FrozenClock) -> None:
-    assert store.link("C1", "1.0", "4521", "files", "reference", clock.now())
-    assert not store.link("C1", "1.0", "4521", "files", "reference", clock.now())
-    assert store.links_of("C1", "1.0") == ["4521"]
+    assert store.links.add("C1", "1.0", "4521", "files", "reference", clock.now())
+    assert not store.links.add("C1", "1.0", "4521", "files", "reference", clock.now())
+    assert store.links.of_thread("C1", "1.0") == ["4521"]

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
-from hygiene.database import StoreError
-from hygiene.migrations import MIGRATIONS
 from hygiene.models import ChatMessage, Ticket
 from hygiene.store import Store
+from hygiene.store.database import StoreError
+from hygiene.store.migrations import MIGRATIONS
 
 CONFIG = """
 [hygiene]
@@ -34,9 +34,9 @@ def _cycle_writer(path: str, cycles: int, errors: multiprocessing.Queue) -> None
             with store.atomic():
                 for index in range(20):
                     message = ChatMessage(channel="C1", ts=f"{cycle}.{index:06d}", text="x" * 100, plain="x")
-                    store.upsert_message(message, now)
-                store.set_cursor("slack:C1", cycle, now)
-            store.save_tickets("files", [Ticket(id=str(n), subject="s", status="open") for n in range(30)], now)
+                    store.messages.upsert(message, now)
+                store.cursors.set("slack:C1", cycle, now)
+            store.tickets.save("files", [Ticket(id=str(n), subject="s", status="open") for n in range(30)], now)
             store.close()
         except (sqlite3.Error, StoreError) as exc:
             found.append(repr(exc))
@@ -49,9 +49,9 @@ def _reporter(path: str, reports: int, errors: multiprocessing.Queue) -> None:  
     for day in range(reports):
         try:
             store = Store.open(Path(path))
-            store.previous_report("2026-11-20")
-            store.tickets("files")
-            store.save_report(f"2026-{day:04d}", 3, {"HY201": 1}, datetime.now(UTC))
+            store.reports.previous("2026-11-20")
+            store.tickets.all("files")
+            store.reports.save(f"2026-{day:04d}", 3, {"HY201": 1}, datetime.now(UTC))
             store.close()
         except (sqlite3.Error, StoreError) as exc:
             found.append(repr(exc))
@@ -75,7 +75,7 @@ def test_run_and_report_write_the_same_new_store_at_once(tmp_path: Path) -> None
         worker.join(timeout=60)
     assert found == []
     store = Store.open(Path(path))
-    assert store.cursor("slack:C1") == 39
+    assert store.cursors.get("slack:C1") == 39
     assert store.db.execute("select count(*) from reports").fetchone()[0] == 150
 
 
@@ -95,7 +95,7 @@ def _write_config(tmp_path: Path, state: str = "state") -> Path:
 def test_db_check_reports_integrity_version_and_counts(tmp_path: Path) -> None:
     config = _write_config(tmp_path)
     store = Store.open(tmp_path / "state" / "hygiene.db")
-    store.save_report("2026-11-20", 2, {}, datetime.now(UTC))
+    store.reports.save("2026-11-20", 2, {}, datetime.now(UTC))
     store.close()
     result = CliRunner().invoke(cli, ["db", "check", "--config", str(config)])
     assert result.exit_code == 0, result.output
@@ -169,6 +169,6 @@ def test_an_unwritable_state_dir_names_the_path_and_the_fix(tmp_path: Path) -> N
 
 def test_a_read_only_state_dir_is_refused_before_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Root may write anywhere, so the permission itself is simulated."""
-    monkeypatch.setattr("hygiene.database.os.access", lambda *_: False)
+    monkeypatch.setattr("hygiene.store.database.os.access", lambda *_: False)
     with pytest.raises(StoreError, match=r"state_dir is not writable; make it writable"):
         Store.open(tmp_path / "state" / "hygiene.db")

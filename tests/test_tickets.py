@@ -76,7 +76,7 @@ def test_owners_get_a_dm_and_unowned_tickets_go_to_the_department(
     assert len(posts["message"]) == 1 and "#4600" in posts["message"][0] and "sem responsável" in posts["message"][0]
     dm_channel = next(p["channel"] for p in state.bot_posts() if p["kind"] == "dm")
     assert state.channels[dm_channel]["user"] == "U02MARINA", "found by e-mail with users.lookupByEmail"
-    decisions = sorted((row["rule"], row["action"]) for row in Store.open(config.store_path).findings())
+    decisions = sorted((row["rule"], row["action"]) for row in Store.open(config.store_path).findings.all())
     assert decisions == [("HY201", "nudge"), ("HY201", "suppressed:no_recipient"), ("HY202", "nudge")]
     rerun = cycle(config, clock, sandbox)
     assert rerun.findings == {} and rerun.sent == 0
@@ -85,7 +85,7 @@ def test_owners_get_a_dm_and_unowned_tickets_go_to_the_department(
 def test_explicit_people_map_and_no_recipient(tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox) -> None:
     config = setup(tmp_path, sandbox, people={"slack_ids": {"Fulano": "U05PEDRO"}, "lookup_by_email": False})
     cycle(config, clock, sandbox)
-    actions = [row["action"] for row in Store.open(config.store_path).findings()]
+    actions = [row["action"] for row in Store.open(config.store_path).findings.all()]
     assert actions == ["nudge", "nudge", "nudge"], "Fulano by the map, Marina by her department's channel"
 
 
@@ -96,7 +96,7 @@ def test_nudges_wait_for_working_hours(
     night = FrozenClock(datetime(2026, 11, 18, 20, 0, tzinfo=SP))
     report = cycle(config, night, sandbox)
     assert report.enqueued == 2 and report.sent == 0, "written down, not posted at 20:00"
-    assert Store.open(config.store_path).waiting() == 2
+    assert Store.open(config.store_path).outbox.waiting() == 2
     night.advance(hours=11)  # Thursday 07:00: still closed
     assert cycle(config, night, sandbox).sent == 0
     night.advance(hours=1, minutes=5)  # 08:05

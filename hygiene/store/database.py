@@ -15,15 +15,27 @@ import time
 from collections.abc import Generator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
 from hygiene.errors import ConfigError, HygieneError
-from hygiene.migrations import current_version
+from hygiene.store.migrations import current_version
 
 BUSY_TIMEOUT_MS = 10_000
 BEGIN_ATTEMPTS = 5
+
+
+def iso(moment: datetime) -> str:
+    """Times are stored in UTC, so that their text sorts and compares as time does."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def instant(moment: datetime) -> str:
+    """A message's time as stored: UTC with microseconds always written, so that text order is time
+    order even between messages in the same second."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class StoreError(HygieneError):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from connectors.audit_input import Block, Splitter, WorkReader
-from connectors.files import read_tickets
+from connectors.helpdesk.files import read_tickets
 from connectors.slack import SlackChat
 from connectors.slack_export import MessageReader
 from hygiene import __version__, database

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from slack_sdk import WebClient
 
-from connectors.files import FilesHelpdesk
-from connectors.gclick import GClickHelpdesk
+from connectors.helpdesk.files import FilesHelpdesk
+from connectors.helpdesk.gclick import GClickHelpdesk
+from connectors.helpdesk.zendesk import ZendeskHelpdesk
 from connectors.slack import CHANNEL_ID, CallBudget, SlackChat
-from connectors.zendesk import ZendeskHelpdesk
 from hygiene.clock import Clock
 from hygiene.config import Config, describe_errors
 from hygiene.engine import Engine

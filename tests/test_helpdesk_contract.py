@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from connectors.files import FilesHelpdesk
-from connectors.gclick import GClickHelpdesk
-from connectors.zendesk import ZendeskHelpdesk
+from connectors.helpdesk.files import FilesHelpdesk
+from connectors.helpdesk.gclick import GClickHelpdesk
+from connectors.helpdesk.zendesk import ZendeskHelpdesk
 from hygiene.clock import FrozenClock
 from hygiene.errors import AuthError, ExternalError, OutcomeUnknown, TransientError
 from hygiene.ports import Helpdesk, TicketDraft

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from connectors.audit_input import Block, Splitter, WorkReader
+from connectors.helpdesk import files as files_helpdesk
 from connectors.helpdesk.files import read_tickets
 from connectors.slack import SlackChat
 from connectors.slack_export import MessageReader
@@ -388,7 +389,7 @@ def ticket_snapshot(
     helpdesk = build_helpdesk(config) if config and not (tickets and clients_file) else None
     if tickets:
         found = read_tickets(tickets)
-    elif config is not None and config.helpdesk.kind == "files" and config.helpdesk.path is not None:
+    elif config is not None and isinstance(config.helpdesk, files_helpdesk.Settings) and config.helpdesk.path:
         found = read_tickets(config.helpdesk.path)
     elif helpdesk is not None:
         found = _stored_tickets(config, helpdesk.name) or helpdesk.sync({}).tickets
@@ -649,7 +650,7 @@ def report_command(
     now = _moment(now_text, zone) if now_text else SystemClock().now()
     book = sla_book(config)
     rules = ticket_rules(rules_for(config))
-    url_template = config.helpdesk.url_template if config else None
+    url_template = config.helpdesk.ticket_url_template() if config else None
     store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
     try:
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
@@ -742,7 +743,7 @@ def sla_book(config: config_module.Config | None) -> SlaBook:
 
 
 def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:
-    template = config.helpdesk.url_template if config else None
+    template = config.helpdesk.ticket_url_template() if config else None
     return [url_pattern(template)] if template else []
 
 

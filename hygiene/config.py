@@ -2,7 +2,8 @@
 
 Unknown keys are rejected, every problem is reported with its key path (``slack.channels[2]: …``)
 and secrets are read only from the environment. Rule settings are validated against each rule's
-own model when the rules are built (see :mod:`hygiene.wiring`).
+own model when the rules are built (see :mod:`hygiene.wiring`); ``[helpdesk]`` is validated
+against its kind's own settings model, found in the registry (:mod:`hygiene.kinds`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationError, field_validator, model_validator
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
+from hygiene.kinds import helpdesk_kinds
 from hygiene.logs import looks_like_secret, register_secrets
+from hygiene.settings import HelpdeskSettings
 from hygiene.textfiles import TextFileError, read_text
 
 DEFAULT_PATH = "hygiene.toml"
@@ -167,60 +170,6 @@ class SlackSection(Section):
         return min(self.page_size, 15) if self.distribution == "unlisted" else self.page_size
 
 
-class HelpdeskSection(Section):
-    """Which helpdesk hygiene reads and writes. Secrets come from the environment (``*_env``)."""
-
-    kind: Literal["none", "files", "gclick", "zendesk"] = "none"
-    path: Path | None = Field(None, description="files: the ticket export (.json, .jsonl or .csv).")
-    url_template: str | None = Field(None, description="A ticket's URL with {id}, e.g. https://…/tickets/{id}")
-    base_url: str | None = Field(None, description="API base URL (gclick: https://api.gclick.com.br).")
-    status_map: dict[str, Literal["open", "pending", "solved", "closed"]] = Field(
-        default_factory=dict, description="Raw helpdesk status → open | pending | solved | closed (overrides)."
-    )
-    retries: int = Field(3, ge=0, le=10)
-    timeout_seconds: float = Field(15, gt=0)
-    max_retry_after_seconds: float = Field(30, ge=0)
-    max_sleep_per_cycle_seconds: float = Field(
-        60, ge=0, description="Backoff and Retry-After waits in one cycle stop here; the rest waits for the next."
-    )
-    sync_every_minutes: float = Field(
-        0, ge=0, description="Sync at most this often (0: every cycle). G Click sweeps its whole list: 10 is kinder."
-    )
-    # G Click
-    client_id_env: str = "GCLICK_CLIENT_ID"
-    client_secret_env: str = "GCLICK_CLIENT_SECRET"
-    category: str = Field("Solicitacao", description="gclick: the task category to follow.")
-    department_ids: list[int] = Field(default_factory=list, description="gclick: only these departments.")
-    owner_ids: list[int] = Field(default_factory=list, description="gclick: only tasks of these owners.")
-    create_department_id: int | None = Field(None, description="gclick: departamentoId of pre-tasks hygiene creates.")
-    window_months: int = Field(12, ge=1, le=60, description="gclick: follow tasks whose action date is this recent.")
-    page_size: int = Field(50, ge=1, le=200)
-    detail_calls_per_cycle: int = Field(100, ge=2, description="gclick: calls to read owners and activities.")
-    # Zendesk
-    subdomain: str | None = Field(None, description="zendesk: the account, as in https://SUBDOMAIN.zendesk.com.")
-    email: str | None = Field(None, description="zendesk: the API user's e-mail (API token auth).")
-    token_env: str = "ZENDESK_API_TOKEN"
-
-    _urls = field_validator("base_url", "url_template")(http_url)
-    _env = field_validator("client_id_env", "client_secret_env", "token_env")(env_name)
-
-    @model_validator(mode="after")
-    def _required_by_kind(self) -> HelpdeskSection:
-        if self.kind == "files" and self.path is None:
-            raise ValueError("helpdesk kind 'files' needs a path")
-        if self.kind == "zendesk" and not (self.subdomain or self.base_url):
-            raise ValueError("helpdesk kind 'zendesk' needs a subdomain (or base_url)")
-        if self.kind == "zendesk" and not self.email:
-            raise ValueError("helpdesk kind 'zendesk' needs the API user's email")
-        return self
-
-    def secret(self, env: str) -> str:
-        value = os.environ.get(env, "").strip()
-        if not value:
-            raise ConfigError(f"helpdesk: environment variable {env} is not set")
-        return value
-
-
 class PolicySection(Section):
     cooldown_minutes: float = Field(30, ge=0, description="At most one nudge per person in this span.")
     daily_budget_per_person: int = Field(5, ge=0, description="At most this many nudges per person a day.")
@@ -358,7 +307,8 @@ class ReportSection(Section):
 class Config(Section):
     hygiene: HygieneSection = Field(default_factory=HygieneSection)
     slack: SlackSection
-    helpdesk: HelpdeskSection = Field(default_factory=HelpdeskSection)
+    helpdesk: SkipValidation[HelpdeskSettings] = Field(default_factory=HelpdeskSettings)
+    """The helpdesk kind's own settings, validated by :func:`parse` against that kind's model."""
     policy: PolicySection = Field(default_factory=PolicySection)
     clients: ClientsSection = Field(default_factory=ClientsSection)
     calendar: CalendarSection = Field(default_factory=CalendarSection)
@@ -399,8 +349,17 @@ class OfflineConfig(Config):
 def secret_env_names(config: Config | None = None) -> list[str]:
     """The environment variables that hold secrets: the config's ``*_env`` keys, or their defaults."""
     slack = config.slack if config else OfflineSlackSection()
-    desk = config.helpdesk if config else HelpdeskSection()
-    return [slack.token_env, desk.client_id_env, desk.client_secret_env, desk.token_env]
+    return [slack.token_env, *(config.helpdesk.secret_envs() if config else _default_helpdesk_envs())]
+
+
+def _default_helpdesk_envs() -> list[str]:
+    """Without a config: the default ``*_env`` of every registered helpdesk kind."""
+    return [
+        str(field.default)
+        for kind in helpdesk_kinds().values()
+        for name, field in kind.settings.model_fields.items()
+        if name.endswith("_env")
+    ]
 
 
 def mask_env_secrets(config: Config | None = None) -> None:
@@ -439,13 +398,35 @@ def resolve_path(path: str | Path | None) -> Path:
 def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool = False) -> Config:
     """Validate a parsed TOML document; ``offline`` for commands that never read Slack channels."""
     model = OfflineConfig if offline else Config
+    problems: list[str] = []
+    rest = {key: value for key, value in data.items() if key != "helpdesk"}
     try:
-        config = model.model_validate(data)
+        rest["helpdesk"] = parse_helpdesk(data.get("helpdesk", {}))
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        config = model.model_validate(rest)
     except ValidationError as exc:
-        raise ConfigError(describe_errors(exc)) from None
+        problems += describe_errors(exc)
+    if problems:
+        raise ConfigError(problems)
     if base_dir is not None:
         config = _anchor_paths(config, base_dir)
     return config
+
+
+def parse_helpdesk(raw: Any) -> HelpdeskSettings:
+    """``[helpdesk]`` validated by its kind's own settings model; problems keep the ``helpdesk.`` key path."""
+    kind = raw.get("kind", "none") if isinstance(raw, dict) else "none"
+    kinds = helpdesk_kinds()
+    if kind != "none" and (not isinstance(kind, str) or kind not in kinds):
+        known = ", ".join(sorted([*kinds, "none"]))
+        raise ConfigError(f"helpdesk.kind: unknown helpdesk {kind!r} (known: {known})")
+    model = kinds[kind].settings if kind != "none" else HelpdeskSettings
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, ("helpdesk",))) from None
 
 
 def load(path: str | Path | None = None, *, offline: bool = False) -> Config:
@@ -477,6 +458,7 @@ def _anchor_paths(config: Config, base_dir: Path) -> Config:
     state_dir = config.hygiene.state_dir
     if not state_dir.is_absolute():
         config.hygiene.state_dir = base_dir / state_dir
-    if config.helpdesk.path is not None and not config.helpdesk.path.is_absolute():
-        config.helpdesk.path = base_dir / config.helpdesk.path
+    desk_path = getattr(config.helpdesk, "path", None)
+    if isinstance(desk_path, Path) and not desk_path.is_absolute():
+        config.helpdesk = config.helpdesk.model_copy(update={"path": base_dir / desk_path})
     return config

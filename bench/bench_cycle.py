@@ -28,7 +28,7 @@ from chat_mix import CORPUS, ChatMix
 
 from hygiene.clock import FrozenClock
 from hygiene.config import parse
-from hygiene.engine import Engine
+from hygiene.cycle import Engine
 from hygiene.logs import configure
 from hygiene.rulebase import Rule
 from hygiene.store import Store

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
+from pydantic import Field
 
 from connectors.retry import Retry, SleepBudget, SleepCapReached, Unsure, connection_cause, retrying
 from hygiene.errors import (
@@ -26,10 +27,24 @@ from hygiene.errors import (
     RateLimited,
     TransientError,
 )
+from hygiene.settings import Section
 
-__all__ = ["HttpClient", "NotFound"]
+__all__ = ["HttpClient", "HttpSettings", "NotFound"]
 
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS"}
+
+
+class HttpSettings(Section):
+    """The HTTP knobs every connector over HTTP shares: its settings extend this (one place for the bounds)."""
+
+    retries: int = Field(3, ge=0, le=10, description="Reads only: a write is never resent before it is looked for.")
+    timeout_seconds: float = Field(15, gt=0, description="One HTTP call gives up after this.")
+    max_retry_after_seconds: float = Field(
+        30, ge=0, description="A 429 asking to wait longer defers the call to a later cycle."
+    )
+    max_sleep_per_cycle_seconds: float = Field(
+        60, ge=0, description="Backoff and Retry-After waits in one cycle stop here; the rest waits for the next."
+    )
 
 
 class HttpClient:

@@ -44,7 +44,7 @@ class FindingFormat:
             row = {**record, "evidence": _JSON.encode(record["evidence"])}
             return self._csv_line([row[column] for column in CSV_COLUMNS])
         return (
-            f"{finding.rule:<6} {_one_line(record['channel'], 20):<20} {finding.ts:<18} "
+            f"{finding.rule:<6} {_one_line(record['channel'], 20):<20} {finding.message_id:<18} "
             f"{finding.score:>5.2f}  {action:<24} {_one_line(finding.text, 90)}\n"
         )
 

@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 import click
 
 from connectors.audit_input import Block, Splitter, WorkReader
-from connectors.files import read_tickets
 from connectors.chat.slack.blocks import render_messages
 from connectors.chat.slack.export import MessageReader
+from connectors.helpdesk import files as files_helpdesk
+from connectors.helpdesk.files import read_tickets
 from hygiene import __version__
 from hygiene import config as config_module
 from hygiene.audit import Auditor, AuditSummary
@@ -39,11 +40,10 @@ from hygiene.errors import ConfigError, HygieneError, LockHeld
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, mask_tokens, redact
 from hygiene.models import Action, ActionKind, ChatMessage, Ticket
-from hygiene.ports import Chat
 from hygiene.outbox import deliver
 from hygiene.outbox_cli import outbox
 from hygiene.policy import static_action
-from hygiene.ports import ChannelInfo
+from hygiene.ports import ChannelInfo, Chat
 from hygiene.refs import url_pattern
 from hygiene.report import (
     DailyReport,
@@ -392,7 +392,7 @@ def ticket_snapshot(
     helpdesk = build_helpdesk(config) if config and not (tickets and clients_file) else None
     if tickets:
         found = read_tickets(tickets)
-    elif config is not None and config.helpdesk.kind == "files" and config.helpdesk.path is not None:
+    elif config is not None and isinstance(config.helpdesk, files_helpdesk.Settings) and config.helpdesk.path:
         found = read_tickets(config.helpdesk.path)
     elif helpdesk is not None:
         found = _stored_tickets(config, helpdesk.name) or helpdesk.sync({}).tickets
@@ -656,7 +656,7 @@ def report_command(
     now = _moment(now_text, zone) if now_text else SystemClock().now()
     book = sla_book(config)
     rules = ticket_rules(rules_for(config))
-    url_template = config.helpdesk.url_template if config else None
+    url_template = config.helpdesk.ticket_url_template() if config else None
     store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
     try:
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
@@ -752,7 +752,7 @@ def sla_book(config: config_module.Config | None) -> SlaBook:
 
 
 def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:
-    template = config.helpdesk.url_template if config else None
+    template = config.helpdesk.ticket_url_template() if config else None
     return [url_pattern(template)] if template else []
 
 

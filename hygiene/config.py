@@ -11,7 +11,7 @@ import os
 import tomllib
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -20,9 +20,9 @@ from pydantic import AliasChoices, Field, SkipValidation, ValidationError, field
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
-from hygiene.kinds import chat_kinds
+from hygiene.kinds import chat_kinds, helpdesk_kinds
 from hygiene.logs import register_secrets
-from hygiene.settings import ChatSettings, Section, env_name, http_url
+from hygiene.settings import ChatSettings, HelpdeskSettings, Section
 from hygiene.textfiles import TextFileError, read_text
 
 log = structlog.get_logger("hygiene.config")
@@ -47,60 +47,6 @@ class HygieneSection(Section):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
-
-
-class HelpdeskSection(Section):
-    """Which helpdesk hygiene reads and writes. Secrets come from the environment (``*_env``)."""
-
-    kind: Literal["none", "files", "gclick", "zendesk"] = "none"
-    path: Path | None = Field(None, description="files: the ticket export (.json, .jsonl or .csv).")
-    url_template: str | None = Field(None, description="A ticket's URL with {id}, e.g. https://…/tickets/{id}")
-    base_url: str | None = Field(None, description="API base URL (gclick: https://api.gclick.com.br).")
-    status_map: dict[str, Literal["open", "pending", "solved", "closed"]] = Field(
-        default_factory=dict, description="Raw helpdesk status → open | pending | solved | closed (overrides)."
-    )
-    retries: int = Field(3, ge=0, le=10)
-    timeout_seconds: float = Field(15, gt=0)
-    max_retry_after_seconds: float = Field(30, ge=0)
-    max_sleep_per_cycle_seconds: float = Field(
-        60, ge=0, description="Backoff and Retry-After waits in one cycle stop here; the rest waits for the next."
-    )
-    sync_every_minutes: float = Field(
-        0, ge=0, description="Sync at most this often (0: every cycle). G Click sweeps its whole list: 10 is kinder."
-    )
-    # G Click
-    client_id_env: str = "GCLICK_CLIENT_ID"
-    client_secret_env: str = "GCLICK_CLIENT_SECRET"
-    category: str = Field("Solicitacao", description="gclick: the task category to follow.")
-    department_ids: list[int] = Field(default_factory=list, description="gclick: only these departments.")
-    owner_ids: list[int] = Field(default_factory=list, description="gclick: only tasks of these owners.")
-    create_department_id: int | None = Field(None, description="gclick: departamentoId of pre-tasks hygiene creates.")
-    window_months: int = Field(12, ge=1, le=60, description="gclick: follow tasks whose action date is this recent.")
-    page_size: int = Field(50, ge=1, le=200)
-    detail_calls_per_cycle: int = Field(100, ge=2, description="gclick: calls to read owners and activities.")
-    # Zendesk
-    subdomain: str | None = Field(None, description="zendesk: the account, as in https://SUBDOMAIN.zendesk.com.")
-    email: str | None = Field(None, description="zendesk: the API user's e-mail (API token auth).")
-    token_env: str = "ZENDESK_API_TOKEN"
-
-    _urls = field_validator("base_url", "url_template")(http_url)
-    _env = field_validator("client_id_env", "client_secret_env", "token_env")(env_name)
-
-    @model_validator(mode="after")
-    def _required_by_kind(self) -> HelpdeskSection:
-        if self.kind == "files" and self.path is None:
-            raise ValueError("helpdesk kind 'files' needs a path")
-        if self.kind == "zendesk" and not (self.subdomain or self.base_url):
-            raise ValueError("helpdesk kind 'zendesk' needs a subdomain (or base_url)")
-        if self.kind == "zendesk" and not self.email:
-            raise ValueError("helpdesk kind 'zendesk' needs the API user's email")
-        return self
-
-    def secret(self, env: str) -> str:
-        value = os.environ.get(env, "").strip()
-        if not value:
-            raise ConfigError(f"helpdesk: environment variable {env} is not set")
         return value
 
 
@@ -242,9 +188,10 @@ class ReportSection(Section):
 
 class Config(Section):
     hygiene: HygieneSection = Field(default_factory=HygieneSection)
-    chat: Annotated[list[ChatSettings], SkipValidation] = Field(default_factory=list)
+    chat: SkipValidation[list[ChatSettings]] = Field(default_factory=list)
     """Validated by :func:`parse` against each entry's kind (connectors own their settings)."""
-    helpdesk: HelpdeskSection = Field(default_factory=HelpdeskSection)
+    helpdesk: SkipValidation[HelpdeskSettings] = Field(default_factory=HelpdeskSettings)
+    """The helpdesk kind's own settings, validated by :func:`parse` against that kind's model."""
     policy: PolicySection = Field(default_factory=PolicySection)
     clients: ClientsSection = Field(default_factory=ClientsSection)
     calendar: CalendarSection = Field(default_factory=CalendarSection)
@@ -282,8 +229,11 @@ def secret_env_names(config: Config | None = None) -> list[str]:
         chats = [env for chat in config.chat for env in chat.secret_envs()]
     else:
         chats = [env for kind in chat_kinds().values() for env in _default_envs(kind.settings)]
-    desk = config.helpdesk if config else HelpdeskSection()
-    return [*chats, desk.client_id_env, desk.client_secret_env, desk.token_env]
+    if config is not None:
+        desk = config.helpdesk.secret_envs()
+    else:
+        desk = [env for kind in helpdesk_kinds().values() for env in _default_envs(kind.settings)]
+    return [*chats, *desk]
 
 
 def _default_envs(model: type[Section]) -> list[str]:
@@ -306,7 +256,7 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
-def describe_errors(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[str]:
+def describe_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
     problems = []
     for error in exc.errors():
         path = key_path(prefix + tuple(error["loc"]))
@@ -325,8 +275,12 @@ def resolve_path(path: str | Path | None) -> Path:
 
 def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool = False) -> Config:
     """Validate a parsed TOML document; ``offline`` for commands that never read chat channels."""
-    rest = dict(data)
+    rest = {key: value for key, value in data.items() if key != "helpdesk"}
     problems: list[str] = []
+    try:
+        rest["helpdesk"] = parse_helpdesk(data.get("helpdesk", {}))
+    except ConfigError as exc:
+        problems += exc.problems
     chats = _chats(rest, problems, offline)
     try:
         config = Config.model_validate(rest)
@@ -338,6 +292,20 @@ def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool =
     if base_dir is not None:
         config = _anchor_paths(config, base_dir)
     return config
+
+
+def parse_helpdesk(raw: Any) -> HelpdeskSettings:
+    """``[helpdesk]`` validated by its kind's own settings model; problems keep the ``helpdesk.`` key path."""
+    kind = raw.get("kind", "none") if isinstance(raw, dict) else "none"
+    kinds = helpdesk_kinds()
+    if kind != "none" and (not isinstance(kind, str) or kind not in kinds):
+        known = ", ".join(sorted([*kinds, "none"]))
+        raise ConfigError(f"helpdesk.kind: unknown helpdesk {kind!r} (known: {known})")
+    model = kinds[kind].settings if kind != "none" else HelpdeskSettings
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, ("helpdesk",))) from None
 
 
 def _chats(data: dict[str, Any], problems: list[str], offline: bool) -> list[ChatSettings]:
@@ -412,6 +380,7 @@ def _anchor_paths(config: Config, base_dir: Path) -> Config:
     state_dir = config.hygiene.state_dir
     if not state_dir.is_absolute():
         config.hygiene.state_dir = base_dir / state_dir
-    if config.helpdesk.path is not None and not config.helpdesk.path.is_absolute():
-        config.helpdesk.path = base_dir / config.helpdesk.path
+    desk_path = getattr(config.helpdesk, "path", None)
+    if isinstance(desk_path, Path) and not desk_path.is_absolute():
+        config.helpdesk = config.helpdesk.model_copy(update={"path": base_dir / desk_path})
     return config

@@ -112,7 +112,7 @@ class WindowContext:
         messages: Iterable[ChatMessage],
         tickets: TicketSnapshot | LiveTickets,
         url_patterns: list[re.Pattern[str]] | None = None,
-        links: Callable[[str, str], list[str]] | None = None,
+        links: Callable[[ChatMessage], list[str]] | None = None,
         zone: ZoneInfo | None = None,
         staleness: Callable[[Ticket, datetime], Staleness | None] | None = None,
     ) -> None:
@@ -153,7 +153,9 @@ class WindowContext:
         """Forget a channel's threads that started before ``moment``."""
         top = self._top[channel]
         del top[: bisect_left(top, (moment, ""), key=_order)]
-        for key in [k for k, thread in self._threads.items() if k[0] == channel and (not thread or thread[0].at < moment)]:
+        for key in [
+            k for k, thread in self._threads.items() if k[0] == channel and (not thread or thread[0].at < moment)
+        ]:
             for message in self._threads.pop(key):
                 self._by_key.pop((channel, message.id), None)
 
@@ -176,7 +178,7 @@ class WindowContext:
         return list(self._threads.get((message.channel, message.root_id)) or [message])
 
     def linked_tickets(self, message: ChatMessage) -> list[str]:
-        return self._links(message.channel, message.root_id) if self._links else []
+        return self._links(message) if self._links else []
 
     def staleness(self, ticket: Ticket) -> Staleness | None:
         return self._staleness(ticket, self.now) if self._staleness else None

@@ -29,7 +29,10 @@ class Document:
     sections: tuple[Section, ...]
 
     def to_json(self) -> str:
-        data = {"title": self.title, "sections": [{"lines": list(s.lines), "divider": s.divider} for s in self.sections]}
+        data = {
+            "title": self.title,
+            "sections": [{"lines": list(s.lines), "divider": s.divider} for s in self.sections],
+        }
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod

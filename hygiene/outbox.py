@@ -218,7 +218,9 @@ class Courier:
         """A write that may have been carried out: look for it now; else wait, then look again."""
         now = self.clock.now()
         settled = now + self.rules.settle
-        self.store.outbox.mark(entry.action.key, "unknown", now, error=str(exc), next_attempt=settled, fresh_unknown=True)
+        self.store.outbox.mark(
+            entry.action.key, "unknown", now, error=str(exc), next_attempt=settled, fresh_unknown=True
+        )
         log.warning("outbox.outcome_unknown", key=entry.action.key, error=str(exc))
         try:
             if self._found(replace(entry, status="unknown", unknown_since=now)):

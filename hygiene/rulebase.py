@@ -250,7 +250,7 @@ class TicketRule(RuleBase):
             rule=self.code,
             name=self.name,
             channel="",
-            ts="",
+            message_id="",
             user=ticket.assignee,
             text=f"#{ticket.reference} {ticket.subject}",
             score=verdict.score,

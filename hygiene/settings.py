@@ -118,3 +118,8 @@ class HelpdeskSettings(Section):
     sync_every_minutes: float = Field(
         0, ge=0, description="Sync at most this often (0: every cycle). G Click sweeps its whole list: 10 is kinder."
     )
+
+    def ticket_url_template(self) -> str | None:
+        """A ticket's link as configured (``{id}`` in it), or None: for offline commands that make or
+        recognise links without building the connector. Kinds with a ``url_template`` key return it."""
+        return None

@@ -6,10 +6,8 @@ Chat connectors render their platform's markup to plain text (Slack's in
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")

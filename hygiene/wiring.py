@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from connectors.files import FilesHelpdesk
-from connectors.gclick import GClickHelpdesk
-from connectors.zendesk import ZendeskHelpdesk
 from hygiene.clock import Clock
 from hygiene.config import Config, describe_errors
 from hygiene.cycle import Engine
 from hygiene.errors import ConfigError
-from hygiene.kinds import ChatBuild, chat_kinds
-from hygiene.logs import register_secrets
+from hygiene.kinds import ChatBuild, HelpdeskBuild, chat_kinds, helpdesk_kinds
 from hygiene.ports import Chat, Helpdesk
 from hygiene.rulebase import Rule, RuleSettings, TicketRule
 from hygiene.store import Store
@@ -116,53 +109,14 @@ def _is_id(channel: str) -> bool:
 
 
 def build_helpdesk(config: Config, clock: Clock | None = None) -> Helpdesk | None:
-    """The configured helpdesk; its secrets come from the environment and are masked in logs."""
-    section = config.helpdesk
-    sleep = clock.sleep if clock else time.sleep
-    common = {
-        "retries": section.retries,
-        "timeout": section.timeout_seconds,
-        "sleep": sleep,
-        "sleep_cap": section.max_sleep_per_cycle_seconds,
-    }
-    if section.kind == "files" and section.path is not None:
-        return FilesHelpdesk(section.path, section.url_template)
-    if section.kind == "gclick":
-        client_id, secret = section.secret(section.client_id_env), section.secret(section.client_secret_env)
-        register_secrets([client_id, secret])
-        today = (lambda: clock.now().astimezone(ZoneInfo(config.hygiene.timezone)).date()) if clock else date.today
-        return GClickHelpdesk(
-            section.base_url or "https://api.gclick.com.br",
-            client_id,
-            secret,
-            today=today,
-            category=section.category,
-            department_ids=section.department_ids,
-            owner_ids=section.owner_ids,
-            create_department_id=section.create_department_id,
-            status_map=dict(section.status_map),
-            page_size=section.page_size,
-            window_months=section.window_months,
-            detail_calls_per_cycle=section.detail_calls_per_cycle,
-            max_retry_after=section.max_retry_after_seconds,
-            url_template=section.url_template or "https://app.gclick.com.br/tarefas/{id}",
-            **common,  # type: ignore[arg-type]
-        )
-    if section.kind == "zendesk":
-        token = section.secret(section.token_env)
-        register_secrets([token])
-        base = section.base_url or f"https://{section.subdomain}.zendesk.com"
-        return ZendeskHelpdesk(
-            base,
-            section.email or "",
-            token,
-            now=clock.now if clock else (lambda: datetime.now(UTC)),
-            status_map=dict(section.status_map),
-            max_retry_after=section.max_retry_after_seconds,
-            agent_url=section.url_template,
-            **common,  # type: ignore[arg-type]
-        )
-    return None
+    """The configured helpdesk, built by its registered kind (None for kind "none").
+
+    Each kind reads its secrets from the environment and masks them in logs.
+    """
+    kind = helpdesk_kinds().get(config.helpdesk.kind)
+    if kind is None:
+        return None
+    return kind.build(config.helpdesk, HelpdeskBuild(clock=clock, zone_name=config.hygiene.timezone))
 
 
 def build_chats(config: Config, store: Store, clock: Clock, token: str | None = None) -> list[Chat]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from connectors.files import read_tickets
+from connectors.helpdesk.files import read_tickets
 from connectors.chat.slack.export import MessageReader
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.cli import cli

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.gclick import GClickHelpdesk
-from connectors.zendesk import ZendeskHelpdesk
+from connectors.helpdesk.gclick import GClickHelpdesk
+from connectors.helpdesk.zendesk import ZendeskHelpdesk
 from hygiene.client_directory import ClientDirectory
 from hygiene.clock import FrozenClock
 from hygiene.errors import NotFound, TransientError

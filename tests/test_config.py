@@ -13,6 +13,7 @@ import pytest
 
 from hygiene import config as config_module
 from hygiene.errors import ConfigError
+from hygiene.kinds import helpdesk_kinds
 from hygiene.wiring import build_rules, rules_for
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
@@ -148,6 +149,33 @@ def test_every_setting_is_in_the_example_config() -> None:
         return found
 
     assert missing(config_module.Config, "") == []
+    for kind in helpdesk_kinds().values():  # [helpdesk] holds the keys of the kind's own Settings
+        assert missing(kind.settings, "helpdesk.") == [], kind.name
+
+
+def test_a_key_of_another_helpdesk_kind_is_named(tmp_path: Path) -> None:
+    text = '[slack]\nchannels = ["a"]\n[helpdesk]\nkind = "zendesk"\nsubdomain = "acme"\nemail = "a@b.c"\n'
+    assert problems_of(tmp_path, text + 'category = "Solicitacao"\n') == ["helpdesk.category: unknown key"]
+
+
+def test_an_unknown_helpdesk_kind_is_named_with_the_known_ones(tmp_path: Path) -> None:
+    text = '[slack]\nchannels = ["a"]\n[helpdesk]\nkind = "jira"\n'
+    assert problems_of(tmp_path, text) == [
+        "helpdesk.kind: unknown helpdesk 'jira' (known: files, gclick, none, zendesk)"
+    ]
+
+
+def test_helpdesk_problems_come_with_the_rest(tmp_path: Path) -> None:
+    text = '[slack]\nchannels = []\n[helpdesk]\nkind = "files"\n[policy]\ncooldown_minutes = -1\n'
+    problems = problems_of(tmp_path, text)
+    assert problems[0] == "helpdesk: helpdesk kind 'files' needs a path"
+    assert [p.split(":")[0] for p in problems[1:]] == ["slack.channels", "policy.cooldown_minutes"]
+
+
+def test_the_files_helpdesk_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "hygiene.toml"
+    path.write_text('[slack]\nchannels = ["a"]\n[helpdesk]\nkind = "files"\npath = "t/tickets.json"\n')
+    assert config_module.load(path).helpdesk.path == tmp_path / "t" / "tickets.json"  # type: ignore[attr-defined]
 
 
 def test_a_calendar_without_workdays_is_refused(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import read_tickets
+from connectors.helpdesk.files import read_tickets
 from connectors.chat.slack.export import MessageReader
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.clients import read_client_names

@@ -13,7 +13,7 @@ import pytest
 from hygiene.cli import summary_line
 from hygiene.clock import FrozenClock
 from hygiene.config import Config
-from hygiene.engine import CycleReport
+from hygiene.cycle import CycleReport
 from hygiene.errors import ConfigError
 from hygiene.store import Store
 from hygiene.wiring import build_engine

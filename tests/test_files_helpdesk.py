@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import FilesHelpdesk, TicketFileError, read_tickets
+from connectors.helpdesk.files import FilesHelpdesk, TicketFileError, read_tickets
 from hygiene.ports import TicketDraft
 
 ROWS = [

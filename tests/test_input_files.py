@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connectors.files import FilesHelpdesk, TicketFileError, read_rows, read_tickets
+from connectors.helpdesk.files import FilesHelpdesk, TicketFileError, read_rows, read_tickets
 from connectors.chat.slack.messages import to_chat_message
 from hygiene import config as config_module
 from hygiene.cli import cli

@@ -50,7 +50,12 @@ class ChatSync:
             channels = [ChannelInfo(id=c[0], name=c[1]) for c in cached["channels"]]
         else:
             channels = self.chat.resolve_channels(wanted)
-            value = {"at": now.isoformat(), "wanted": wanted, "identity": identity, "channels": [[c.id, c.name] for c in channels]}
+            value = {
+                "at": now.isoformat(),
+                "wanted": wanted,
+                "identity": identity,
+                "channels": [[c.id, c.name] for c in channels],
+            }
             self.store.cursors.set(self.key("workspace"), value, now)
         return sorted(channels, key=lambda c: self.store.cursors.get(self.key("read", c.id)) or "")
 
@@ -91,7 +96,9 @@ class ChatSync:
                 report.changed += 1
         if not fetch.complete or fetch.covered_from is None:
             return
-        for message_id, thread_id in self.store.messages.stored_since(self.source, fetch.channel.id, fetch.covered_from):
+        for message_id, thread_id in self.store.messages.stored_since(
+            self.source, fetch.channel.id, fetch.covered_from
+        ):
             is_top = thread_id in (None, message_id)
             if message_id not in seen and (is_top or thread_id in fetch.threads_read):
                 report.deleted += self.store.messages.mark_deleted(self.source, fetch.channel.id, message_id, now)

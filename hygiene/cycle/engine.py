@@ -50,7 +50,9 @@ class Engine:
         zone = ZoneInfo(config.hygiene.timezone)
         self.calendar = config.calendar.build(zone) if config.policy.working_hours_only else None
         self.desk = HelpdeskSync(config, store, clock, helpdesk)
-        self.judge = Judge([r for r in rules if isinstance(r, Rule)], store, self.policy, zone, helpdesk, self.not_before)
+        self.judge = Judge(
+            [r for r in rules if isinstance(r, Rule)], store, self.policy, zone, helpdesk, self.not_before
+        )
         self.syncs = [ChatSync(chat, _settings_of(config, chat.source), store, clock) for chat in self.chats]
         self.tickets = TicketWatch(
             [rule for rule in rules if isinstance(rule, TicketRule)],

@@ -112,7 +112,9 @@ class HelpdeskSync:
     def _client_in_thread(self, action: Action, directory: ClientDirectory) -> ClientRecord | None:
         if not action.thread_id:
             return None
-        thread = [m for m in self.store.messages.thread(action.source, action.channel, action.thread_id) if not m.is_bot]
+        thread = [
+            m for m in self.store.messages.thread(action.source, action.channel, action.thread_id) if not m.is_bot
+        ]
         replies = sorted((m for m in thread if m.is_reply), key=lambda m: (m.at, m.id), reverse=True)
         for message in [*replies, *(m for m in thread if not m.is_reply)]:
             match = self.snapshot().find_client(message.plain)

@@ -99,7 +99,9 @@ class Judge:
         """A :ticket: reaction on a request or on its nudge creates the ticket the nudge offered."""
         by_id = {m.id: m for m in messages}
         offering = [rule.code for rule in self.rules if rule.offers_ticket]
-        for rule_code, message_id, evidence in self.store.findings.open_offers(offering, chat.source, channel.id, since):
+        for rule_code, message_id, evidence in self.store.findings.open_offers(
+            offering, chat.source, channel.id, since
+        ):
             message = by_id.get(message_id)
             if message is None or self.store.links.of_thread(chat.source, channel.id, message.root_id):
                 continue

@@ -101,8 +101,9 @@ class ChatSource(Protocol):
         """Who hygiene is on this chat (``{"user_id": …}``); a cached identity saves the call."""
         ...
 
-    def resolve_channels(self, wanted: Sequence[str]) -> list[ChannelInfo]:
-        """The channels named or id'd in ``wanted`` that hygiene can read."""
+    def resolve_channels(self, wanted: Sequence[str], paths: Sequence[str] | None = None) -> list[ChannelInfo]:
+        """The channels named or id'd in ``wanted`` that hygiene can read; a ConfigError names each
+        one it cannot (by its key path in ``paths``, when given)."""
         ...
 
     def fetch(self, channel: ChannelInfo, state: Mapping[str, Any], window: ReadWindow) -> ChannelFetch:

@@ -66,4 +66,3 @@ class Findings:
     def all(self) -> list[dict[str, Any]]:
         """Every finding row, oldest first."""
         return list(self.db.query("select * from findings order by created_at, fingerprint"))
-

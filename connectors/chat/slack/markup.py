@@ -43,5 +43,3 @@ def render(markup: str, users: Mapping[str, str] | UserNamer | None = None) -> s
         return target.removeprefix("mailto:")
 
     return html.unescape(_ANGLE.sub(replace, markup or ""))
-
-

@@ -23,12 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from hygiene.errors import ExternalError
+from hygiene.kinds import HelpdeskBuild, HelpdeskKind
 from hygiene.models import Ticket
 from hygiene.ports import Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
+from hygiene.settings import HelpdeskSettings, http_url
 from hygiene.text import fold
 from hygiene.textfiles import TextFileError, decode
 
@@ -222,6 +224,33 @@ class FilesHelpdesk(Helpdesk):
         else:
             content = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
         replace_file(self.path, _encode(content, found.encoding))
+
+
+class Settings(HelpdeskSettings):
+    """``[helpdesk]`` with ``kind = "files"``: a ticket export on disk, relative to the config file."""
+
+    path: Path | None = Field(None, description="files: the ticket export (.json, .jsonl or .csv).")
+    url_template: str | None = Field(None, description="A ticket's URL with {id}, e.g. https://…/tickets/{id}")
+
+    _urls = field_validator("url_template")(http_url)
+
+    @model_validator(mode="after")
+    def _needs_a_path(self) -> Settings:
+        if self.path is None:
+            raise ValueError("helpdesk kind 'files' needs a path")
+        return self
+
+    def ticket_url_template(self) -> str | None:
+        return self.url_template
+
+
+def build(settings: Settings, _: HelpdeskBuild) -> FilesHelpdesk:
+    """The files helpdesk of a validated ``[helpdesk]`` (its path already anchored to the config file)."""
+    assert settings.path is not None, "validated: a files helpdesk has a path"
+    return FilesHelpdesk(settings.path, settings.url_template)
+
+
+KIND = HelpdeskKind(name="files", settings=Settings, build=build)
 
 
 def _csv_text(rows: list[dict[str, Any]], header: list[str]) -> str:

@@ -50,14 +50,18 @@ import time as time_module
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, field_validator
 
-from connectors.http import HttpClient
+from connectors.http import HttpClient, HttpSettings
 from hygiene.errors import AuthError, ExternalError, NotFound, OutcomeUnknown, PermanentError, TransientError
-from hygiene.models import Ticket
+from hygiene.kinds import HelpdeskBuild, HelpdeskKind
+from hygiene.logs import register_secrets
+from hygiene.models import Status, Ticket
 from hygiene.ports import ClientRecord, Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
+from hygiene.settings import HelpdeskSettings, env_name, http_url, secret_from_env
 from hygiene.text import fold
 
 STATUS = {
@@ -393,3 +397,59 @@ def _content(body: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise TransientError("gclick", f"{where}: expected a page with 'content' (malformed body)")
     return [item for item in items if isinstance(item, dict)]
+
+
+class Settings(HelpdeskSettings, HttpSettings):
+    """``[helpdesk]`` with ``kind = "gclick"``. The client id and secret come from the environment (``*_env``)."""
+
+    base_url: str | None = Field(None, description="API base URL (gclick: https://api.gclick.com.br).")
+    client_id_env: str = "GCLICK_CLIENT_ID"
+    client_secret_env: str = "GCLICK_CLIENT_SECRET"
+    category: str = Field("Solicitacao", description="gclick: the task category to follow.")
+    department_ids: list[int] = Field(default_factory=list, description="gclick: only these departments.")
+    owner_ids: list[int] = Field(default_factory=list, description="gclick: only tasks of these owners.")
+    create_department_id: int | None = Field(None, description="gclick: departamentoId of pre-tasks hygiene creates.")
+    window_months: int = Field(12, ge=1, le=60, description="gclick: follow tasks whose action date is this recent.")
+    page_size: int = Field(50, ge=1, le=200)
+    detail_calls_per_cycle: int = Field(100, ge=2, description="gclick: calls to read owners and activities.")
+    status_map: dict[str, Status] = Field(
+        default_factory=dict, description="Raw helpdesk status → open | pending | solved | closed (overrides)."
+    )
+    url_template: str | None = Field(None, description="A ticket's URL with {id}, e.g. https://…/tickets/{id}")
+
+    _urls = field_validator("base_url", "url_template")(http_url)
+    _env = field_validator("client_id_env", "client_secret_env")(env_name)
+
+    def ticket_url_template(self) -> str | None:
+        return self.url_template
+
+
+def build(settings: Settings, built: HelpdeskBuild) -> GClickHelpdesk:
+    """G Click from validated settings; the credentials are read from the environment and masked in logs."""
+    client_id = secret_from_env(settings.client_id_env, "helpdesk.client_id_env")
+    secret = secret_from_env(settings.client_secret_env, "helpdesk.client_secret_env")
+    register_secrets([client_id, secret])
+    clock, zone = built.clock, ZoneInfo(built.zone_name)
+    return GClickHelpdesk(
+        settings.base_url or "https://api.gclick.com.br",
+        client_id,
+        secret,
+        sleep=clock.sleep if clock else time_module.sleep,
+        today=(lambda: clock.now().astimezone(zone).date()) if clock else date.today,
+        category=settings.category,
+        department_ids=settings.department_ids,
+        owner_ids=settings.owner_ids,
+        create_department_id=settings.create_department_id,
+        status_map=dict(settings.status_map),
+        page_size=settings.page_size,
+        window_months=settings.window_months,
+        detail_calls_per_cycle=settings.detail_calls_per_cycle,
+        retries=settings.retries,
+        timeout=settings.timeout_seconds,
+        max_retry_after=settings.max_retry_after_seconds,
+        url_template=settings.url_template or APP_URL,
+        sleep_cap=settings.max_sleep_per_cycle_seconds,
+    )
+
+
+KIND = HelpdeskKind(name="gclick", settings=Settings, build=build)

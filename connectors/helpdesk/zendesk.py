@@ -27,13 +27,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from connectors.http import HttpClient, NotFound
+from connectors.http import HttpClient, HttpSettings, NotFound
 from hygiene.errors import OutcomeUnknown, PermanentError, TransientError
-from hygiene.models import Ticket
+from hygiene.kinds import HelpdeskBuild, HelpdeskKind
+from hygiene.logs import register_secrets
+from hygiene.models import Status, Ticket
 from hygiene.ports import ClientRecord, Helpdesk, SyncBatch, TicketDraft
 from hygiene.refs import url_pattern
+from hygiene.settings import HelpdeskSettings, env_name, http_url, secret_from_env
 
 STATUS = {
     "new": "open",
@@ -271,3 +274,53 @@ def _by_id(items: Any, key: str = "id") -> dict[Any, dict[str, Any]]:
     if not isinstance(items, list):
         return {}
     return {_key(item.get(key)): item for item in items if isinstance(item, dict) and _key(item.get(key)) is not None}
+
+
+class Settings(HelpdeskSettings, HttpSettings):
+    """``[helpdesk]`` with ``kind = "zendesk"``. The API token comes from the environment (``token_env``)."""
+
+    subdomain: str | None = Field(None, description="zendesk: the account, as in https://SUBDOMAIN.zendesk.com.")
+    base_url: str | None = Field(None, description="API base URL (zendesk: instead of subdomain).")
+    email: str | None = Field(None, description="zendesk: the API user's e-mail (API token auth).")
+    token_env: str = "ZENDESK_API_TOKEN"
+    status_map: dict[str, Status] = Field(
+        default_factory=dict, description="Raw helpdesk status → open | pending | solved | closed (overrides)."
+    )
+    url_template: str | None = Field(None, description="A ticket's URL with {id}, e.g. https://…/tickets/{id}")
+
+    _urls = field_validator("base_url", "url_template")(http_url)
+    _env = field_validator("token_env")(env_name)
+
+    @model_validator(mode="after")
+    def _account(self) -> Settings:
+        if not (self.subdomain or self.base_url):
+            raise ValueError("helpdesk kind 'zendesk' needs a subdomain (or base_url)")
+        if not self.email:
+            raise ValueError("helpdesk kind 'zendesk' needs the API user's email")
+        return self
+
+    def ticket_url_template(self) -> str | None:
+        return self.url_template
+
+
+def build(settings: Settings, built: HelpdeskBuild) -> ZendeskHelpdesk:
+    """Zendesk from validated settings; the API token is read from the environment and masked in logs."""
+    token = secret_from_env(settings.token_env, "helpdesk.token_env")
+    register_secrets([token])
+    clock = built.clock
+    return ZendeskHelpdesk(
+        settings.base_url or f"https://{settings.subdomain}.zendesk.com",
+        settings.email or "",
+        token,
+        sleep=clock.sleep if clock else time_module.sleep,
+        now=clock.now if clock else (lambda: datetime.now(UTC)),
+        status_map=dict(settings.status_map),
+        retries=settings.retries,
+        timeout=settings.timeout_seconds,
+        max_retry_after=settings.max_retry_after_seconds,
+        agent_url=settings.url_template,
+        sleep_cap=settings.max_sleep_per_cycle_seconds,
+    )
+
+
+KIND = HelpdeskKind(name="zendesk", settings=Settings, build=build)

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hygiene.cycle import CycleReport
-
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
+from hygiene.cycle import CycleReport
 from hygiene.store import Store
 from hygiene.wiring import build_engine
 from sandbox.gclick_api import GClickState

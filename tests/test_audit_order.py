@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from connectors.helpdesk.files import read_tickets
 from connectors.chat.slack.export import MessageReader
+from connectors.helpdesk.files import read_tickets
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.cli import cli
 from hygiene.context import TicketSnapshot

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.helpdesk.files import read_tickets
 from connectors.chat.slack.export import MessageReader
+from connectors.helpdesk.files import read_tickets
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.clients import read_client_names
 from hygiene.context import TicketSnapshot

@@ -25,16 +25,16 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from connectors.chat.slack.export import MessageReader
+from connectors.chat.slack.markup import render
+from connectors.chat.slack.messages import to_chat_message
 from connectors.helpdesk.files import read_tickets
 from connectors.helpdesk.gclick import STATUS, GClickHelpdesk, to_ticket
 from connectors.helpdesk.zendesk import ZendeskHelpdesk
-from connectors.chat.slack.export import MessageReader
-from connectors.chat.slack.messages import to_chat_message
 from hygiene import config as config_module
 from hygiene.errors import HygieneError
 from hygiene.models import Ticket
 from hygiene.ports import ChannelInfo
-from hygiene.text import render
 from hygiene.wiring import build_rules
 
 EXAMPLES: Counter[str] = Counter()

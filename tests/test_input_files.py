@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connectors.helpdesk.files import FilesHelpdesk, TicketFileError, read_rows, read_tickets
 from connectors.chat.slack.messages import to_chat_message
+from connectors.helpdesk.files import FilesHelpdesk, TicketFileError, read_rows, read_tickets
 from hygiene import config as config_module
 from hygiene.cli import cli
 from hygiene.errors import ConfigError

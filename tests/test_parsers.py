@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from connectors.chat.slack.messages import MalformedMessage, to_chat_message
 from connectors.helpdesk.gclick import STATUS, GClickHelpdesk, to_ticket
 from connectors.helpdesk.zendesk import ZendeskHelpdesk
-from connectors.chat.slack.messages import MalformedMessage, to_chat_message
 from hygiene.errors import ExternalError
 from hygiene.ports import ChannelInfo
 

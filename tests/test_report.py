@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from connectors.chat.slack.blocks import render_messages
 from hygiene.cli import cli
 from hygiene.clock import FrozenClock
 from hygiene.models import Ticket
-from hygiene.report import DailyReport, ReportRow, render_slack
+from hygiene.report import DailyReport, ReportRow, report_document
 from hygiene.store import Store
 from sandbox.slack_api import SlackSandbox, SlackState
 
@@ -69,7 +70,7 @@ def test_slack_blocks_are_split_to_respect_limits() -> None:
         for i in range(400)
     ]
     rows = [ReportRow(t, "HY201", 30.0, 16.0, 14.0, f"https://hd.example/t/{t.id}") for t in tickets]
-    messages = render_slack(DailyReport(datetime(2026, 11, 18, 10, tzinfo=SP), rows), SP)
+    messages = render_messages(report_document(DailyReport(datetime(2026, 11, 18, 10, tzinfo=SP), rows), SP))
     assert len(messages) > 1
     for blocks in messages:
         assert len(blocks) <= 50

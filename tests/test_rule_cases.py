@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from connectors.chat.slack.markup import render
+from connectors.chat.slack.messages import to_slack_ts
 from hygiene.business_time import BusinessCalendar
-from hygiene.clock import to_slack_ts
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.models import ChatMessage, Ticket
 from hygiene.refs import url_pattern
 from hygiene.rulebase import TicketRule
 from hygiene.sla import SlaBook, TicketClock
-from hygiene.text import render
 from hygiene.wiring import build_rules
 from rules import REGISTRY
 from tests.conftest import SCENARIO, START

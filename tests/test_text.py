@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.chat.slack.markup import render
 from hygiene.refs import find_refs, url_pattern
-from hygiene.text import fold, guess_language, render
+from hygiene.text import fold, guess_language
 
 
 @pytest.mark.parametrize(

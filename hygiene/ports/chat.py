@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from hygiene.errors import ChannelGone, ExternalError, RateLimited
+from hygiene.errors import BudgetExhausted, ChannelGone, ExternalError, RateLimited
 from hygiene.models import Action, ChatMessage
 
 
@@ -72,12 +72,13 @@ class ChannelFetch:
     complete: bool = True
     covered_from: datetime | None = None
     threads_read: set[str] = field(default_factory=set)
-    error: ExternalError | None = None
+    error: ExternalError | BudgetExhausted | None = None
+    """Why the read stopped (None when it was complete)."""
 
     @property
     def deferred(self) -> bool:
         """The read stopped at a call budget or a long rate limit: the rest waits for the next cycle."""
-        return isinstance(self.error, RateLimited) or (not self.complete and self.error is None)
+        return isinstance(self.error, RateLimited | BudgetExhausted)
 
     @property
     def gone(self) -> bool:

@@ -141,8 +141,7 @@ class SlackChat:
         except AuthError:
             raise
         except (BudgetExhausted, ExternalError) as exc:
-            result.complete = False
-            result.error = exc if isinstance(exc, ExternalError) else None
+            result.complete, result.error = False, exc
             return result
         result.state = self._bookmark(state, start, result.messages)
         return result

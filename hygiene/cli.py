@@ -241,6 +241,21 @@ def check_config(config_path: Path | None, offline: bool) -> None:
         click.echo(f"{path}: ok ({len(channels)} channels: {listed}{desk})")
     else:
         click.echo(f"{path}: ok")
+    for note in config.notes:
+        click.echo(f"note: {note}", err=True)
+
+
+def _unknown_in_every_chat(chats: list[Chat], settings: list[tuple[str, str]]) -> list[str]:
+    """Channel settings that no chat has: each named by its key path, as the first chat words it."""
+    unknown: dict[str, str] = {}
+    for index, chat in enumerate(chats):
+        try:
+            chat.resolve_channels([name for _, name in settings], [path for path, _ in settings], need_member=False)
+            return []
+        except ConfigError as exc:
+            found = {problem.split(":", 1)[0]: problem for problem in exc.problems}
+            unknown = found if index == 0 else {path: unknown[path] for path in found if path in unknown}
+    return list(unknown.values())
 
 
 def _resolve_every_channel(chats: list[Chat], config: config_module.Config, rules: list[AnyRule]) -> list[ChannelInfo]:
@@ -255,10 +270,7 @@ def _resolve_every_channel(chats: list[Chat], config: config_module.Config, rule
             channels += chat.resolve_channels(settings.channels, paths)
         except ConfigError as exc:
             problems += exc.problems
-    others = channel_settings(config, rules)
-    for path, name in others:
-        if not any(chat.channel_id(name) for chat in chats):
-            problems.append(f'{path}: unknown channel "{name}"')
+    problems += _unknown_in_every_chat(chats, channel_settings(config, rules))
     if problems:
         raise ConfigError(problems)
     return channels

@@ -15,8 +15,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-import structlog
-from pydantic import AliasChoices, Field, SkipValidation, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SkipValidation, ValidationError, field_validator, model_validator
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
 from hygiene.errors import ConfigError
@@ -24,8 +23,6 @@ from hygiene.kinds import chat_kinds, helpdesk_kinds
 from hygiene.logs import register_secrets
 from hygiene.settings import ChatSettings, HelpdeskSettings, Section
 from hygiene.textfiles import TextFileError, read_text
-
-log = structlog.get_logger("hygiene.config")
 
 DEFAULT_PATH = "hygiene.toml"
 
@@ -190,6 +187,13 @@ class Config(Section):
     hygiene: HygieneSection = Field(default_factory=HygieneSection)
     chat: SkipValidation[list[ChatSettings]] = Field(default_factory=list)
     """Validated by :func:`parse` against each entry's kind (connectors own their settings)."""
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """Deprecations found while reading the file (``hygiene check-config`` shows them)."""
+        return self._notes
+
     helpdesk: SkipValidation[HelpdeskSettings] = Field(default_factory=HelpdeskSettings)
     """The helpdesk kind's own settings, validated by :func:`parse` against that kind's model."""
     policy: PolicySection = Field(default_factory=PolicySection)
@@ -289,6 +293,11 @@ def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool =
     if problems:
         raise ConfigError(problems)
     config.chat = chats
+    if "slack" in data:
+        config.notes.append(
+            '[slack] is read as a [[chat]] entry of kind "slack" named "slack"; it keeps working, and'
+            " [[chat]] is the form that lets one config watch several chats"
+        )
     if base_dir is not None:
         config = _anchor_paths(config, base_dir)
     return config
@@ -315,7 +324,6 @@ def _chats(data: dict[str, Any], problems: list[str], offline: bool) -> list[Cha
     if "slack" in data:
         legacy = data.pop("slack")
         entries.insert(0, ("slack", {"kind": "slack", **legacy} if isinstance(legacy, dict) else legacy))
-        log.info("config.slack_section", note="[slack] is read as a [[chat]] entry of kind slack; it keeps working")
     if not entries and not offline:
         problems.append('chat: no chat to watch: add a [[chat]] entry (kind = "slack", channels = [...])')
     chats = [chat for path, raw in entries if (chat := _chat(path, raw, problems, offline)) is not None]

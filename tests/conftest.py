@@ -4,7 +4,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,3 +108,8 @@ def make_config(tmp_path: Path, base_url: str, tickets: Path | None = None, **se
         else:
             data.setdefault(section, {}).update(values)
     return parse(data)
+
+
+def at_of(ts: str) -> datetime:
+    """The moment a Slack-style ts in a test stands for (tests name messages by such ids)."""
+    return datetime.fromtimestamp(float(ts), UTC)

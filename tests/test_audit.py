@@ -18,6 +18,7 @@ from hygiene.cli import cli
 from hygiene.context import TicketSnapshot
 from hygiene.models import ChatEvent, ChatMessage
 from hygiene.wiring import build_rules
+from tests.conftest import at_of
 
 CORPUS = Path(__file__).parent / "corpus"
 TICKETS = str(CORPUS / "tickets.json")
@@ -151,7 +152,7 @@ def test_window_keeps_memory_flat() -> None:
         for i in range(20_000):
             ts = f"{1_700_000_000 + i * 60}.000100"  # one a minute, ~14 days
             text = REQUEST if i % 50 == 0 else "mensagem comum número " + str(i)
-            message = ChatMessage(channel="C1", ts=ts, text=text, plain=text, user="U1")
+            message = ChatMessage(channel="C1", id=ts, at=at_of(ts), text=text, plain=text, user="U1")
             yield ChatEvent("message", "C1", ts, message)
             if i % 1000 == 0:
                 sizes.append(auditor.held())
@@ -214,8 +215,8 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
 
 def test_per_channel_settings_are_merged_once_per_channel() -> None:
     rule = next(r for r in build_rules({"HY105": {"channels": {"elogios": {"mode": "off"}}}}) if r.code == "HY105")
-    quiet = ChatMessage(channel="C9", channel_name="elogios", ts="1.0", text="oi", plain="oi")
-    loud = ChatMessage(channel="C8", channel_name="geral", ts="1.0", text="oi", plain="oi")
+    quiet = ChatMessage(channel="C9", channel_name="elogios", id="1.0", at=at_of("1.0"), text="oi", plain="oi")
+    loud = ChatMessage(channel="C8", channel_name="geral", id="1.0", at=at_of("1.0"), text="oi", plain="oi")
     assert rule.settings_for(quiet).mode == "off" and rule.settings_for(loud).mode == "nudge"
     assert rule.settings_for(quiet) is rule.settings_for(quiet), "not validated again for every message"
     assert rule.settings_for(loud) is rule.settings

@@ -12,13 +12,14 @@ from hygiene.audit_jobs import QUEUED_BLOCKS, AuditFailed, run_in_workers
 from hygiene.context import TicketSnapshot
 from hygiene.models import ChatEvent, ChatMessage, Finding
 from hygiene.wiring import build_rules
+from tests.conftest import at_of
 
 REQUEST = "O cliente Brascont pediu a segunda via do boleto de outubro, alguém consegue ver?"
 
 
 def event(channel: str, number: int) -> ChatEvent:
     ts = f"{1_700_000_000 + number * 7200}.000100"  # two hours apart: each judges the one before
-    message = ChatMessage(channel=channel, ts=ts, text=REQUEST, plain=REQUEST, user="U1")
+    message = ChatMessage(channel=channel, id=ts, at=at_of(ts), text=REQUEST, plain=REQUEST, user="U1")
     return ChatEvent("message", channel, ts, message, seq=(number, int(channel[1:])))
 
 
@@ -29,13 +30,13 @@ class Events:
     skips: list[tuple[tuple[int, int], str]] = field(default_factory=list)
 
     def __call__(self, work: list[ChatEvent]) -> list[ChatEvent]:
-        if any(e.ts.startswith("boom") for e in work):
+        if any(e.message_id.startswith("boom") for e in work):
             raise RuntimeError("the input broke")
         return work
 
 
 def render(finding: Finding, action: str) -> str:
-    return f"{finding.channel} {finding.ts}\n"
+    return f"{finding.channel} {finding.message_id}\n"
 
 
 def auditor() -> Auditor:

@@ -30,7 +30,7 @@ gclick = gclick_state
 
 def finding_clients(config_path: Path) -> dict[str, str | None]:
     store = Store.open(config_path)
-    return {row["ts"]: json.loads(row["evidence"]).get("client") for row in store.findings.all()}
+    return {row["message_id"]: json.loads(row["evidence"]).get("client") for row in store.findings.all()}
 
 
 def test_gclick_directory_has_ids_full_names_and_apelido_aliases(clock: FrozenClock) -> None:

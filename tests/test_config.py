@@ -7,14 +7,18 @@ import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from connectors.chat.slack.settings import SlackSettings
 from hygiene import config as config_module
+from hygiene.clock import FrozenClock
 from hygiene.errors import ConfigError
-from hygiene.kinds import helpdesk_kinds
-from hygiene.wiring import build_rules, rules_for
+from hygiene.kinds import chat_kinds, helpdesk_kinds
+from hygiene.store import Store
+from hygiene.wiring import build_chats, build_rules, rules_for
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
 
@@ -30,7 +34,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
 def test_the_example_config_is_valid() -> None:
     config = config_module.load(EXAMPLE)
     rules = build_rules(config.rules)
-    assert config.slack.channels[0] == "dia-a-dia"
+    assert config.chats[0].channels[0] == "dia-a-dia" and config.chats[0].source == "slack"
     assert {rule.code for rule in rules} >= {"HY101", "HY105"}
     assert config.hygiene.state_dir == EXAMPLE.parent / ".hygiene", "relative paths are relative to the file"
 
@@ -50,7 +54,39 @@ def test_list_items_are_named_by_index(tmp_path: Path) -> None:
 
 
 def test_missing_section_is_named(tmp_path: Path) -> None:
-    assert problems_of(tmp_path, "[hygiene]\ndry_run = true\n") == ["slack: required key is missing"]
+    assert problems_of(tmp_path, "[hygiene]\ndry_run = true\n") == [
+        'chat: no chat to watch: add a [[chat]] entry (kind = "slack", channels = [...])'
+    ]
+
+
+def test_chats_are_checked_by_their_kind_and_named_by_position(tmp_path: Path) -> None:
+    text = (
+        '[[chat]]\nkind = "slack"\nchannels = ["a"]\n[[chat]]\nkind = "irc"\n'
+        '[[chat]]\nkind = "slack"\nchannels = ["b"]\nrescan = 2\n'
+    )
+    assert problems_of(tmp_path, text) == [
+        "chat[1].kind: unknown chat 'irc' (known: slack)",
+        "chat[2].rescan: unknown key",
+    ]
+
+
+def test_two_chats_need_two_names(tmp_path: Path) -> None:
+    text = '[[chat]]\nkind = "slack"\nchannels = ["a"]\n[[chat]]\nkind = "slack"\nchannels = ["b"]\n'
+    assert problems_of(tmp_path, text) == ['chat: two chats are named "slack": give each its own name (name = "...")']
+    named = text.replace('channels = ["b"]', 'name = "acme"\nchannels = ["b"]')
+    path = tmp_path / "named.toml"
+    path.write_text(named, encoding="utf-8")
+    assert [chat.source for chat in config_module.load(path).chats] == ["slack", "acme"]
+
+
+def test_the_older_slack_section_still_works_with_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "hygiene.toml"
+    path.write_text('[slack]\nchannels = ["a"]\n', encoding="utf-8")
+    config = config_module.load(path)
+    assert [(chat.kind, chat.source, chat.key_path) for chat in config.chats] == [("slack", "slack", "slack")]
+    assert config.notes and "[[chat]]" in config.notes[0]
+    both = '[slack]\nchannels = ["a"]\n[[chat]]\nkind = "slack"\nchannels = ["b"]\n'
+    assert problems_of(tmp_path, both) == ['chat: two chats are named "slack": give each its own name (name = "...")']
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
@@ -83,8 +119,12 @@ def test_secrets_are_refused_in_the_file(tmp_path: Path) -> None:
 def test_missing_token_names_the_variable(tmp_path: Path) -> None:
     config = config_module.parse({"slack": {"channels": ["a"]}})
     with pytest.raises(ConfigError) as caught:
-        config.slack_token()
+        build_chats(config, Store.memory(), FrozenClock(datetime(2026, 11, 18, tzinfo=UTC)))
     assert caught.value.problems == ["slack.token_env: environment variable SLACK_BOT_TOKEN is not set"]
+    second = config_module.parse({"chat": [{"kind": "slack", "channels": ["a"], "token_env": "OTHER_TOKEN"}]})
+    with pytest.raises(ConfigError) as caught:
+        build_chats(second, Store.memory(), FrozenClock(datetime(2026, 11, 18, tzinfo=UTC)))
+    assert caught.value.problems == ["chat[0].token_env: environment variable OTHER_TOKEN is not set"]
 
 
 def test_broken_toml_says_where(tmp_path: Path) -> None:
@@ -127,11 +167,14 @@ def test_phrase_extensions_are_validated(tmp_path: Path) -> None:
 
 def test_unlisted_apps_get_slacks_lower_limits() -> None:
     config = config_module.parse({"slack": {"channels": ["a"], "distribution": "unlisted", "page_size": 200}})
-    assert config.slack.call_budget()["conversations.history"] == 1
-    assert config.slack.call_budget()["conversations.replies"] == 1
-    assert config.slack.history_page_size() == 15
-    internal = config_module.parse({"slack": {"channels": ["a"]}})
-    assert internal.slack.call_budget()["conversations.history"] == 40 and internal.slack.history_page_size() == 200
+    (slack,) = config.chats
+    assert isinstance(slack, SlackSettings)
+    assert slack.call_budget()["conversations.history"] == 1
+    assert slack.call_budget()["conversations.replies"] == 1
+    assert slack.history_page_size() == 15
+    (internal,) = config_module.parse({"slack": {"channels": ["a"]}}).chats
+    assert isinstance(internal, SlackSettings)
+    assert internal.call_budget()["conversations.history"] == 40 and internal.history_page_size() == 200
 
 
 def test_every_setting_is_in_the_example_config() -> None:
@@ -149,6 +192,8 @@ def test_every_setting_is_in_the_example_config() -> None:
         return found
 
     assert missing(config_module.Config, "") == []
+    for chat in chat_kinds().values():  # a [[chat]] holds the keys of its kind's own Settings
+        assert missing(chat.settings, "chat.") == [], chat.name
     for kind in helpdesk_kinds().values():  # [helpdesk] holds the keys of the kind's own Settings
         assert missing(kind.settings, "helpdesk.") == [], kind.name
 

@@ -15,8 +15,8 @@ def test_finding_record_golden() -> None:
         name="request-in-chat",
         channel="C01DIADIA",
         channel_name="dia-a-dia",
-        ts="1763700000.000100",
-        thread_ts=None,
+        message_id="1763700000.000100",
+        thread_id=None,
         user="U02MARINA",
         text="O cliente Brascont pediu …",
         score=0.9149,
@@ -31,7 +31,7 @@ def test_finding_record_golden() -> None:
 
 
 def test_fingerprint_is_stable_across_edits() -> None:
-    base = dict(rule="HY101", name="n", channel="C1", ts="1.0", user="U1", score=1.0, evidence={})
+    base = dict(rule="HY101", name="n", channel="C1", message_id="1.0", user="U1", score=1.0, evidence={})
     assert Finding(text="a", **base).fingerprint == Finding(text="b", **base).fingerprint  # type: ignore[arg-type]
     assert Finding(text="a", **base).fingerprint == "c79bedb0941d69c16435"  # type: ignore[arg-type]
 
@@ -43,8 +43,8 @@ def test_audit_jsonl_line_golden() -> None:
         name="status-question",
         channel="C01FISCAL",
         channel_name="fiscal",
-        ts="1763700000.000200",
-        thread_ts="1763699000.000100",
+        message_id="1763700000.000200",
+        thread_id="1763699000.000100",
         user="U03JOAO",
         text="Já resolveram a NF da padaria? “urgente” 🙏",
         score=0.875,
@@ -67,7 +67,7 @@ def test_audit_csv_golden() -> None:
         rule="HY101",
         name="request-in-chat",
         channel="C1",
-        ts="1.000100",
+        message_id="1.000100",
         user=None,
         text='diz "oi",\nsó',
         score=1.0,

@@ -62,7 +62,7 @@ def test_nudges_are_thread_replies_with_the_fingerprint_in_metadata(
         assert post["kind"] == "thread_reply"
         payload = post["metadata"]["event_payload"]
         fingerprint = payload["key"].split(":")[0]
-        assert findings[fingerprint]["ts"] == post["thread_ts"]
+        assert findings[fingerprint]["message_id"] == post["thread_ts"]
         assert payload["rule"] == findings[fingerprint]["rule"]
 
 
@@ -78,7 +78,7 @@ def test_edits_are_applied_through_the_rescan_window(
     assert report.changed == 1
     assert report.findings.get("HY101") == 1, "an edited message is judged on its new text"
     row = (
-        Store.open(config.store_path).db.execute("select plain, edited_ts from messages where ts = ?", [ts]).fetchone()
+        Store.open(config.store_path).db.execute("select plain, edited_at from messages where id = ?", [ts]).fetchone()
     )
     assert row[0].startswith("O cliente Brascont pediu") and row[1]
 
@@ -94,7 +94,7 @@ def test_deletions_are_applied_through_the_rescan_window(
     report = cycle(config, clock, sandbox)
     assert report.deleted == 1
     row = (
-        Store.open(config.store_path).db.execute("select deleted_at, text from messages where ts = ?", [ts]).fetchone()
+        Store.open(config.store_path).db.execute("select deleted_at, text from messages where id = ?", [ts]).fetchone()
     )
     assert row[0] is not None and row[1] is None
 
@@ -107,12 +107,12 @@ def test_the_cursor_does_not_move_past_a_failure(
     assert not report.ok
     assert report.incomplete_channels == ["dia-a-dia"]
     store = Store.open(config.store_path)
-    assert store.cursors.get("slack:C01DIADIA") is None
-    assert store.cursors.get("slack:C02FISCAL") is not None
+    assert store.cursors.get("chat:slack:C01DIADIA") is None
+    assert store.cursors.get("chat:slack:C02FISCAL") is not None
     clock.advance(minutes=1)
     retry = cycle(config, clock, sandbox)
     assert retry.ok
-    assert Store.open(config.store_path).cursors.get("slack:C01DIADIA") is not None
+    assert Store.open(config.store_path).cursors.get("chat:slack:C01DIADIA") is not None
     assert retry.findings == {"HY101": 1}, "the request in #dia-a-dia is judged once the channel is read"
 
 
@@ -138,7 +138,7 @@ def test_a_crash_before_the_channel_commits_loses_nothing(
     with crash_at("engine.before_commit"):
         cycle(config, clock, sandbox)
     store = Store.open(config.store_path)
-    assert store.outbox.rows() == [] and store.cursors.get("slack:C01DIADIA") is None
+    assert store.outbox.rows() == [] and store.cursors.get("chat:slack:C01DIADIA") is None
     assert state.bot_posts() == []
     report = cycle(config, clock, sandbox)
     assert report.sent == 5
@@ -300,9 +300,9 @@ def test_a_tight_budget_reads_every_channel_in_turn(
     for _ in range(5):
         report = cycle(config, clock, sandbox)
         assert report.calls["conversations.history"] == 1
-        read += sorted(set(config.slack.channels) - set(report.incomplete_channels))
+        read += sorted(set(config.chats[0].channels) - set(report.incomplete_channels))
         clock.advance(minutes=2)
-    assert sorted(read) == sorted(config.slack.channels), "five cycles, five channels, each read once"
+    assert sorted(read) == sorted(config.chats[0].channels), "five cycles, five channels, each read once"
 
 
 def test_thumbs_down_on_a_nudge_is_counted_per_rule(

@@ -22,8 +22,9 @@ SCOPES_OF = {
 
 
 def called_methods() -> set[str]:
-    source = (ROOT / "connectors" / "slack.py").read_text(encoding="utf-8")
-    return set(re.findall(r'(?:_call|_pages)\(\s*"([a-zA-Z]+\.[a-zA-Z]+)"', source))
+    package = ROOT / "connectors" / "chat" / "slack"
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(package.glob("*.py")))
+    return set(re.findall(r'(?:\.call|\.pages)\(\s*"([a-zA-Z]+\.[a-zA-Z]+)"', source))
 
 
 def manifest_scopes() -> set[str]:

@@ -7,7 +7,7 @@ import json
 import random
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,11 @@ RULES = RetryRules(backoff=timedelta(seconds=60), settle=timedelta(seconds=120),
 
 
 class FakeChat:
+    """A chat sink that fails as told, then posts."""
+
     bot_user_id = "UBOT"
+    source = "slack"
+    display_name = "Fake"
 
     def __init__(self, *failures: ExternalError) -> None:
         self.failures = list(failures)
@@ -40,15 +44,15 @@ class FakeChat:
         self.sent.append(action.key)
         return f"{len(self.sent)}.0"
 
-    def find_posted(self, action: Action, since_ts: str) -> str | None:
+    def find_posted(self, action: Action, since: datetime) -> str | None:
         return None
 
-    def permalink(self, channel: str, ts: str) -> str | None:
+    def permalink(self, channel: str, message_id: str) -> str | None:
         return None
 
 
 def nudge(key: str = "k1") -> Action:
-    return Action(ActionKind.THREAD_REPLY, key, "C1", "nudge", thread_ts="1.0", user="U1", rule="HY101")
+    return Action(ActionKind.THREAD_REPLY, key, "C1", "nudge", thread_id="1.0", user="U1", rule="HY101")
 
 
 def row(store: Store, key: str = "k1") -> dict[str, Any]:

@@ -97,6 +97,6 @@ def test_zendesk_organization_pages_stop_when_the_cursor_does_not_move() -> None
 def test_slack_message_fields_of_the_wrong_type_read_as_absent() -> None:
     raw = {"ts": 1.5, "text": ["x"], "user_profile": "p", "edited": 3, "metadata": [], "reactions": {"a": 1}}
     message = to_chat_message(raw, ChannelInfo(id="C1", name="x"), lambda user: (user, False))
-    assert (message.ts, message.text, message.edited_ts, message.reactions) == ("1.5", "", None, ())
+    assert (message.id, message.text, message.edited_at, message.reactions) == ("1.5", "", None, ())
     with pytest.raises(MalformedMessage, match="no 'ts'"):
         to_chat_message({"text": "x"}, ChannelInfo(id="C1", name="x"), lambda user: (user, False))

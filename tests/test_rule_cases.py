@@ -52,7 +52,8 @@ def message(text: str, minutes_ago: float, *, user: str = AUTHOR, channel: str =
     return ChatMessage(
         channel="C" + channel.upper()[:8],
         channel_name=channel,
-        ts=ts,
+        id=ts,
+        at=START - timedelta(minutes=minutes_ago),
         text=text,
         plain=render(text, NAMES),
         user=user,
@@ -67,10 +68,10 @@ def build_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
     judged = root
     if case.get("reply"):
         parent = message("Alguma novidade por aqui?", 40, channel=channel)
-        judged = message(case["text"], 30, channel=channel, thread_ts=parent.ts)
+        judged = message(case["text"], 30, channel=channel, thread_id=parent.id)
     gap = case.get("thread_after_minutes", 0.5)
     others = [
-        message(text, 30 - gap * (i + 1), user=OTHER, channel=channel, thread_ts=root.ts)
+        message(text, 30 - gap * (i + 1), user=OTHER, channel=channel, thread_id=root.id)
         for i, text in enumerate(case.get("thread", []))
     ]
     others += [

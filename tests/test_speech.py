@@ -18,6 +18,7 @@ from rules.analysis import analyze
 from rules.cues import CueMatcher, parse_cue
 from rules.signals import speech_inputs
 from rules.speech import SpeechSettings, judge
+from tests.conftest import at_of
 
 NOW = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)
 
@@ -34,10 +35,19 @@ TICKETS = [
     ticket("704", "Refund for October", "Umbra Labs Inc."),
 ]
 DIRECTORY = ["Vortex Freight LLC", "Padaria Pão de Mel"]
+TS = "1795003000.000000"
 
 
 def judged(text: str, **extra: object) -> tuple[str, tuple[str, ...], str]:
-    message = ChatMessage(channel="C1", channel_name="geral", ts="1795003000.000000", text=text, plain=text, user="U1")
+    message = ChatMessage(
+        channel="C1",
+        channel_name="geral",
+        id="1795003000.000000",
+        at=at_of("1795003000.000000"),
+        text=text,
+        plain=text,
+        user="U1",
+    )
     context = WindowContext(NOW, [message], TicketSnapshot(TICKETS, extra_clients=DIRECTORY))
     result = judge(message, context, speech_inputs(SpeechSettings()))
     return result.act, tuple(t.reference for t in result.tickets), result.reason
@@ -120,7 +130,15 @@ def test_the_act_and_the_tickets_it_is_about(text: str, act: str, tickets: tuple
 def test_a_status_question_fitting_two_tickets_is_answered_with_both() -> None:
     (hy102,) = [rule for rule in build_rules({}) if rule.code == "HY102"]
     text = "alguma novidade do parcelamento do Mercado Sol?"
-    message = ChatMessage(channel="C1", channel_name="geral", ts="1795003000.000000", text=text, plain=text, user="U1")
+    message = ChatMessage(
+        channel="C1",
+        channel_name="geral",
+        id="1795003000.000000",
+        at=at_of("1795003000.000000"),
+        text=text,
+        plain=text,
+        user="U1",
+    )
     verdict = hy102.verdict(message, WindowContext(NOW, [message], TicketSnapshot(TICKETS)))  # type: ignore[arg-type]
     assert verdict.fired
     assert verdict.evidence["tickets"] == ["702", "703"]
@@ -142,7 +160,15 @@ def test_extra_cues_from_the_config_reach_the_judgement() -> None:
         if rule.code == "HY102"
     ]
     text = "qual o desfecho da rescisão da Vila Verde?"
-    message = ChatMessage(channel="C1", channel_name="geral", ts="1795003000.000000", text=text, plain=text, user="U1")
+    message = ChatMessage(
+        channel="C1",
+        channel_name="geral",
+        id="1795003000.000000",
+        at=at_of("1795003000.000000"),
+        text=text,
+        plain=text,
+        user="U1",
+    )
     assert hy102.verdict(message, WindowContext(NOW, [message], TicketSnapshot(TICKETS))).fired  # type: ignore[arg-type]
 
 

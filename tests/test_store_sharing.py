@@ -15,6 +15,7 @@ from hygiene.models import ChatMessage, Ticket
 from hygiene.store import Store
 from hygiene.store.database import StoreError
 from hygiene.store.migrations import MIGRATIONS
+from tests.conftest import at_of
 
 CONFIG = """
 [hygiene]
@@ -33,7 +34,13 @@ def _cycle_writer(path: str, cycles: int, errors: multiprocessing.Queue) -> None
             now = datetime.now(UTC)
             with store.atomic():
                 for index in range(20):
-                    message = ChatMessage(channel="C1", ts=f"{cycle}.{index:06d}", text="x" * 100, plain="x")
+                    message = ChatMessage(
+                        channel="C1",
+                        id=f"{cycle}.{index:06d}",
+                        at=at_of(f"{cycle}.{index:06d}"),
+                        text="x" * 100,
+                        plain="x",
+                    )
                     store.messages.upsert(message, now)
                 store.cursors.set("slack:C1", cycle, now)
             store.tickets.save("files", [Ticket(id=str(n), subject="s", status="open") for n in range(30)], now)

@@ -60,7 +60,7 @@ def test_auto_mode_creates_the_ticket_links_the_thread_and_posts_its_link(
     assert "Abri a pré-tarefa 4." in reply["text"] and "precisa ser confirmada" in reply["text"]
     store = Store.open(config.store_path)
     task_id = next(iter(t for t in gclick.tasks if t.startswith("4.")))
-    assert store.links.of_thread("C02FISCAL", reply["thread_ts"]) == [task_id]
+    assert store.links.of_thread("slack", "C02FISCAL", reply["thread_ts"]) == [task_id]
     clock.advance(minutes=2)
     cycle(config, clock, sandbox)
     assert len(gclick.created()) == 1 and len(posts(state, "created")) == 1, "a rerun creates nothing"
@@ -101,7 +101,7 @@ def test_a_referenced_ticket_is_linked_and_its_thread_hears_when_it_changes(
     config = config_for(tmp_path, sandbox, gclick)
     cycle(config, clock, sandbox)
     das_thread = next(m["ts"] for m in state.messages["C02FISCAL"] if "DAS de setembro" in m["text"])
-    assert Store.open(config.store_path).links.of_thread("C02FISCAL", das_thread) == ["4540"]
+    assert Store.open(config.store_path).links.of_thread("slack", "C02FISCAL", das_thread) == ["4540"]
     gclick.set_status("4540", "C")
     clock.advance(minutes=2)
     cycle(config, clock, sandbox)
@@ -137,7 +137,7 @@ def test_a_crash_between_creating_and_linking_leaves_one_ticket_and_one_link(
     cycle(config, clock, sandbox)
     assert len(gclick.created()) == 1, "the rerun found the task by its marker"
     assert len(posts(state, "created")) == 1
-    links = Store.open(config.store_path).db.execute("select ticket_id from links where source = 'created'").fetchall()
+    links = Store.open(config.store_path).db.execute("select ticket_id from links where how = 'created'").fetchall()
     assert len(links) == 1
     assert max(Counter(p["metadata"]["event_payload"]["key"] for p in state.bot_posts()).values()) == 1
 

@@ -69,7 +69,13 @@ class Judge:
         return self.store.links.of_thread(message.source, message.channel, message.root_id)
 
     def one(
-        self, rule: Rule, message: ChatMessage, context: WindowContext, now: datetime, report: CycleReport, chat: object
+        self,
+        rule: Rule,
+        message: ChatMessage,
+        context: WindowContext,
+        now: datetime,
+        report: CycleReport,
+        chat: ChatSource,
     ) -> None:
         settings = rule.settings_for(message)
         if settings.mode.value == "off" or not rule.ready(message, context):
@@ -135,8 +141,8 @@ def offered(rule: Rule, message: ChatMessage, evidence: dict[str, object]) -> Fi
     )
 
 
-def _display_name(chat: object) -> str:
-    return str(getattr(chat, "display_name", "chat"))
+def _display_name(chat: ChatSource) -> str:
+    return chat.display_name
 
 
 def plan_actions(

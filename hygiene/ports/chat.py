@@ -91,6 +91,8 @@ class ChatSource(Protocol):
 
     source: str
     """The chat's name in the config: it keys this chat's messages, links and cursors."""
+    display_name: str
+    """How people call the platform ("Slack"), in what hygiene writes elsewhere (a ticket's description)."""
     capabilities: Capabilities
 
     @property
@@ -102,9 +104,11 @@ class ChatSource(Protocol):
         """Who hygiene is on this chat (``{"user_id": …}``); a cached identity saves the call."""
         ...
 
-    def resolve_channels(self, wanted: Sequence[str], paths: Sequence[str] | None = None) -> list[ChannelInfo]:
-        """The channels named or id'd in ``wanted`` that hygiene can read; a ConfigError names each
-        one it cannot (by its key path in ``paths``, when given)."""
+    def resolve_channels(
+        self, wanted: Sequence[str], paths: Sequence[str] | None = None, *, need_member: bool = True
+    ) -> list[ChannelInfo]:
+        """The channels named or id'd in ``wanted``; a ConfigError names each one that does not
+        exist or (``need_member``) that hygiene is not in, by its key path in ``paths`` when given."""
         ...
 
     def fetch(self, channel: ChannelInfo, state: Mapping[str, Any], window: ReadWindow) -> ChannelFetch:

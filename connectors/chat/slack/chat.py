@@ -11,7 +11,6 @@ of unknown outcome is found again instead of being sent twice.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -38,6 +37,7 @@ class SlackChat:
     """Slack behind the chat port (reading and writing)."""
 
     capabilities = CAPABILITIES
+    display_name = "Slack"
 
     def __init__(
         self,
@@ -233,7 +233,7 @@ class SlackChat:
             channel=channel,
             thread_ts=action.thread_id if action.kind == ActionKind.THREAD_REPLY else None,
             text=action.text,
-            blocks=render_blocks(json.loads(action.document)) if action.document else None,
+            blocks=render_blocks(action.document) if action.document else None,
             unfurl_links=False,
             metadata={
                 "event_type": METADATA_EVENT,

@@ -73,13 +73,18 @@ class Fault:
 
 
 @dataclass(frozen=True)
-class Ephemeral:
-    """A message only ``user`` saw: recorded here, never readable back through the port."""
+class Received:
+    """One write the chat carried out for hygiene, as the platform saw it: ``kind`` is
+    ``thread_reply``, ``message``, ``dm``, ``ephemeral`` (only ``user`` saw it; never readable
+    back through the port) or ``reaction`` (``text`` is the emoji)."""
 
+    kind: str
     channel: str
-    user: str
-    text: str
+    id: str | None
     thread_id: str | None
+    text: str
+    key: str | None = None
+    user: str | None = None
 
 
 class MemoryChat:
@@ -108,7 +113,7 @@ class MemoryChat:
         self.channels: dict[str, ChannelInfo] = {}
         self.members: dict[str, bool] = {}
         self.messages: dict[str, dict[str, Stored]] = {}
-        self.ephemerals: list[Ephemeral] = []
+        self.received: list[Received] = []
         self.faults: dict[str, list[Fault]] = {}
         self.budget = dict(budget or {})
         self._calls: Counter[str] = Counter()
@@ -175,11 +180,6 @@ class MemoryChat:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
         self.faults.setdefault(method, []).append(Fault(error, times, lands))
-
-    def posted(self) -> list[Stored]:
-        """hygiene's own posts, in id order (what the platform received)."""
-        ours = [m for channel in self.messages.values() for m in channel.values() if m.key is not None]
-        return sorted(ours, key=lambda m: m.id)
 
     def thread_ids(self, channel: str) -> list[str]:
         """The ids of the channel's live top-level messages, oldest first."""
@@ -320,7 +320,9 @@ class MemoryChat:
             return None
         if action.kind == ActionKind.EPHEMERAL:
             self._live(action.channel)
-            self.ephemerals.append(Ephemeral(action.channel, action.user or "", action.text, action.thread_id))
+            self.received.append(
+                Received("ephemeral", action.channel, None, action.thread_id, action.text, action.key, action.user)
+            )
             return None
         if action.kind == ActionKind.CREATE_TICKET:
             raise PermanentError(self.source, "a chat cannot create a ticket")
@@ -331,6 +333,8 @@ class MemoryChat:
             raise NotFound(self.source, f"thread {thread} not found in {channel}")
         message = Stored(channel, self._new_id(None), self.clock.now(), self._bot, action.text, thread, key=action.key)
         live[message.id] = message
+        kind = "dm" if action.kind == ActionKind.DM else ("thread_reply" if thread else "message")
+        self.received.append(Received(kind, channel, message.id, thread, action.text, action.key, action.user))
         return message.id
 
     def _react(self, action: Action) -> None:
@@ -340,6 +344,7 @@ class MemoryChat:
         users = message.reactions.setdefault(action.emoji or "", [])
         if self._bot not in users:
             users.append(self._bot)
+            self.received.append(Received("reaction", action.channel, None, message.id, action.emoji or ""))
 
     def _dm_channel(self, user: str | None) -> str:
         if not user:

@@ -17,7 +17,7 @@ import pytest
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport, Engine
-from hygiene.errors import TransientError
+from hygiene.errors import ConfigError, TransientError
 from hygiene.models import Action, ActionKind
 from hygiene.store import Store
 from hygiene.wiring import rules_for
@@ -217,3 +217,24 @@ def test_an_action_for_a_chat_no_longer_configured_fails_clearly(
     assert "old:reply" not in [r.key for r in chat.received], "never sent through another chat"
     [row] = [r for r in store.outbox.rows() if r["key"] == "old:reply"]
     assert row["status"] == "failed"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "ChatSync.channels calls chat.resolve_channels(wanted) without key paths, so an unknown channel of a"
+        " [[chat]] entry is named by the connector's default path (Slack: slack.channels[i]), not by the"
+        " entry's own (chat[0].channels[i]) (hygiene/cycle/chat_sync.py)"
+    ),
+)
+def test_an_unknown_channel_is_named_by_its_chat_entrys_key_path(
+    tmp_path: Path, store: Store, chat: MemoryChat, clock: FrozenClock
+) -> None:
+    data: dict[str, Any] = {
+        "hygiene": {"state_dir": str(tmp_path / "state")},
+        "chat": [{"kind": "slack", "name": "alpha", "channels": ["dia-a-dia", "no-such-channel"]}],
+    }
+    config = parse(data)
+    with pytest.raises(ConfigError) as caught:
+        run(config, store, [chat], clock)
+    assert caught.value.problems == ['chat[0].channels[1]: unknown channel "no-such-channel"']

@@ -173,13 +173,14 @@ class OutboxSection(Section):
 class ReportSection(Section):
     channel: str | None = Field(None, description="Where `hygiene report --post` posts (name or id).")
     leads: list[str] = Field(
-        default_factory=list, description="Slack ids of the support leads told (DM, once) about failed side effects."
+        default_factory=list,
+        description="Chat user ids (first chat) of the support leads told (DM, once) about failed side effects.",
     )
     channel_leads: dict[str, list[str]] = Field(
-        default_factory=dict, description="Channel (name or id) → its leads' Slack ids, asked to pick a client."
+        default_factory=dict, description="Channel (name or id) → its leads' chat user ids, asked to pick a client."
     )
     department_channels: dict[str, str] = Field(
-        default_factory=dict, description="Department → channel for tickets whose owner is not found in Slack."
+        default_factory=dict, description="Department → channel for tickets whose owner is not found in the chat."
     )
 
 

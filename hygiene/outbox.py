@@ -298,7 +298,7 @@ class Courier:
         """Ask the channel's leads (DM, once each) — or the thread when none is configured — for the client."""
         assert self.helpdesk is not None
         now = self.clock.now()
-        text = ask_client_message(self.helpdesk.display_name, permalink, language)
+        text = ask_client_message(self.helpdesk.display_name, permalink, language, self.chat(action).display_name)
         leads = self.rules.leads_for(action.channel)
         self.followups += 1
         if not leads:

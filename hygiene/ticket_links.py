@@ -27,7 +27,7 @@ OFFER = {
 }
 
 
-def draft_for(message: ChatMessage, finding: Finding, zone: ZoneInfo, chat_name: str = "Slack") -> str:
+def draft_for(message: ChatMessage, finding: Finding, zone: ZoneInfo, chat_name: str = "chat") -> str:
     """The ticket to create for a HY101 finding, as JSON for the outbox (``chat_name``: where it was asked)."""
     first = message.plain.split("\n")[0].strip()
     subject = first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "…"
@@ -49,7 +49,7 @@ def draft_for(message: ChatMessage, finding: Finding, zone: ZoneInfo, chat_name:
     )
 
 
-def create_action(message: ChatMessage, finding: Finding, zone: ZoneInfo, chat_name: str = "Slack") -> Action:
+def create_action(message: ChatMessage, finding: Finding, zone: ZoneInfo, chat_name: str = "chat") -> Action:
     return Action(
         kind=ActionKind.CREATE_TICKET,
         key=f"{finding.fingerprint}:create",
@@ -100,17 +100,17 @@ def set_client_message(helpdesk: str, language: str) -> str:
     return f"Não consegui saber de qual cliente é: por favor, defina o cliente no {helpdesk}."
 
 
-def ask_client_message(helpdesk: str, permalink: str | None, language: str) -> str:
+def ask_client_message(helpdesk: str, permalink: str | None, language: str, chat_name: str = "chat") -> str:
     """To a channel's lead when the helpdesk needs a client hygiene could not tell."""
     where = f" {permalink}" if permalink else ""
     if language == "en":
         return (
-            f"I need to open a ticket in {helpdesk} for a request in Slack{where}, but I cannot tell which "
+            f"I need to open a ticket in {helpdesk} for a request in {chat_name}{where}, but I cannot tell which "
             "client it is for. Reply in that thread with the client's name as it is in the helpdesk "
             "(or add an alias under [clients] aliases) and I will open it."
         )
     return (
-        f"Preciso abrir um atendimento no {helpdesk} para um pedido feito no Slack{where}, mas não sei de qual "
+        f"Preciso abrir um atendimento no {helpdesk} para um pedido feito no {chat_name}{where}, mas não sei de qual "
         "cliente é. Responda naquela thread com o nome do cliente como está no helpdesk (ou configure um "
         "alias em [clients] aliases) e eu abro o atendimento."
     )

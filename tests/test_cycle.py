@@ -219,14 +219,6 @@ def test_an_action_for_a_chat_no_longer_configured_fails_clearly(
     assert row["status"] == "failed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ChatSync.channels calls chat.resolve_channels(wanted) without key paths, so an unknown channel of a"
-        " [[chat]] entry is named by the connector's default path (Slack: slack.channels[i]), not by the"
-        " entry's own (chat[0].channels[i]) (hygiene/cycle/chat_sync.py)"
-    ),
-)
 def test_an_unknown_channel_is_named_by_its_chat_entrys_key_path(
     tmp_path: Path, store: Store, chat: MemoryChat, clock: FrozenClock
 ) -> None:

@@ -64,8 +64,10 @@ def test_the_v3_store_migrates_with_its_data_keyed_by_the_slack_chat(old_store: 
         assert store.schema_version == len(MIGRATIONS) == 4
         sources = {row[0] for row in store.db.execute("select distinct source from messages")}
         assert sources == {"slack"}
-        (ours,) = store.db.execute("select count(*) from messages where ours = 1").fetchone()
-        assert ours >= 6, "hygiene's own posts of cycle 1 are still told apart"
+        (replies,) = store.db.execute("select count(*) from messages where thread_id != id").fetchone()
+        assert replies == 1, "a reply keeps its thread"
+        (human,) = store.db.execute("select count(*) from messages where ours = 0 and system is null").fetchone()
+        assert human == 17
         at, message_id = store.db.execute("select at, id from messages order by at limit 1").fetchone()
         assert at.endswith("+00:00") and "." in message_id
         keys = {row[0] for row in store.db.execute("select key from cursors")}

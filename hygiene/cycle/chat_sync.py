@@ -49,7 +49,8 @@ class ChatSync:
         if fresh and cached:
             channels = [ChannelInfo(id=c[0], name=c[1]) for c in cached["channels"]]
         else:
-            channels = self.chat.resolve_channels(wanted)
+            paths = [f"{self.settings.key_path}.channels[{i}]" for i in range(len(wanted))]
+            channels = self.chat.resolve_channels(wanted, paths)
             value = {
                 "at": now.isoformat(),
                 "wanted": wanted,

@@ -151,7 +151,7 @@ def plan_actions(
     message: ChatMessage,
     offers_ticket: bool = False,
     zone: ZoneInfo | None = None,
-    chat_name: str = "Slack",
+    chat_name: str = "chat",
 ) -> list[Action]:
     """The side effects a decision asks for.
 

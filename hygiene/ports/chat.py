@@ -129,6 +129,7 @@ class ChatSink(Protocol):
     """Writing to one chat."""
 
     source: str
+    display_name: str
     capabilities: Capabilities
 
     def send(self, action: Action) -> str | None:

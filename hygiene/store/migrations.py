@@ -142,7 +142,7 @@ def _v4_chat_sources(db: sqlite_utils.Database) -> None:
             "thread_id": "thread_ts",
             "system": "v4_system(subtype)",
             "edited_at": "v4_instant(edited_ts)",
-            "ours": "metadata_event = 'hygiene_action'",
+            "ours": "coalesce(metadata_event = 'hygiene_action', 0)",
         },
     )
     db.execute("create index idx_messages_thread on messages (source, channel, thread_id)")

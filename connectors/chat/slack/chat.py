@@ -170,11 +170,14 @@ class SlackChat:
         return {"newest": newest or oldest_param(start), "threads": threads, "answered": answered}
 
     def _history(self, channel_id: str, oldest: str) -> Iterator[list[dict[str, Any]]]:
+        """History from ``oldest`` on, that moment included (Slack's ``oldest`` is exclusive unless
+        ``inclusive``): the read covers ``covered_from`` itself, so nothing there is taken for deleted."""
         return self.api.pages(
             "conversations.history",
             "messages",
             channel=channel_id,
             oldest=oldest,
+            inclusive=True,
             limit=self.page_size,
             include_all_metadata=True,
         )

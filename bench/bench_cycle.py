@@ -28,7 +28,7 @@ from chat_mix import CORPUS, ChatMix
 
 from hygiene.clock import FrozenClock
 from hygiene.config import parse
-from hygiene.cycle import Engine
+from hygiene.cycle.judge import Judge
 from hygiene.logs import configure
 from hygiene.rulebase import Rule
 from hygiene.store import Store
@@ -86,7 +86,7 @@ def main() -> None:
     state, names = workspace(args.channels, args.per_channel, clock, args.seed)
     total = sum(len(m) for m in state.messages.values())
     print(f"workspace: {args.channels} channels, {total:,} messages (built in {time.perf_counter() - built:.1f}s)")
-    judging, rules = Timer(Engine, "_judge"), Timer(Rule, "check")
+    judging, rules = Timer(Judge, "channel"), Timer(Rule, "check")
     budget = {"conversations.history": 10 * args.channels, "conversations.replies": 60 * args.channels}
     with tempfile.TemporaryDirectory() as tmp, SlackSandbox(state) as sandbox:
         config = parse(

@@ -35,11 +35,14 @@ def demo_config(state_dir: Path, base_url: str, gclick_url: str) -> Config:
     return parse(
         {
             "hygiene": {"state_dir": str(state_dir), "timezone": "America/Sao_Paulo"},
-            "slack": {
-                "base_url": base_url,
-                "channels": ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"],
-                "retries": 2,
-            },
+            "chat": [
+                {
+                    "kind": "slack",
+                    "base_url": base_url,
+                    "channels": ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"],
+                    "retries": 2,
+                }
+            ],
             "helpdesk": {"kind": "gclick", "base_url": gclick_url, "create_department_id": 4, "retries": 2},
             "policy": {"cooldown_minutes": 0},
             "rules": {

@@ -19,7 +19,8 @@ CONFIG = """# Written by `hygiene sandbox`: a Slack and a G Click on loopback.
 [hygiene]
 state_dir = "state"
 
-[slack]
+[[chat]]
+kind = "slack"
 base_url = "{slack}"
 channels = {channels}
 

@@ -60,6 +60,8 @@ class ChatMessage:
     """A marker of the thread's newest reply: it changes when a reply arrives."""
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     ours: bool = False
+    mentions: tuple[str, ...] = ()
+    """Ids of the people the message mentions (an alert's owner, someone asked directly)."""
     extras: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property

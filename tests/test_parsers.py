@@ -100,3 +100,9 @@ def test_slack_message_fields_of_the_wrong_type_read_as_absent() -> None:
     assert (message.id, message.text, message.edited_at, message.reactions) == ("1.5", "", None, ())
     with pytest.raises(MalformedMessage, match="no 'ts'"):
         to_chat_message({"text": "x"}, ChannelInfo(id="C1", name="x"), lambda user: (user, False))
+
+
+def test_mentions_are_read_from_slack_markup_once_each_in_order() -> None:
+    raw = {"ts": "1.5", "user": "U1", "text": "<@U05PEDRO> e <@W0ANA|ana>: status? cc <@U05PEDRO>"}
+    message = to_chat_message(raw, ChannelInfo("C1", "geral"), lambda user: (user, False))
+    assert message.mentions == ("U05PEDRO", "W0ANA")

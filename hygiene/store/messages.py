@@ -37,6 +37,7 @@ def message_to_row(message: ChatMessage) -> dict[str, Any]:
         "latest_reply": message.latest_reply,
         "reactions": json.dumps([[name, list(users)] for name, users in message.reactions]),
         "ours": int(message.ours),
+        "mentions": json.dumps(list(message.mentions)),
     }
 
 
@@ -61,6 +62,7 @@ def message_from_row(row: dict[str, Any]) -> ChatMessage:
         latest_reply=row["latest_reply"],
         reactions=reactions,
         ours=bool(row["ours"]),
+        mentions=tuple(json.loads(row.get("mentions") or "[]")),
     )
 
 

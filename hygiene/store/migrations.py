@@ -320,11 +320,17 @@ def _move_chat_cursors(db: sqlite_utils.Database) -> None:
         db.execute("insert or replace into cursors (key, value, updated_at) values (?, ?, ?)", [*moved, updated_at])
 
 
+def _v5_mentions(db: sqlite_utils.Database) -> None:
+    """Who a message mentions (the owner an alert names), kept with the message."""
+    db.table("messages").add_column("mentions", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_waiting_and_emails,
     _v3_retries_and_directory,
     _v4_chat_sources,
+    _v5_mentions,
 ]
 
 

@@ -8,6 +8,7 @@ tokens someone pasted into chat are masked before the text is stored, judged or 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from hygiene.text import clip
 METADATA_EVENT = "hygiene_action"
 """The metadata event type hygiene puts on its own posts (how they are told apart)."""
 HUMAN_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 """Subtypes of messages a person wrote; every other subtype is a system event (join, topic …)."""
 
 UserLookup = Callable[[str], tuple[str, bool]]
@@ -93,7 +95,13 @@ def to_chat_message(
         latest_reply=_str(raw.get("latest_reply")),
         reactions=_reactions(raw.get("reactions")),
         ours=_str(_dict(raw.get("metadata")).get("event_type")) == METADATA_EVENT,
+        mentions=mentioned(text),
     )
+
+
+def mentioned(text: str) -> tuple[str, ...]:
+    """The user ids a message's markup mentions (``<@U123>``, ``<@U123|name>``), first mention first."""
+    return tuple(dict.fromkeys(MENTION.findall(text)))
 
 
 def _moment(value: Any) -> datetime | None:

@@ -20,6 +20,7 @@ from hygiene.settings import ChatSettings, HelpdeskSettings
 
 if TYPE_CHECKING:
     from hygiene.ports import Chat, Helpdesk
+    from hygiene.ports.events import ChatEvents
 
 CHAT_GROUP = "hygiene.chat"
 HELPDESK_GROUP = "hygiene.helpdesk"
@@ -35,6 +36,8 @@ class ChatBuild:
     """People the store already knows (id → (name, is_bot)), so they are not looked up again."""
     token: str | None = None
     """A credential handed in directly (the sandbox), instead of the one named in the settings."""
+    app_token: str | None = None
+    """The push connection's credential handed in directly (the sandbox's Socket Mode token)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class ChatKind:
     """Whether a channel as written in the config is an id rather than a name (offline checks)."""
     render: Callable[[str], str] = lambda markup: markup
     """The platform's markup as plain text (``hygiene explain`` judges pasted messages with it)."""
+    events: Callable[[Any, Any, ChatBuild], ChatEvents] | None = None
+    """The push connection for ``hygiene serve`` from the settings and the kind's own chat (None: it cannot push)."""
 
 
 @dataclass(frozen=True)

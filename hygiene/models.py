@@ -235,6 +235,7 @@ class ActionKind(StrEnum):
     EPHEMERAL = "ephemeral"
     REACTION = "reaction"
     CREATE_TICKET = "create_ticket"
+    EDIT = "edit"
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,13 @@ class Action:
     chat lays out its own way; ``text`` is its plain-text fallback."""
     source: str = LEGACY_SOURCE
     """The chat that carries it out (a ticket to create: the chat whose thread it answers)."""
+    buttons: tuple[str, ...] = ()
+    """What people may do on the post (:class:`hygiene.ports.events.Intent` values), when the chat
+    has buttons and ``hygiene serve`` listens; each chat draws them its own way."""
+    target_id: str | None = None
+    """The message an ``EDIT`` replaces (hygiene's own post)."""
+    language: str | None = None
+    """The language of ``text`` ("pt", "en"), for what a chat adds around it (button labels)."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from hygiene.cycle import Engine
 from hygiene.errors import ConfigError
 from hygiene.kinds import ChatBuild, HelpdeskBuild, chat_kinds, helpdesk_kinds
 from hygiene.ports import Chat, Helpdesk
+from hygiene.ports.events import ChatEvents
 from hygiene.rulebase import Rule, RuleSettings, TicketRule
 from hygiene.store import Store
 from rules import CUSTOM_CODE, REGISTRY, CustomSettings, custom_rule_class, unknown_phrase_keys
@@ -157,3 +158,18 @@ def message_rules(rules: Sequence[AnyRule]) -> list[Rule]:
 
 def ticket_rules(rules: Sequence[AnyRule]) -> list[TicketRule]:
     return [rule for rule in rules if isinstance(rule, TicketRule)]
+
+
+def build_events(config: Config, engine: Engine, clock: Clock, app_token: str | None = None) -> list[ChatEvents]:
+    """The push connection of every configured chat whose kind can push (``hygiene serve``);
+    ``app_token`` (the sandbox's) replaces the environment's."""
+    kinds = chat_kinds()
+    connections: list[ChatEvents] = []
+    for settings, chat in zip(config.chats, engine.chats, strict=True):
+        kind = kinds[settings.kind]
+        if kind.events is not None and chat.capabilities.push:
+            context = ChatBuild(clock=clock, zone_name=config.hygiene.timezone, app_token=app_token)
+            connections.append(kind.events(settings, chat, context))
+    if not connections:
+        raise ConfigError("chat: no configured chat can push events (hygiene serve needs one; use hygiene watch)")
+    return connections

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from hygiene.buttons import with_buttons
 from hygiene.context import LiveTickets, TicketSnapshot, WindowContext
 from hygiene.cycle.report import CycleReport
 from hygiene.models import Action, ActionKind, ChatMessage, Finding, Staleness, Ticket
@@ -40,6 +41,8 @@ class Judge:
         self.by_code = {rule.code: rule for rule in self.rules}
         self.store, self.policy, self.zone, self.helpdesk = store, policy, zone, helpdesk
         self.not_before = not_before
+        self.buttons = False
+        """Nudges carry buttons (``hygiene serve`` listens for the clicks, on chats that draw them)."""
 
     def channel(
         self,
@@ -90,6 +93,8 @@ class Judge:
         log.info("finding", rule=finding.rule, channel=channel, id=message.id, action=decision)
         offers = rule.offers_ticket and self.helpdesk is not None
         for action in plan_actions(finding, decision, message, offers, self.zone, _display_name(chat)):
+            if self.buttons and chat.capabilities.buttons:
+                action = with_buttons(action, offers, str(finding.evidence.get("language", "pt")))
             waits = self.not_before(now) if action.kind != ActionKind.CREATE_TICKET else None
             report.enqueued += self.store.outbox.enqueue(action, now, waits)
 

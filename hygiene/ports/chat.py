@@ -35,6 +35,8 @@ class Capabilities:
     """A message only one person in the channel sees."""
     buttons: bool = False
     """Interactive buttons on a post."""
+    push: bool = False
+    """Events are pushed as they happen (:mod:`hygiene.ports.events`), for ``hygiene serve``."""
     internal_notes_only: bool = False
     """Every write is an internal note the other side never sees (a client-facing channel)."""
     finds_own_posts: bool = True

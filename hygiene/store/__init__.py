@@ -3,7 +3,8 @@
 One file in WAL mode, written through sqlite-utils (see ``database``; the schema is in
 ``migrations``). Each concept is an attribute holding a small class over the same database:
 ``store.cursors``, ``store.messages``, ``store.findings``, ``store.outbox``, ``store.links``,
-``store.tickets`` (the helpdesk snapshot), ``store.people``, ``store.runs`` and ``store.reports``.
+``store.tickets`` (the helpdesk snapshot), ``store.people``, ``store.runs``, ``store.reports`` and
+``store.feedback`` (labels and the audit trail of interactions).
 ``atomic()`` groups writes that must land together — outbox rows and the cursor moves that cover them.
 """
 
@@ -18,6 +19,7 @@ import sqlite_utils
 
 from hygiene.store.cursors import Cursors
 from hygiene.store.database import Database, StoreError, connect, explain_failure
+from hygiene.store.feedback import Feedback
 from hygiene.store.findings import Findings
 from hygiene.store.links import Links
 from hygiene.store.messages import Messages
@@ -46,6 +48,7 @@ class Store:
         self.people = People(db)
         self.runs = Runs(db)
         self.reports = Reports(db)
+        self.feedback = Feedback(db)
 
     @classmethod
     def open(cls, path: Path) -> Store:

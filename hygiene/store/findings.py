@@ -63,6 +63,13 @@ class Findings:
         )
         return [(row[0], row[1], json.loads(row[2] or "{}")) for row in rows]
 
+    def get(self, fingerprint: str) -> dict[str, Any] | None:
+        """One finding's row, its evidence read back (None when unknown)."""
+        rows = list(self.db.query("select * from findings where fingerprint = ?", [fingerprint]))
+        if not rows:
+            return None
+        return {**rows[0], "evidence": json.loads(rows[0]["evidence"] or "{}")}
+
     def all(self) -> list[dict[str, Any]]:
         """Every finding row, oldest first."""
         return list(self.db.query("select * from findings order by created_at, fingerprint"))

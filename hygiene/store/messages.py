@@ -130,6 +130,17 @@ class Messages:
         )
         return [message_from_row(row) for row in rows]
 
+    def get(self, source: str, channel: str, message_id: str) -> ChatMessage | None:
+        """One live message with text, None when it is not stored (or gone)."""
+        rows = list(
+            self.db.query(
+                "select * from messages where source = ? and channel = ? and id = ?"
+                " and deleted_at is null and text is not null",
+                [source, channel, message_id],
+            )
+        )
+        return message_from_row(rows[0]) if rows else None
+
     def thread(self, source: str, channel: str, thread_id: str) -> list[ChatMessage]:
         """A thread's live messages with text (its root and replies), in time order."""
         rows = self.db.query(

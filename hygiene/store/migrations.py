@@ -325,12 +325,54 @@ def _v5_mentions(db: sqlite_utils.Database) -> None:
     db.table("messages").add_column("mentions", str)
 
 
+def _v6_feedback(db: sqlite_utils.Database) -> None:
+    """What people said about the nudges (labels) and every action they took on one (the audit
+    trail of ``hygiene serve``); nudges carry buttons and can be edited."""
+    db.table("feedback").create(
+        {
+            "id": int,
+            "source": str,
+            "channel": str,
+            "message_id": str,
+            "fingerprint": str,
+            "rule": str,
+            "label": str,
+            "user": str,
+            "how": str,
+            "at": str,
+        },
+        pk="id",
+    )
+    db.table("feedback").create_index(["source", "channel", "message_id", "label", "user"], unique=True)
+    db.table("feedback").create_index(["at"])
+    db.table("interactions").create(
+        {
+            "id": int,
+            "source": str,
+            "channel": str,
+            "message_id": str,
+            "user": str,
+            "intent": str,
+            "fingerprint": str,
+            "ticket_ref": str,
+            "outcome": str,
+            "delivery": str,
+            "at": str,
+        },
+        pk="id",
+    )
+    db.table("outbox").add_column("buttons", str)
+    db.table("outbox").add_column("target_id", str)
+    db.table("outbox").add_column("language", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_waiting_and_emails,
     _v3_retries_and_directory,
     _v4_chat_sources,
     _v5_mentions,
+    _v6_feedback,
 ]
 
 

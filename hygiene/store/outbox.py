@@ -141,6 +141,9 @@ def _row_from_action(action: Action, now: datetime, not_before: datetime | None)
         "updated_at": iso(now),
         "not_before": iso(not_before) if not_before else None,
         "document": action.document,
+        "buttons": ",".join(action.buttons) or None,
+        "target_id": action.target_id,
+        "language": action.language,
     }
 
 
@@ -175,4 +178,7 @@ def _action_from_row(row: dict[str, Any]) -> Action:
         fingerprint=row["fingerprint"],
         rule=row["rule"],
         document=row.get("document"),
+        buttons=tuple(filter(None, (row.get("buttons") or "").split(","))),
+        target_id=row.get("target_id"),
+        language=row.get("language"),
     )

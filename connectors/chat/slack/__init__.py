@@ -12,6 +12,7 @@ from connectors.chat.slack.chat import CHANNEL_ID, SlackChat
 from connectors.chat.slack.client import CallBudget, SlackClient
 from connectors.chat.slack.markup import render
 from connectors.chat.slack.settings import SlackSettings
+from connectors.chat.slack.socket import SlackEvents
 from hygiene.kinds import ChatBuild, ChatKind
 from hygiene.logs import register_secrets
 from hygiene.settings import secret_from_env
@@ -38,12 +39,21 @@ def build(settings: SlackSettings, context: ChatBuild) -> SlackChat:
     return SlackChat(api, source=settings.source, page_size=settings.history_page_size(), users=context.users)
 
 
+def events(settings: SlackSettings, chat: SlackChat, context: ChatBuild) -> SlackEvents:
+    """Socket Mode for ``hygiene serve``; the app-level token comes from the environment (or the sandbox)."""
+    token = context.app_token or secret_from_env(settings.app_token_env, f"{settings.key_path}.app_token_env")
+    register_secrets([token])
+    app_client = WebClient(token=token, base_url=settings.base_url, timeout=settings.timeout_seconds)  # type: ignore[arg-type]
+    return SlackEvents(chat, app_client)
+
+
 KIND = ChatKind(
     name="slack",
     settings=SlackSettings,
     build=build,
     channel_id=lambda channel: bool(CHANNEL_ID.match(channel)),
     render=render,
+    events=events,
 )
 
-__all__ = ["KIND", "SlackChat", "SlackSettings", "build"]
+__all__ = ["KIND", "SlackChat", "SlackEvents", "SlackSettings", "build", "events"]

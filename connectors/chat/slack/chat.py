@@ -20,6 +20,7 @@ import structlog
 
 from connectors.chat.slack.blocks import render_blocks
 from connectors.chat.slack.client import SlackClient
+from connectors.chat.slack.interactions import nudge_blocks
 from connectors.chat.slack.messages import METADATA_EVENT, from_slack_ts, oldest_param, to_chat_message
 from hygiene.errors import AlreadyDone, AuthError, BudgetExhausted, ConfigError, ExternalError, NotFound, PermanentError
 from hygiene.models import Action, ActionKind, ChatMessage
@@ -29,7 +30,7 @@ log = structlog.get_logger("hygiene.slack")
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 CAPABILITIES = Capabilities(
-    threads=True, reactions=True, direct_messages=True, ephemeral=True, buttons=True, finds_own_posts=True
+    threads=True, reactions=True, direct_messages=True, ephemeral=True, buttons=True, push=True, finds_own_posts=True
 )
 
 
@@ -199,6 +200,15 @@ class SlackChat:
     def _normalize(self, raw: dict[str, Any], channel: ChannelInfo) -> ChatMessage:
         return to_chat_message(raw, channel, self._user, self._bot_user_id, self.source)
 
+    def from_event(self, raw: dict[str, Any], channel: ChannelInfo) -> ChatMessage:
+        """A message pushed over Socket Mode, read exactly as a history read would read it."""
+        return self._normalize(raw, channel)
+
+    def channel_name(self, channel_id: str) -> str:
+        """A channel's name from the directory already read (its id when unknown)."""
+        known = self._channels or []
+        return next((str(c.get("name")) for c in known if c.get("id") == channel_id), channel_id)
+
     def _user(self, user_id: str) -> tuple[str, bool]:
         if user_id in self.users:
             return self.users[user_id]
@@ -230,13 +240,22 @@ class SlackChat:
                 thread_ts=action.thread_id,
             )
             return None
+        if action.kind == ActionKind.EDIT:
+            self.api.call(
+                "chat.update",
+                channel=action.channel,
+                ts=action.target_id,
+                text=action.text,
+                blocks=nudge_blocks(action) or [],
+            )
+            return action.target_id
         channel = self._dm_channel(action.user) if action.kind == ActionKind.DM else action.channel
         data = self.api.call(
             "chat.postMessage",
             channel=channel,
             thread_ts=action.thread_id if action.kind == ActionKind.THREAD_REPLY else None,
             text=action.text,
-            blocks=render_blocks(action.document) if action.document else None,
+            blocks=render_blocks(action.document) if action.document else nudge_blocks(action),
             unfurl_links=False,
             metadata={
                 "event_type": METADATA_EVENT,
@@ -250,6 +269,8 @@ class SlackChat:
         """The ts of a message we already posted for ``action`` (looked up by metadata), if any."""
         if action.kind in (ActionKind.EPHEMERAL, ActionKind.REACTION):
             return None
+        if action.kind == ActionKind.EDIT:
+            return None  # an edit is idempotent: sending it again changes nothing
         if action.kind == ActionKind.THREAD_REPLY and action.thread_id:
             pages = self.api.pages(
                 "conversations.replies",

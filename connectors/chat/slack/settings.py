@@ -20,6 +20,9 @@ DEFAULT_BUDGET = {
     "reactions.add": 20,
     "auth.test": 2,
     "users.lookupByEmail": 20,
+    "chat.update": 40,
+    "views.open": 20,
+    "conversations.members": 20,
 }
 
 # Slack's 2025 limits for apps distributed commercially outside the Marketplace:
@@ -30,6 +33,10 @@ UNLISTED_BUDGET = {"conversations.history": 1, "conversations.replies": 1}
 class SlackSettings(ChatSettings):
     kind: Literal["slack"] = "slack"
     token_env: str = Field("SLACK_BOT_TOKEN", description="The environment variable holding the bot token (xoxb-…).")
+    app_token_env: str = Field(
+        "SLACK_APP_TOKEN",
+        description="The variable holding the app-level token (xapp-…, scope connections:write) for `hygiene serve`.",
+    )
     base_url: str = "https://slack.com/api/"
     page_size: int = Field(200, ge=1, le=999)
     timeout_seconds: float = Field(15, gt=0)
@@ -48,7 +55,7 @@ class SlackSettings(ChatSettings):
     )
 
     _url = field_validator("base_url")(http_url)
-    _env = field_validator("token_env")(env_name)
+    _env = field_validator("token_env", "app_token_env")(env_name)
 
     @field_validator("budget")
     @classmethod

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,6 +39,14 @@ class SlackState:
     faults: FaultBook = field(default_factory=FaultBook)
     posts: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    app_token: str = "xapp-1-A0SANDBOX-sandbox"
+    """The app-level token Socket Mode's ``apps.connections.open`` takes (and nothing else does)."""
+    socket_url: str = ""
+    """Where ``apps.connections.open`` sends clients (set by :class:`sandbox.socket_mode.SocketModeServer`)."""
+    listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    """Told every Events API event (``message``, ``reaction_added`` …) as Slack would push it."""
+    views: list[dict[str, Any]] = field(default_factory=list)
+    """Forms opened with ``views.open``, newest last."""
     _last_micros: int = 0
     _used: set[int] = field(default_factory=set)
 
@@ -162,7 +171,14 @@ class SlackState:
                 parent["reply_users_count"] = len(parent["reply_users"])
             self.messages[channel].append(message)
             self.messages[channel].sort(key=lambda m: float(m["ts"]))
+            if at is None:
+                self.notify({**message, "channel": channel, "event_ts": ts})
             return ts
+
+    def notify(self, event: dict[str, Any]) -> None:
+        """Push one Events API event to whoever listens (the Socket Mode server)."""
+        for listener in list(self.listeners):
+            listener(event)
 
     def find(self, channel: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
@@ -173,6 +189,8 @@ class SlackState:
             assert message is not None
             message["text"] = text
             message["edited"] = {"user": message.get("user"), "ts": self._next_ts(None)}
+            changed = {"type": "message", "subtype": "message_changed", "message": dict(message)}
+            self.notify({**changed, "channel": self.channel_id(channel), "event_ts": message["edited"]["ts"]})
 
     def delete(self, channel: str, ts: str) -> None:
         with self.lock:
@@ -180,6 +198,7 @@ class SlackState:
             message = self.find(channel, ts)
             assert message is not None
             self.messages[channel].remove(message)
+            self.notify({"type": "message", "subtype": "message_deleted", "channel": channel, "deleted_ts": ts})
             parent_ts = message.get("thread_ts")
             if parent_ts and parent_ts != ts and (parent := self.find(channel, parent_ts)):
                 parent["reply_count"] = max(0, parent.get("reply_count", 1) - 1)
@@ -198,6 +217,8 @@ class SlackState:
                 return False
             entry["users"].append(user)
             entry["count"] = len(entry["users"])
+            item = {"type": "message", "channel": self.channel_id(channel), "ts": ts}
+            self.notify({"type": "reaction_added", "user": user, "reaction": name, "item": item})
             return True
 
     def inject(self, method: str, kind: str, times: int = 1, **options: Any) -> None:
@@ -232,7 +253,12 @@ class SlackApi:
             raise ApiError("unknown_method", 404)
         if not token:
             raise ApiError("not_authed")
-        if token not in self.state.tokens:
+        if method == "apps.connections.open" or token == self.state.app_token:
+            if token != self.state.app_token:
+                raise ApiError("not_allowed_token_type")
+            if method != "apps.connections.open":
+                raise ApiError("not_allowed_token_type")
+        elif token not in self.state.tokens:
             raise ApiError("invalid_auth")
         with self.state.lock:
             return {"ok": True, **handler(params)}
@@ -405,6 +431,43 @@ class SlackApi:
             self.state.channels[dm] = {"id": dm, "name": dm, "is_im": True, "user": user, "is_member": True}
             self.state.messages[dm] = []
         return {"channel": {"id": dm}}
+
+    def m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A WebSocket URL for Socket Mode (app-level token only)."""
+        if not self.state.socket_url:
+            raise ApiError("socket_mode_not_enabled")
+        return {"url": self.state.socket_url}
+
+    def m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(params)
+        ts = str(params.get("ts") or "")
+        message = self.state.find(channel, ts)
+        if message is None:
+            raise ApiError("message_not_found")
+        if message.get("user") != self.state.bot["user_id"]:
+            raise ApiError("cant_update_message")
+        blocks = params.get("blocks")
+        message["text"] = str(params.get("text") or "")
+        message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else (blocks or [])
+        self.state.posts.append({"kind": "edit", "channel": channel, "ts": ts, "text": message["text"]})
+        return {"channel": channel, "ts": ts, "text": message["text"]}
+
+    def m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            raise ApiError("invalid_trigger_id")
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else dict(view or {})
+        view["id"] = f"V{len(self.state.views) + 1:08d}"
+        self.state.views.append(view)
+        return {"view": view}
+
+    def m_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.state.channels[self._channel(params, member=False)]
+        members = channel.get("members")
+        if members is None:
+            members = [u["id"] for u in self.state.users.values() if not u.get("is_bot")]
+        page, meta = self._page(list(members), params, default=100)
+        return {"members": page, **meta}
 
     def m_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)

@@ -43,7 +43,7 @@ class SlackState:
     """The app-level token Socket Mode's ``apps.connections.open`` takes (and nothing else does)."""
     socket_url: str = ""
     """Where ``apps.connections.open`` sends clients (set by :class:`sandbox.socket_mode.SocketModeServer`)."""
-    listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    listeners: list[Callable[[dict[str, Any]], object]] = field(default_factory=list)
     """Told every Events API event (``message``, ``reaction_added`` …) as Slack would push it."""
     views: list[dict[str, Any]] = field(default_factory=list)
     """Forms opened with ``views.open``, newest last."""

@@ -28,6 +28,7 @@ from connectors.helpdesk import files as files_helpdesk
 from connectors.helpdesk.files import read_tickets
 from hygiene import __version__
 from hygiene import config as config_module
+from hygiene import serve_cli as serve_commands
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.audit_jobs import run_in_workers
 from hygiene.audit_output import FindingWriter, message_bar, print_scores, print_summary, progress_bar
@@ -304,8 +305,9 @@ def rules_command(code: str | None, config_path: Path | None) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line of counts (CONTRACTS.md).")
 @click.option("--scenario", default="accounting", show_default=True, help="Sandbox scenario to seed.")
+@click.option("--realtime", is_flag=True, help="The Socket Mode session of `hygiene serve` instead of polling cycles.")
 @guarded
-def demo(as_json: bool, scenario: str) -> None:
+def demo(as_json: bool, scenario: str, realtime: bool) -> None:
     """Run the scripted demo against the built-in sandbox (no token, no network beyond loopback).
 
     Example:
@@ -315,6 +317,12 @@ def demo(as_json: bool, scenario: str) -> None:
     from sandbox.demo import run_demo
 
     configure("warning")  # the demo's own output is the transcript; logs only for problems
+    if realtime:
+        from sandbox.demo_realtime import run_realtime_demo
+
+        live = run_realtime_demo(scenario, out=click.echo)
+        click.echo(json.dumps(live) if as_json else f"\nSummary: {json.dumps(live)}")
+        return
     counts = run_demo(scenario, out=click.echo)
     if as_json:
         click.echo(json.dumps(counts, sort_keys=False))
@@ -820,6 +828,9 @@ def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[s
 
 
 cli.add_command(outbox)
+cli.add_command(serve_commands.serve)
+cli.add_command(serve_commands.stats_command)
+cli.add_command(serve_commands.feedback)
 
 
 def main() -> None:

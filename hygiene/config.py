@@ -184,6 +184,20 @@ class ReportSection(Section):
     )
 
 
+class ServeSection(Section):
+    poll_seconds: float = Field(
+        600, ge=30, description="`hygiene serve` runs the whole polling cycle this often, as the safety net."
+    )
+    health_file: Path | None = Field(None, description="Where `hygiene serve` writes its health (JSON), if anywhere.")
+
+
+class FeedbackSection(Section):
+    min_precision: float = Field(
+        0.5, ge=0, le=1, description='`hygiene stats` suggests mode = "report" for a rule and channel under this.'
+    )
+    min_labels: int = Field(5, ge=1, description="Labels a rule and channel need before a suggestion is made.")
+
+
 class Config(Section):
     hygiene: HygieneSection = Field(default_factory=HygieneSection)
     chat: SkipValidation[list[ChatSettings]] = Field(default_factory=list)
@@ -205,6 +219,8 @@ class Config(Section):
     people: PeopleSection = Field(default_factory=PeopleSection)
     report: ReportSection = Field(default_factory=ReportSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
+    serve: ServeSection = Field(default_factory=ServeSection)
+    feedback: FeedbackSection = Field(default_factory=FeedbackSection)
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property

@@ -206,7 +206,7 @@ class Interactions:
             return False
         return self._label(finding, event, "rejected", "reaction", now)
 
-    def link_created(self, fingerprint: str, display_name: str, now: datetime) -> bool:
+    def link_created(self, fingerprint: str, helpdesk_name: str, now: datetime) -> bool:
         """Once the ticket a button asked for exists, the nudge is edited to link it (once)."""
         finding = self._finding(fingerprint)
         posted = self.store.feedback.posted_nudge(fingerprint)
@@ -218,7 +218,7 @@ class Interactions:
         ticket = next((tickets[i] for i in ids if i in tickets), None)
         if ticket is None:
             return False
-        text = created_message(ticket, display_name, str(finding["evidence"].get("language", "pt")))
+        text = created_message(ticket, helpdesk_name, str(finding["evidence"].get("language", "pt")))
         return self._edit(posted[0], posted[1], posted[2], fingerprint, "created", text, now)
 
     # helpers -----------------------------------------------------------------------------------

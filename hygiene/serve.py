@@ -150,6 +150,10 @@ class Server:
         self._locked(lambda: self._events(batch))
         self._maybe_health()
 
+    def poll_now(self) -> None:
+        """Run the safety-net cycle on the next turn instead of waiting for its time."""
+        self._next_cycle = 0.0
+
     def drain(self) -> None:
         """Handle everything queued now, without waiting (tests and the demo)."""
         while not self.inbox.empty():
@@ -252,10 +256,12 @@ class Server:
 
     def _link_created(self) -> None:
         """Edit the nudges whose button-made ticket now exists, so they link it."""
+        helpdesk = self.engine.helpdesk
         for fingerprint in sorted(self._pending_links):
-            chat_name = self.engine.chats[0].display_name
             with self.store.atomic():
-                edited = self.interactions.link_created(fingerprint, chat_name, self.clock.now())
+                edited = helpdesk is not None and self.interactions.link_created(
+                    fingerprint, helpdesk.display_name, self.clock.now()
+                )
             if edited:
                 self._pending_links.discard(fingerprint)
         if self._pending_links:

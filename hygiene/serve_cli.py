@@ -149,7 +149,12 @@ def stats_command(config_path: Path | None, days: int, fmt: str) -> None:
 
 @click.group("feedback")
 def feedback() -> None:
-    """What people said about the nudges (labels)."""
+    """What people said about the nudges (labels): 👎, "Not a request", tickets from buttons and the shortcut.
+
+    Example:
+
+        hygiene feedback export --days 30 --out labeled.jsonl
+    """
 
 
 @feedback.command("export")

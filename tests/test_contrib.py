@@ -35,4 +35,6 @@ def test_schedules() -> None:
     assert "OnCalendar=Mon..Fri 08:30" in report
     cron = (CONTRIB / "crontab.example").read_text()
     assert "*/2   *  *   *   *" in cron and "30    8  *   *   1-5" in cron
-    assert len(commands()) == 5
+    assert len(commands()) == 6
+    serve = (CONTRIB / "systemd" / "hygiene-serve.service").read_text()
+    assert "KillSignal=SIGTERM" in serve and "--health-file" in serve

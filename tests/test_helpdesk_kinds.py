@@ -39,7 +39,7 @@ def test_with_a_config_only_its_helpdesks_secret_variables() -> None:
     config = config_module.parse(
         {"slack": {"channels": ["a"]}, "helpdesk": {"kind": "zendesk", "subdomain": "acme", "email": "a@b.c"}}
     )
-    assert config_module.secret_env_names(config) == ["SLACK_BOT_TOKEN", "ZENDESK_API_TOKEN"]
+    assert config_module.secret_env_names(config) == ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "ZENDESK_API_TOKEN"]
 
 
 def test_no_helpdesk_builds_nothing() -> None:

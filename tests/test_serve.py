@@ -281,3 +281,57 @@ def test_only_people_in_the_channel_can_act(serve: Server, state: SlackState, so
     (audit,) = serve.store.feedback.interactions()
     assert audit["outcome"].startswith("refused") and audit["user"] == "U03JOAO"
     assert [p for p in state.bot_posts() if p["kind"] == "ephemeral" and p["user"] == "U03JOAO"]
+
+
+def wait_and_drain(serve: Server, what: str, count: int = 1) -> None:
+    wait_until(lambda: serve.inbox.qsize() >= count, what)
+    serve.drain()
+
+
+def labels_of(serve: Server) -> list[tuple[str, str, str]]:
+    rows = serve.store.feedback.since(serve.clock.now().replace(year=2000))
+    return [(row["label"], row["how"], row["user"]) for row in rows]
+
+
+def test_already_in_asks_for_the_number_checks_it_and_links_the_thread(
+    serve: Server, state: SlackState, socket: SocketModeServer
+) -> None:
+    root = post_and_judge(serve, state, "U02MARINA", "dia-a-dia", REQUEST)
+    nudge = nudge_of(state, root)
+    click(serve, socket, "U03JOAO", nudge, "already_in")
+    (form,) = state.views
+    assert form["callback_id"] == "hygiene:already_in"
+    socket.wait_acked(socket.submit("U03JOAO", form, "#99999"))  # no such ticket
+    wait_and_drain(serve, "the first answer")
+    assert labels_of(serve) == []
+    assert [p for p in state.bot_posts() if p["kind"] == "ephemeral" and "99999" in str(p["text"])]
+    socket.wait_acked(socket.submit("U03JOAO", form, "4521"))
+    wait_and_drain(serve, "the second answer")
+    assert labels_of(serve) == [("confirmed", "already_in", "U03JOAO")]
+    channel = state.channel_id("dia-a-dia")
+    assert serve.store.links.of_thread("slack", channel, root) == ["4521"]
+    edited = state.find(channel, str(nudge["ts"]))
+    assert edited is not None and "4521" in edited["text"] and edited["blocks"] == []
+    outcomes = [row["outcome"] for row in serve.store.feedback.interactions()]
+    assert outcomes == ["asked for the ticket number", "refused: ticket 99999 not found", "linked to 4521"]
+
+
+def test_the_shortcut_makes_a_ticket_of_a_missed_request(
+    serve: Server, state: SlackState, socket: SocketModeServer, tickets_file: Path
+) -> None:
+    ts = post_and_judge(serve, state, "U04CARLA", "dia-a-dia", "A Vila Verde mandou os extratos de outubro.")
+    assert not [p for p in bot_replies(state) if p["thread_ts"] == ts]
+    socket.wait_acked(socket.shortcut("U04CARLA", "dia-a-dia", ts, "hygiene:shortcut_ticket"))
+    wait_and_drain(serve, "the shortcut")
+    assert labels_of(serve) == [("missed", "shortcut", "U04CARLA")]
+    assert [p for p in bot_replies(state) if p["thread_ts"] == ts], "the ticket's reply in the thread"
+
+
+def test_thumbs_down_on_a_nudge_is_a_rejection(serve: Server, state: SlackState) -> None:
+    root = post_and_judge(serve, state, "U02MARINA", "dia-a-dia", REQUEST)
+    nudge = nudge_of(state, root)
+    state.react(str(nudge["channel"]), str(nudge["ts"]), "U03JOAO", "-1")
+    wait_and_drain(serve, "the reaction")
+    state.react(str(nudge["channel"]), root, "U03JOAO", "-1")  # on the request itself: not a verdict on a nudge
+    wait_and_drain(serve, "the other reaction")
+    assert labels_of(serve) == [("rejected", "reaction", "U03JOAO")]

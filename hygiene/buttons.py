@@ -1,8 +1,8 @@
 """Which buttons a nudge carries, when the chat can draw them and ``hygiene serve`` is listening.
 
 A request nudge (a rule that offers a ticket: HY101) offers "Create ticket", "Not a request" and
-"Already in #N"; a status answer (HY102) offers "Ask owner to update" (its ticket link is in its
-text). Under ``hygiene run`` nobody would receive the clicks, so nudges there carry none.
+"Already in #N"; a status answer (HY102) offers "Open ticket" (the link in its text) and "Ask owner
+to update". Under ``hygiene run`` nobody would receive the clicks, so nudges there carry none.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hygiene.models import Action, ActionKind
-from hygiene.ports.events import BUTTONS_FOR_REQUESTS, BUTTONS_FOR_STATUS, Intent
+from hygiene.ports.events import BUTTONS_FOR_REQUESTS, BUTTONS_FOR_STATUS
 
 STATUS_RULE = "HY102"
 
@@ -19,7 +19,7 @@ def with_buttons(action: Action, offers_ticket: bool, language: str) -> Action:
     """The nudge with its rule's buttons (other actions unchanged)."""
     if action.kind != ActionKind.THREAD_REPLY or not action.fingerprint:
         return action
-    intents: tuple[Intent, ...]
+    intents: tuple[str, ...]
     if offers_ticket:
         intents = BUTTONS_FOR_REQUESTS
     elif action.rule == STATUS_RULE:

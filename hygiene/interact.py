@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from hygiene.cycle.judge import offered
-from hygiene.models import Action, ActionKind, ChatMessage
+from hygiene.models import Action, ActionKind, ChatMessage, Ticket
 from hygiene.ports import Chat, Helpdesk
 from hygiene.ports.events import ChatEvents, Intent, PushEvent
+from hygiene.recipients import Recipients
 from hygiene.rulebase import Rule
 from hygiene.store import Store
 from hygiene.store.feedback import Label
@@ -30,18 +31,18 @@ REQUEST_RULE = "HY101"
 THUMBS_DOWN = frozenset({"-1", "thumbsdown"})
 TEXT = {
     "pt": {
-        "rejected": "Ok, <@{user}> marcou que não é um pedido. Obrigado pelo retorno!",
-        "linked": "Vinculado ao atendimento {ref} por <@{user}>.",
+        "rejected": "Ok, {user} marcou que não é um pedido. Obrigado pelo retorno!",
+        "linked": "Vinculado ao atendimento {ref} por {user}.",
         "not_found": "Não encontrei o atendimento {ref} no {helpdesk}.",
         "not_member": "Só quem está neste canal pode usar estes botões.",
-        "asked": "<@{owner}>, podem atualizar o atendimento {ref}? (pedido por <@{user}>)",
+        "asked": "{user} pediu no canal uma atualização do atendimento {ref}.",
     },
     "en": {
-        "rejected": "Ok, <@{user}> marked this as not a request. Thanks for the feedback!",
-        "linked": "Linked to ticket {ref} by <@{user}>.",
+        "rejected": "Ok, {user} marked this as not a request. Thanks for the feedback!",
+        "linked": "Linked to ticket {ref} by {user}.",
         "not_found": "I could not find ticket {ref} in {helpdesk}.",
         "not_member": "Only people in this channel can use these buttons.",
-        "asked": "<@{owner}>, could you update ticket {ref}? (asked by <@{user}>)",
+        "asked": "{user} asked in the channel for an update on ticket {ref}.",
     },
 }
 
@@ -58,8 +59,17 @@ class Outcome:
 class Interactions:
     """Carries out people's actions on nudges and messages."""
 
-    def __init__(self, store: Store, rules: dict[str, Rule], helpdesk: Helpdesk | None, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        store: Store,
+        rules: dict[str, Rule],
+        helpdesk: Helpdesk | None,
+        zone: ZoneInfo,
+        recipients: Recipients | None = None,
+    ) -> None:
         self.store, self.rules, self.helpdesk, self.zone = store, rules, helpdesk, zone
+        self.recipients = recipients
+        """Who is told about a ticket (its owner by DM first): "Ask owner to update" uses it."""
 
     def handle(self, event: PushEvent, chat: Chat, events: ChatEvents, now: datetime) -> Outcome:
         """Check, carry out and audit one interaction."""
@@ -128,7 +138,7 @@ class Interactions:
         added = self._label(finding, event, "rejected", how, now)
         if how == "not_a_request":
             language = str(finding["evidence"].get("language", "pt"))
-            text = TEXT.get(language, TEXT["pt"])["rejected"].format(user=event.user)
+            text = TEXT.get(language, TEXT["pt"])["rejected"].format(user=self._name(event))
             self._edit(event.source, event.channel, event.message_id, finding["fingerprint"], "rejected", text, now)
         return Outcome("labeled rejected" if added else "already labeled", "rejected" if added else None)
 
@@ -150,31 +160,40 @@ class Interactions:
             event.source, finding["channel"], thread, ticket.id, self.helpdesk.name, "linked", now
         )
         self._label(finding, event, "confirmed", "already_in", now)
-        text = words["linked"].format(ref=ticket.reference, user=event.user)
+        text = words["linked"].format(ref=ticket.reference, user=self._name(event))
         self._edit(event.source, event.channel, event.message_id, finding["fingerprint"], "linked", text, now)
         return Outcome(f"linked to {ticket.reference}", "confirmed")
 
     def _ask_owner(self, event: PushEvent, finding: dict[str, Any], now: datetime) -> Outcome:
+        """Ask the ticket's owner (a DM, or the ticket's department channel) to update it, once."""
         evidence = finding["evidence"]
-        owner = evidence.get("owner_chat_id") or evidence.get("assignee_chat_id")
-        ref = evidence.get("ticket") or evidence.get("ticket_ref") or ""
-        if not owner:
-            return Outcome("ignored: the ticket's owner has no chat account known")
+        ref = str(evidence.get("ticket") or "")
+        ticket = self._ticket(ref)
+        recipient = self.recipients.for_ticket(ticket, now) if ticket and self.recipients else None
+        if ticket is None or recipient is None:
+            return Outcome(f"refused: no owner to ask for ticket {ref or '?'}")
         language = str(evidence.get("language", "pt"))
-        text = TEXT.get(language, TEXT["pt"])["asked"].format(owner=owner, ref=ref, user=event.user)
-        thread = finding["thread_id"] or finding["message_id"]
+        link = f" {ticket.url}" if ticket.url else ""
+        words = TEXT.get(language, TEXT["pt"])
+        text = words["asked"].format(ref=f"{ticket.reference}{link}", user=self._name(event))
         action = Action(
-            kind=ActionKind.THREAD_REPLY,
+            kind=recipient.kind,
             key=f"{finding['fingerprint']}:ask_owner",
-            channel=finding["channel"],
-            thread_id=thread,
-            source=event.source,
+            channel=recipient.channel,
+            user=recipient.user,
+            source=recipient.source,
             text=text,
             fingerprint=finding["fingerprint"],
             rule=finding["rule"],
         )
         queued = self.store.outbox.enqueue(action, now)
-        return Outcome("owner asked" if queued else "owner already asked")
+        return Outcome(f"owner asked ({recipient.described})" if queued else "owner already asked")
+
+    def _ticket(self, ref: str) -> Ticket | None:
+        if not ref or self.helpdesk is None:
+            return None
+        stored = self.store.tickets.all(self.helpdesk.name)
+        return next((t for t in stored if ref in (t.reference, t.id)), None) or self.helpdesk.get_ticket(ref)
 
     def _shortcut(self, event: PushEvent, chat: Chat, now: datetime) -> Outcome:
         message = self._message(event.source, event.channel, event.message_id)
@@ -222,6 +241,11 @@ class Interactions:
         return self._edit(posted[0], posted[1], posted[2], fingerprint, "created", text, now)
 
     # helpers -----------------------------------------------------------------------------------
+    def _name(self, event: PushEvent) -> str:
+        """How the person who acted is called in the chat (their id when not known yet)."""
+        known = self.store.people.cached_users(event.source).get(event.user or "")
+        return known[0] if known else (event.user or "?")
+
     def _label(self, finding: dict[str, Any], event: PushEvent, label: str, how: str, now: datetime) -> bool:
         entry = Label(
             finding["source"],

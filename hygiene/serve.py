@@ -95,8 +95,9 @@ class Server:
         self.stopping = threading.Event()
         self.syncs = {sync.source: sync for sync in engine.syncs}
         self.channels: dict[tuple[str, str], ChannelInfo] = {}
+        judge = engine.judge
         self.interactions = Interactions(
-            store=self.store, rules=engine.judge.by_code, helpdesk=engine.helpdesk, zone=engine.judge.zone
+            self.store, judge.by_code, engine.helpdesk, judge.zone, engine.tickets.recipients
         )
         self._next_cycle = 0.0
         self._health_at = 0.0

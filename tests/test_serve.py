@@ -335,3 +335,48 @@ def test_thumbs_down_on_a_nudge_is_a_rejection(serve: Server, state: SlackState)
     state.react(str(nudge["channel"]), root, "U03JOAO", "-1")  # on the request itself: not a verdict on a nudge
     wait_and_drain(serve, "the other reaction")
     assert labels_of(serve) == [("rejected", "reaction", "U03JOAO")]
+
+
+def test_a_status_answer_offers_to_ask_the_owner_who_gets_a_dm_once(
+    serve: Server, state: SlackState, socket: SocketModeServer
+) -> None:
+    root = post_and_judge(serve, state, "U02MARINA", "dia-a-dia", "E o atendimento 4521, andou? Alguma novidade?")
+    nudge = nudge_of(state, root)
+    actions = [e["action_id"] for b in nudge["blocks"] for e in b.get("elements", [])]  # type: ignore[union-attr, attr-defined]
+    assert "hygiene:ask_owner" in actions
+    click(serve, socket, "U03JOAO", nudge, "ask_owner", times=2)
+    dms = [p for p in state.bot_posts() if p["kind"] == "dm" and "4521" in str(p["text"])]
+    assert len(dms) == 1 and state.channels[dms[0]["channel"]]["user"] == "U05PEDRO"
+    outcomes = [row["outcome"] for row in serve.store.feedback.interactions()]
+    assert outcomes[0].startswith("owner asked") and outcomes[1] == "owner already asked"
+
+
+def test_block_kit_buttons_follow_the_language_and_link_the_ticket() -> None:
+    from connectors.chat.slack.interactions import nudge_blocks
+    from hygiene.models import Action, ActionKind
+
+    text = "O atendimento 4521 está aberto: https://helpdesk.example/t/4521 (Pedro)."
+    status = Action(ActionKind.THREAD_REPLY, "k", "C1", text, fingerprint="fp", buttons=("open_ticket", "ask_owner"))
+    blocks = nudge_blocks(status)
+    assert blocks is not None
+    link, ask = blocks[1]["elements"]
+    assert link["url"] == "https://helpdesk.example/t/4521" and "value" not in link
+    assert (ask["action_id"], ask["value"], ask["text"]["text"]) == (
+        "hygiene:ask_owner",
+        "fp",
+        "Pedir atualização ao responsável",
+    )
+    english = nudge_blocks(
+        Action(
+            ActionKind.THREAD_REPLY,
+            "k",
+            "C1",
+            "no link",
+            fingerprint="fp",
+            buttons=("open_ticket", "create_ticket"),
+            language="en",
+        )
+    )
+    assert english is not None
+    assert [e["text"]["text"] for e in english[1]["elements"]] == ["Create ticket"], "no link: no link button"
+    assert nudge_blocks(Action(ActionKind.THREAD_REPLY, "k", "C1", "plain")) is None

@@ -37,8 +37,10 @@ class Intent(StrEnum):
 
 BUTTONS_FOR_REQUESTS = (Intent.CREATE_TICKET, Intent.NOT_A_REQUEST, Intent.ALREADY_IN)
 """The buttons a request nudge (HY101) carries when the chat has buttons and someone listens."""
-BUTTONS_FOR_STATUS = (Intent.ASK_OWNER,)
-"""The buttons a status answer (HY102) carries (its ticket link is part of its text)."""
+OPEN_TICKET_LINK = "open_ticket"
+"""A button that only opens the ticket linked in the post's text (no interaction comes back)."""
+BUTTONS_FOR_STATUS: tuple[str, ...] = (OPEN_TICKET_LINK, Intent.ASK_OWNER)
+"""The buttons a status answer (HY102) carries: the ticket's link, and asking its owner for an update."""
 
 
 @dataclass(frozen=True)

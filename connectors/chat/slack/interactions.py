@@ -10,11 +10,12 @@ types) reads as None and is ignored.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from hygiene.models import Action, ChatMessage
-from hygiene.ports.events import EventKind, Intent, PushEvent
+from hygiene.ports.events import OPEN_TICKET_LINK, EventKind, Intent, PushEvent
 
 ACTION_PREFIX = "hygiene:"
 FORM_CALLBACK = "hygiene:already_in"
@@ -26,18 +27,21 @@ LABELS = {
         Intent.NOT_A_REQUEST: "Não é pedido",
         Intent.ALREADY_IN: "Já está no #…",
         Intent.ASK_OWNER: "Pedir atualização ao responsável",
+        OPEN_TICKET_LINK: "Abrir atendimento",
     },
     "en": {
         Intent.CREATE_TICKET: "Create ticket",
         Intent.NOT_A_REQUEST: "Not a request",
         Intent.ALREADY_IN: "Already in #…",
         Intent.ASK_OWNER: "Ask owner to update",
+        OPEN_TICKET_LINK: "Open ticket",
     },
 }
 FORM_TEXT = {
     "pt": ("Já está em um atendimento", "Número do atendimento", "Vincular"),
     "en": ("Already in a ticket", "Ticket number", "Link"),
 }
+URL = re.compile(r"https?://[^\s|>]+")
 MessageReader = Callable[[dict[str, Any], str], ChatMessage | None]
 """Reads a Slack message object of a channel into a ChatMessage (None: not a watched channel)."""
 
@@ -47,19 +51,22 @@ def nudge_blocks(action: Action) -> list[dict[str, Any]] | None:
     if not action.buttons:
         return None
     labels = LABELS.get(action.language or "pt", LABELS["pt"])
-    elements = [
-        {
-            "type": "button",
-            "action_id": f"{ACTION_PREFIX}{intent}",
-            "text": {"type": "plain_text", "text": labels[Intent(intent)]},
-            "value": action.fingerprint or "",
-            **({"style": "primary"} if intent == Intent.CREATE_TICKET else {}),
-        }
-        for intent in action.buttons
-        if intent in labels
-    ]
+    elements = [button for intent in action.buttons if (button := _button_of(action, intent, labels))]
     section = {"type": "section", "text": {"type": "mrkdwn", "text": action.text[:2900]}}
     return [section, {"type": "actions", "block_id": "hygiene_nudge", "elements": elements}]
+
+
+def _button_of(action: Action, intent: str, labels: dict[str, str]) -> dict[str, Any] | None:
+    """One button: an action hygiene hears about, or a link (the ticket's, from the text)."""
+    text = {"type": "plain_text", "text": labels.get(intent, intent)}
+    action_id = f"{ACTION_PREFIX}{intent}"
+    if intent == OPEN_TICKET_LINK:
+        link = URL.search(action.text)
+        return {"type": "button", "action_id": action_id, "text": text, "url": link[0]} if link else None
+    if intent not in labels:
+        return None
+    style = {"style": "primary"} if intent == Intent.CREATE_TICKET else {}
+    return {"type": "button", "action_id": action_id, "text": text, "value": action.fingerprint or "", **style}
 
 
 def form_view(event: PushEvent, language: str) -> dict[str, Any]:

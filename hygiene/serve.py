@@ -33,7 +33,7 @@ import structlog
 
 from hygiene.cycle.engine import Engine
 from hygiene.cycle.report import CycleReport
-from hygiene.errors import LockHeld
+from hygiene.errors import AuthError, ConfigError, HygieneError, LockHeld
 from hygiene.interact import Interactions
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.models import ActionKind
@@ -165,9 +165,10 @@ class Server:
         """The polling cycle, as ``hygiene run`` does it: reads what events missed."""
         for events in self.connections.values():
             events.new_cycle()
+        before = self._nudges_done()
         report = self.engine.run_cycle()
         self.counts.cycles += 1
-        self.counts.nudges += report.sent
+        self.counts.nudges += len(self._nudges_done() - before)
         self._learn_channels()
         log.info("serve.cycle", sent=report.sent, findings=report.findings, errors=report.errors)
         return report
@@ -181,18 +182,21 @@ class Server:
     def _events(self, batch: list[PushEvent]) -> None:
         report = CycleReport()
         now = self.clock.now()
-        touched: dict[tuple[str, str], float] = {}
+        touched: set[tuple[str, str]] = set()
+        received: dict[tuple[str, str, str], float] = {}
         for event in batch:
             self.counts.events += 1
             key = (event.source, event.channel)
             if key not in self.channels or event.source not in self.syncs:
                 continue
             if self._one(event, now, report):
-                touched.setdefault(key, event.received)
+                touched.add(key)
+                if event.message is not None:
+                    received.setdefault((*key, event.message.root_id), event.received)
         with self.store.atomic():
-            for (source, channel_id), _ in touched.items():
+            for source, channel_id in sorted(touched):
                 self._judge(source, channel_id, now, report)
-        self._deliver(report, touched)
+        self._deliver(report, lambda nudge: received.get(nudge))
 
     def _one(self, event: PushEvent, now: datetime, report: CycleReport) -> bool:
         """Store what one event says; True when its channel should be judged now."""
@@ -242,17 +246,20 @@ class Server:
         desk, overdue = self.engine.desk, self.engine.tickets.book.overdue
         self.engine.judge.channel(sync.chat, channel, sync.judging_from(now), desk.snapshot(), now, report, overdue)
 
-    def _deliver(self, report: CycleReport, touched: dict[tuple[str, str], float]) -> None:
+    def _deliver(self, report: CycleReport, started: Callable[[tuple[str, str, str]], float | None]) -> None:
+        """Deliver the outbox; each nudge posted now adds its latency, from ``started(nudge's thread)``
+        (when its event was received, or its grace check ran) to now."""
         before = self._nudges_done()
         resolve = self.engine.desk.resolve_client if self.engine.helpdesk else None
         engine = self.engine
         report.add_delivery(deliver(self.store, engine.sinks, self.clock, engine.helpdesk, engine.retry_rules, resolve))
         self._link_created()
         posted = self._nudges_done() - before
-        if posted > 0:
-            self.counts.nudges += posted
-            done = self.monotonic()
-            self.counts.latencies_ms.extend((done - received) * 1000 for received in touched.values())
+        self.counts.nudges += len(posted)
+        done = self.monotonic()
+        for thread in posted:
+            if (moment := started(thread)) is not None:
+                self.counts.latencies_ms.append((done - moment) * 1000)
         self.counts.errors.extend(report.errors)
 
     def _link_created(self) -> None:
@@ -269,12 +276,13 @@ class Server:
             engine = self.engine
             deliver(self.store, engine.sinks, self.clock, engine.helpdesk, engine.retry_rules)
 
-    def _nudges_done(self) -> int:
-        row = self.store.db.execute(
-            "select count(*) from outbox where status = 'done' and kind = ? and key like '%:reply'",
+    def _nudges_done(self) -> set[tuple[str, str, str]]:
+        """(source, channel, thread) of every nudge posted so far."""
+        rows = self.store.db.execute(
+            "select source, channel, thread_id from outbox where status = 'done' and kind = ? and key like '%:reply'",
             [ActionKind.THREAD_REPLY.value],
-        ).fetchone()
-        return int(row[0])
+        ).fetchall()
+        return {(row[0], row[1], row[2]) for row in rows}
 
     # grace timers --------------------------------------------------------------------------------
     def _schedule_grace(self, event: PushEvent, now: datetime) -> None:
@@ -305,7 +313,7 @@ class Server:
         with self.store.atomic():
             for source, channel in sorted(due):
                 self._judge(source, channel, now, report)
-        self._deliver(report, {key: fired for key in due})
+        self._deliver(report, lambda nudge: fired if (nudge[0], nudge[1]) in due else None)
 
     def pending_timers(self) -> list[datetime]:
         """When the scheduled grace checks are due (health, tests)."""
@@ -322,6 +330,13 @@ class Server:
             except LockHeld as exc:
                 log.info("serve.lock_busy", holder=str(exc))
                 self.stopping.wait(LOCK_RETRY_SECONDS)
+            except (AuthError, ConfigError):
+                raise  # refused credentials or a bad config: serving on cannot help
+            except HygieneError as exc:
+                # a chat or helpdesk failing now: the outbox retries writes and the next cycle rereads
+                log.error("serve.unit_failed", error=str(exc))
+                self.counts.errors.append(str(exc))
+                return
 
     @contextmanager
     def _lock(self) -> Iterator[None]:

@@ -152,10 +152,12 @@ def _script(session: Session, server: Server, gclick: GClickState, out: Printer)
     wait_for(lambda: server.counts.cycles > cycles and server.inbox.empty(), "the safety-net poll")
     rerun = len(state.bot_posts()) - before
     out(f"\n-- safety-net poll: {rerun} post(s) --")
-    return counts(state, server, gclick, rerun)
+    return counts(state, socket, server, gclick, rerun)
 
 
-def counts(state: SlackState, server: Server, gclick: GClickState, rerun: int) -> dict[str, Any]:
+def counts(
+    state: SlackState, socket: SocketModeServer, server: Server, gclick: GClickState, rerun: int
+) -> dict[str, Any]:
     posts = state.bot_posts()
     keys = Counter(
         str(((p.get("metadata") or {}).get("event_payload") or {}).get("key")) for p in posts if p.get("metadata")
@@ -166,13 +168,9 @@ def counts(state: SlackState, server: Server, gclick: GClickState, rerun: int) -
         "button_tickets": min(server.counts.button_tickets, len(gclick.created())),
         "feedback": server.counts.feedback,
         "duplicates": sum(n - 1 for n in keys.values()) + rerun,
-        "reconnects": max(0, socket_connections(server) - 1),
+        "reconnects": max(0, socket.log.connections - 1),
         "median_latency_ms": server.counts.median_latency_ms(),
     }
-
-
-def socket_connections(server: Server) -> int:
-    return sum(server.health("serving")["connections"].values())
 
 
 def _rule(post: dict[str, Any]) -> str:

@@ -156,6 +156,13 @@ class SocketModeServer:
         if current is not None:
             current.send(json.dumps({"type": "disconnect", "reason": reason, "debug_info": {"host": "sandbox"}}))
 
+    def drop(self) -> None:
+        """Close the client's socket from the server's side, without a word (a network cut)."""
+        with self.log.lock:
+            current = self._current
+        if current is not None:
+            current.close()
+
     # people acting on hygiene's posts --------------------------------------------------------
     def click(self, user: str, channel: str, ts: str, action_id: str) -> str:
         """A person presses a button on message ``ts`` (a ``block_actions`` payload)."""

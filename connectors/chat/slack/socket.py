@@ -5,15 +5,16 @@ opens the WebSocket with ``apps.connections.open`` and the app-level token (``xa
 and on Slack's ``disconnect`` (or a dropped socket) opens a new one. Each envelope is acknowledged
 first — Slack wants the ack within 3 s and re-sends what is not acked — and only then read into a
 neutral :class:`~hygiene.ports.events.PushEvent` and handed to the core, which only queues it:
-no judging, no helpdesk call, ever happens before the ack. The first connection is retried with
-exponential backoff; later ones are the client's own reconnects.
+no judging, no helpdesk call, ever happens before the ack. Slack's ``disconnect`` is answered by
+the client itself (a new URL, a new socket, then the old one closed); a socket that dropped, or a
+connection that cannot be opened, is retried here with exponential backoff (the client's own
+fixed-interval reconnect is off).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -46,10 +47,12 @@ class SlackEvents:
         *,
         ping_interval: float = 10.0,
         backoff: tuple[float, float] = (1.0, 60.0),
-        sleep: Callable[[float], None] = time.sleep,
+        check_every: float = 1.0,
     ) -> None:
         self.chat, self.app_client, self.source = chat, app_client, chat.source
-        self.ping_interval, self.backoff, self.sleep = ping_interval, backoff, sleep
+        self.ping_interval, self.backoff, self.check_every = ping_interval, backoff, check_every
+        self.waits: list[float] = []
+        """Every backoff wait so far, in seconds (health and tests)."""
         self.client: SocketModeClient | None = None
         self.sink: EventSink | None = None
         self.opened = 0
@@ -58,32 +61,55 @@ class SlackEvents:
 
     # the connection ----------------------------------------------------------------------------
     def start(self, sink: EventSink) -> None:
-        """Connect (retrying with backoff until connected or stopped) and deliver events to ``sink``."""
+        """Connect (retrying with backoff until connected or stopped), deliver events to ``sink``,
+        and keep the connection up from a watcher thread."""
         self.sink = sink
         client = SocketModeClient(
             app_token=str(self.app_client.token),
             web_client=self.app_client,
+            auto_reconnect_enabled=False,
             ping_interval=self.ping_interval,
             on_message_listeners=[self._on_raw],
         )
         client.socket_mode_request_listeners.append(self._on_request)
         self.client = client
+        self._connect(client)
+        threading.Thread(target=self._watch, args=(client,), name="slack-socket-watch", daemon=True).start()
+
+    def _connect(self, client: SocketModeClient) -> None:
+        """A new URL and socket, retried with exponential backoff until it works or serve stops."""
         wait = self.backoff[0]
         while not self._stopping.is_set():
             try:
-                client.connect()
+                client.connect_to_new_endpoint(force=True)
                 return
-            except Exception as exc:  # the SDK raises its own and socket errors alike
+            except Exception as exc:  # the SDK raises its own, HTTP and socket errors alike
                 log.warning("slack.socket_connect_failed", error=str(exc), retry_in=wait)
+                self.waits.append(wait)
                 self._stopping.wait(wait)
                 wait = min(wait * 2, self.backoff[1])
+
+    def _watch(self, client: SocketModeClient) -> None:
+        """Reopen a socket found down twice in a row while the client is not itself reconnecting
+        (it briefly is, after Slack's ``disconnect``)."""
+        down = 0
+        while not self._stopping.wait(self.check_every):
+            reconnecting = client.connect_operation_lock.locked()
+            down = down + 1 if not client.is_connected() and not reconnecting else 0
+            if down >= 2:
+                log.warning("slack.socket_lost", connections=self.opened)
+                self._connect(client)
+                down = 0
 
     def stop(self) -> None:
         """Close the socket; events still being read are dropped (Slack re-sends unacked ones)."""
         self._stopping.set()
         self.sink = None
         if self.client is not None:
-            self.client.close()
+            try:
+                self.client.close()
+            except Exception as exc:  # the SDK's threads may race to close the same socket
+                log.info("slack.socket_close", error=str(exc))
 
     def connected(self) -> bool:
         return self.client is not None and self.client.is_connected()

@@ -11,7 +11,8 @@ message produce one nudge: findings are keyed by fingerprint, outbox rows by key
 
 Each unit of work holds the run lock, so a ``hygiene run`` from cron never works at the same time
 (it sees the lock and exits 0). ``stop()`` (SIGTERM) lets the current unit finish and closes the
-connections; what was queued and not judged is read again by the next start's first cycle.
+connections and judges what was acked and queued (what could not be is read again by the next
+start's first cycle).
 """
 
 from __future__ import annotations
@@ -116,10 +117,23 @@ class Server:
         self.stopping.set()
 
     def close(self) -> None:
-        """Close the push connections (after the loop ended)."""
+        """Close the push connections (no more acks), then judge what was already acked and queued."""
         for events in self.connections.values():
             events.stop()
+        self._finish()
         self._write_health("stopped")
+
+    def _finish(self) -> None:
+        batch: list[PushEvent] = []
+        while not self.inbox.empty():
+            batch.append(self.inbox.get_nowait())
+        if not batch:
+            return
+        try:
+            with self._lock():
+                self._events(batch)
+        except HygieneError as exc:  # the lock held, a chat down: the next start's first cycle reads them
+            log.warning("serve.left_queued", events=len(batch), error=str(exc))
 
     def run(self) -> ServeCounts:
         """Work until :meth:`stop`: the first cycle at once, then events, timers and later cycles."""

@@ -412,3 +412,37 @@ def test_a_dropped_socket_is_reopened_with_backoff(
     finally:
         events.stop()
         store.close()
+
+
+def test_stopping_judges_what_was_acked_and_queued(serve: Server, state: SlackState) -> None:
+    ts = state.post_as("U02MARINA", "dia-a-dia", REQUEST)
+    wait_until(lambda: queued(serve, lambda event: event.message_id == ts), "the event")
+    serve.clock.advance(seconds=1)  # type: ignore[attr-defined]
+    serve.stop()
+    serve.close()
+    assert len([p for p in bot_replies(state) if p["thread_ts"] == ts]) == 1
+
+
+def test_what_arrives_while_stopping_is_not_acked_and_comes_back_to_the_next_start(
+    config: Config, clock: FrozenClock, sandbox: SlackSandbox, socket: SocketModeServer, state: SlackState
+) -> None:
+    store = Store.open(config.store_path)
+    engine = build_engine(config, store, clock, token=sandbox.token)
+    engine.syncs[0].channels()
+    (first,) = build_events(config, engine, clock, app_token=state.app_token)
+    first.start(lambda event: None)
+    socket.wait_connections(1)
+    first.stop()
+    ts = state.post_as("U02MARINA", "fiscal", REQUEST)
+    (second,) = build_events(config, engine, clock, app_token=state.app_token)
+    got: list[PushEvent] = []
+    second.start(got.append)
+    try:
+        wait_until(lambda: any(event.message_id == ts for event in got), "the event, re-sent to the new socket")
+        envelope_id = next(
+            e for e, envelope in socket.log.envelopes.items() if envelope.body["payload"]["event"].get("ts") == ts
+        )
+        socket.wait_acked(envelope_id)
+    finally:
+        second.stop()
+        store.close()

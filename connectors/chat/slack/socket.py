@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -102,14 +103,24 @@ class SlackEvents:
                 down = 0
 
     def stop(self) -> None:
-        """Close the socket; events still being read are dropped (Slack re-sends unacked ones)."""
+        """Stop acking at once (Slack re-sends what is not acked, to the next connection) and close
+        the socket in the background: the SDK's threads take seconds to wind down."""
         self._stopping.set()
         self.sink = None
-        if self.client is not None:
-            try:
-                self.client.close()
-            except Exception as exc:  # the SDK's threads may race to close the same socket
-                log.info("slack.socket_close", error=str(exc))
+        client = self.client
+        if client is not None:
+            threading.Thread(target=self._close, args=(client,), name="slack-socket-close", daemon=True).start()
+
+    def _close(self, client: SocketModeClient) -> None:
+        self._quietly(client.disconnect)
+        self._quietly(client.close)
+
+    @staticmethod
+    def _quietly(close: Callable[[], None]) -> None:
+        try:
+            close()
+        except Exception as exc:  # the SDK's threads may race to close the same socket
+            log.info("slack.socket_close", error=str(exc))
 
     def connected(self) -> bool:
         return self.client is not None and self.client.is_connected()
@@ -128,7 +139,9 @@ class SlackEvents:
             log.info("slack.socket_hello", connections=self.opened)
 
     def _on_request(self, client: BaseSocketModeClient, request: SocketModeRequest) -> None:
-        """Ack at once, then read and hand over (the core only queues)."""
+        """Ack at once, then read and hand over (the core only queues); once stopping, ack nothing."""
+        if self._stopping.is_set():
+            return
         received = time.monotonic()
         client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
         envelope = {"type": request.type, "envelope_id": request.envelope_id, "payload": request.payload}

@@ -27,7 +27,7 @@ from hygiene.ports import ChannelInfo
 from hygiene.store import Store
 from hygiene.wiring import build_chats, build_engine
 from sandbox.rocketchat_api import RocketChatSandbox, RocketChatState
-from tests.contracts.chat import NOW, ChatContract, Received, window
+from tests.contracts.chat import NOW, ChatContract, Received, stored, window
 
 RETRIES = 2
 FAULTS = {
@@ -276,6 +276,28 @@ def test_history_pages_never_lose_a_message_to_a_deletion_between_pages(harness:
     assert set(first) | set(rest) == set(ids), "the oldest messages are still read"
 
 
+def test_a_deleted_reply_has_its_thread_read_again(harness: RocketChatHarness) -> None:
+    chat = connected(harness)
+    root = harness.post("O cliente Globex pediu a guia do DAS")
+    early = harness.post("vou ver", thread_id=root)
+    harness.clock.advance(minutes=1)
+    harness.post("feito", thread_id=root)
+    first = chat.fetch(harness.channel, {}, window(harness.clock))
+    harness.delete(early)
+    again = chat.fetch(harness.channel, stored(first), window(harness.clock))
+    assert root in again.threads_read, "the newest reply did not change, the count did"
+    assert early not in {m.id for m in again.messages}
+
+
+def test_a_channel_made_private_is_read_as_a_group(harness: RocketChatHarness) -> None:
+    chat = connected(harness)
+    harness.post("oi")
+    first = chat.fetch(harness.channel, {}, window(harness.clock))
+    harness.state.rooms[harness.channel.id]["t"] = "p"
+    again = connected(harness).fetch(harness.channel, stored(first), window(harness.clock))
+    assert again.complete and len(again.messages) == 1 and again.state["t"] == "p"
+
+
 def test_private_groups_and_direct_links(harness: RocketChatHarness) -> None:
     chat = connected(harness)
     [group] = chat.resolve_channels(["support-backroom"])
@@ -362,13 +384,10 @@ def test_two_engine_cycles_post_each_nudge_exactly_once(engine_config: Config, h
     posts = [p for p in harness.state.bot_posts() if p["kind"] != "reaction"]
     assert first.sent >= 1 and posts, first.findings
     assert all(p["_id"].startswith("hy") and len(p["_id"]) == 17 for p in posts), "ids derived from outbox keys"
+    after_first = harness.state.bot_posts()
     harness.clock.advance(minutes=1)
     second = run_cycle(engine_config, harness)
     assert second.ok and second.sent == 0 and second.findings == {}
-    assert harness.state.bot_posts() == first_posts(harness, len(harness.state.bot_posts()))
-    ids = [p["_id"] for p in harness.state.bot_posts() if p["kind"] != "reaction"]
-    assert len(ids) == len(set(ids)) == len(posts)
-
-
-def first_posts(harness: RocketChatHarness, count: int) -> list[dict[str, Any]]:
-    return harness.state.bot_posts()[:count]
+    assert harness.state.bot_posts() == after_first, "the second cycle sends nothing"
+    ids = [p["_id"] for p in after_first if p["kind"] != "reaction"]
+    assert len(ids) == len(set(ids)) == first.sent

@@ -53,6 +53,7 @@ from hygiene.errors import (
     ExternalError,
     NotFound,
     PermanentError,
+    TransientError,
 )
 from hygiene.models import Action, ActionKind, ChatMessage
 from hygiene.ports import Capabilities, ChannelFetch, ChannelInfo, ReadWindow
@@ -93,6 +94,7 @@ class RocketChat:
         self._bot_user_id = ""
         self._rooms: list[dict[str, Any]] | None = None
         self._emails: dict[str, str] | None = None
+        self._everyone: list[Any] | None = None
 
     @property
     def bot_user_id(self) -> str:
@@ -129,7 +131,7 @@ class RocketChat:
             data = self.api.get(endpoint, count=100, offset=offset)
             items = data.get(key)
             if not isinstance(items, list):
-                raise ExternalError("rocketchat", f"{endpoint}: response has no '{key}' list (malformed body)")
+                raise TransientError("rocketchat", f"{endpoint}: response has no '{key}' list (malformed body)")
             yield from items
             offset += len(items)
             total = data.get("total")
@@ -164,10 +166,11 @@ class RocketChat:
     def _public(self, name_or_id: str) -> dict[str, Any] | None:
         """A public channel the bot is not in (``channels.list`` lists them all with ``view-c-room``)."""
         wanted = name_or_id.lstrip("#")
-        for room in self._list("channels.list", "channels"):
-            if isinstance(room, dict) and wanted in (room.get("_id"), room.get("name")):
-                return room
-        return None
+        if self._everyone is None:
+            self._everyone = list(self._list("channels.list", "channels"))
+        return next(
+            (r for r in self._everyone if isinstance(r, dict) and wanted in (r.get("_id"), r.get("name"))), None
+        )
 
     # reading -------------------------------------------------------------------------------
     def fetch(self, channel: ChannelInfo, state: Mapping[str, Any], window: ReadWindow) -> ChannelFetch:
@@ -181,10 +184,17 @@ class RocketChat:
         found: dict[str, ChatMessage] = {}
         try:
             kind = str(state.get("t") or self._room_type(channel))
-            for raw in self._history(HISTORY.get(kind, "groups.history"), channel.id, start):
-                self._keep(found, raw, channel)
+            try:
+                for raw in self._history(HISTORY.get(kind, "groups.history"), channel.id, start):
+                    self._keep(found, raw, channel)
+            except ChannelGone:
+                if not state.get("t") or self._room_type(channel) == kind:
+                    raise
+                kind = self._room_type(channel)  # made private or public since the bookmark
+                for raw in self._history(HISTORY.get(kind, "groups.history"), channel.id, start):
+                    self._keep(found, raw, channel)
             for root in [m for m in found.values() if m.reply_count and m.latest_reply]:
-                if root.id not in answered and seen_threads.get(root.id) == root.latest_reply:
+                if root.id not in answered and seen_threads.get(root.id) == _marker(root):
                     continue
                 for raw in self._thread(root.id):
                     self._keep(found, raw, channel)
@@ -225,14 +235,14 @@ class RocketChat:
     def _bookmark(
         self, state: Mapping[str, Any], kind: str, start: datetime, messages: list[ChatMessage]
     ) -> dict[str, Any]:
-        """The newest top-level ``ts``, the room's type, each thread's newest-reply marker and the
-        threads hygiene answered in (from ``start`` on: older threads are out of every later read)."""
+        """The newest top-level ``ts``, the room's type, each thread's marker (see :func:`_marker`) and
+        the threads hygiene answered in (from ``start`` on: older threads are out of every later read)."""
         tops = [m for m in messages if not m.is_reply]
         moments = [m.at for m in tops]
         previous = parse_time(state.get("newest"))
         if previous is not None:
             moments.append(previous)
-        threads = {m.id: m.latest_reply for m in tops if m.reply_count and m.latest_reply}
+        threads = {m.id: _marker(m) for m in tops if m.reply_count and m.latest_reply}
         answered = sorted({m.root_id for m in messages if m.ours and m.is_reply})
         newest = iso(max(moments)) if moments else iso(start)
         return {"newest": newest, "t": kind, "threads": threads, "answered": answered}
@@ -240,7 +250,7 @@ class RocketChat:
     def _history(self, endpoint: str, room_id: str, start: datetime) -> Iterator[Any]:
         """Top-level messages from ``start`` on (that moment included), newest first, page by page."""
         anchor: str | None = None
-        offset, seen = 0, set[Any]()
+        offset, seen = 0, set[str]()
         while True:
             data = self.api.get(
                 endpoint,
@@ -254,9 +264,9 @@ class RocketChat:
             )
             page = data.get("messages")
             if not isinstance(page, list):
-                raise ExternalError("rocketchat", f"{endpoint}: response has no 'messages' list (malformed body)")
-            fresh = [m for m in page if isinstance(m, dict) and m.get("_id") not in seen]
-            seen.update(m.get("_id") for m in fresh)
+                raise TransientError("rocketchat", f"{endpoint}: response has no 'messages' list (malformed body)")
+            fresh = [m for m in page if isinstance(m, dict) and isinstance(m.get("_id"), str) and m["_id"] not in seen]
+            seen.update(str(m["_id"]) for m in fresh)
             yield from fresh
             if len(page) < self.page_size:
                 return
@@ -272,7 +282,7 @@ class RocketChat:
         moments = [parse_time(m.get("ts")) for m in page if isinstance(m, dict)]
         oldest = min((m for m in moments if m is not None), default=None)
         if oldest is None:
-            raise ExternalError("rocketchat", "history: a page without readable 'ts' (malformed body)")
+            raise TransientError("rocketchat", "history: a page without readable 'ts' (malformed body)")
         return iso(oldest), 0
 
     def _thread(self, root_id: str) -> Iterator[Any]:
@@ -282,7 +292,7 @@ class RocketChat:
             data = self.api.get("chat.getThreadMessages", tmid=root_id, count=self.page_size, offset=offset)
             page = data.get("messages")
             if not isinstance(page, list):
-                raise ExternalError("rocketchat", "chat.getThreadMessages: response has no 'messages' list")
+                raise TransientError("rocketchat", "chat.getThreadMessages: response has no 'messages' list")
             yield from page
             offset += len(page)
             total = data.get("total")
@@ -381,12 +391,15 @@ class RocketChat:
         existing or new)."""
         if not user:
             raise PermanentError("rocketchat", "a direct message needs a user")
-        username = self.user(user)[0]
-        if username == user and user not in self.users:
-            raise PermanentError("rocketchat", f"im.create: no username known for user {user}")
+        username = self.users[user][0] if user in self.users else None
+        if username is None:
+            learned = self._learn(self.api.get("users.info", userId=user).get("user"))
+            if learned is None:
+                raise TransientError("rocketchat", "users.info: response has no user (malformed body)")
+            username = learned[0]
         room = self.api.post("im.create", {"username": username}).get("room")
         if not isinstance(room, dict) or not (room.get("_id") or room.get("rid")):
-            raise ExternalError("rocketchat", "im.create: response has no room (malformed body)")
+            raise TransientError("rocketchat", "im.create: response has no room (malformed body)")
         return str(room.get("_id") or room.get("rid"))
 
     def user_by_email(self, email: str) -> str | None:
@@ -425,3 +438,9 @@ class RocketChat:
         route = ROUTES.get(str(room.get("t"))) if room else None
         where = f"{route}/{room.get('name')}" if room and route else f"direct/{channel}"
         return f"{self.api.base_url}/{where}?msg={message_id}"
+
+
+def _marker(root: ChatMessage) -> str:
+    """What says a thread moved: its newest reply's ``ts`` and its reply count, so a deleted reply
+    (deleteMessage.ts lowers the root's ``tcount``) has the thread read again too."""
+    return f"{root.latest_reply}|{root.reply_count}"

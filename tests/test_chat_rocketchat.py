@@ -19,13 +19,12 @@ from connectors.chat.rocketchat.messages import post_id
 from connectors.chat.slack.markup import render as render_slack
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
-from hygiene.cycle import CycleReport
 from hygiene.errors import AuthError, BudgetExhausted, ConfigError, OutcomeUnknown, PermanentError, RateLimited
 from hygiene.kinds import ChatBuild
 from hygiene.models import Action, ActionKind, ChatMessage
 from hygiene.ports import ChannelInfo
 from hygiene.store import Store
-from hygiene.wiring import build_chats, build_engine
+from hygiene.wiring import build_chats, run_cycle
 from sandbox.rocketchat_api import RocketChatSandbox, RocketChatState
 from tests.contracts.chat import NOW, ChatContract, Received, stored, window
 
@@ -370,23 +369,15 @@ def engine_config(tmp_path: Path, harness: RocketChatHarness) -> Config:
     )  # fmt: skip
 
 
-def run_cycle(config: Config, harness: RocketChatHarness) -> CycleReport:
-    store = Store.open(config.store_path)
-    try:
-        return build_engine(config, store, harness.clock, token=harness.server.token).run_cycle()
-    finally:
-        store.close()
-
-
 def test_two_engine_cycles_post_each_nudge_exactly_once(engine_config: Config, harness: RocketChatHarness) -> None:
-    first = run_cycle(engine_config, harness)
+    first = run_cycle(engine_config, harness.clock, harness.server.token)
     assert first.ok, first
     posts = [p for p in harness.state.bot_posts() if p["kind"] != "reaction"]
     assert first.sent >= 1 and posts, first.findings
     assert all(p["_id"].startswith("hy") and len(p["_id"]) == 17 for p in posts), "ids derived from outbox keys"
     after_first = harness.state.bot_posts()
     harness.clock.advance(minutes=1)
-    second = run_cycle(engine_config, harness)
+    second = run_cycle(engine_config, harness.clock, harness.server.token)
     assert second.ok and second.sent == 0 and second.findings == {}
     assert harness.state.bot_posts() == after_first, "the second cycle sends nothing"
     ids = [p["_id"] for p in after_first if p["kind"] != "reaction"]

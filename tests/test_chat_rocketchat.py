@@ -19,6 +19,7 @@ from connectors.chat.rocketchat.messages import post_id
 from connectors.chat.slack.markup import render as render_slack
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
+from hygiene.document import Document, Section
 from hygiene.errors import AuthError, BudgetExhausted, ConfigError, OutcomeUnknown, PermanentError, RateLimited
 from hygiene.kinds import ChatBuild
 from hygiene.models import Action, ActionKind, ChatMessage
@@ -235,6 +236,19 @@ def test_a_resent_post_with_the_same_id_is_never_doubled(harness: RocketChatHarn
     assert chat.calls()["chat.getMessage"] == 1, "the refused duplicate was checked, not assumed"
 
 
+def test_a_document_is_posted_as_rocket_chat_markdown(harness: RocketChatHarness) -> None:
+    chat = connected(harness)
+    document = Document(
+        "Relatório do dia",
+        (Section(("**3** pedidos no chat", "[#4521](https://help.example/4521) parado há 2 dias")),),
+    )
+    action = Action(ActionKind.CHANNEL_POST, "report:7", harness.channel.id, "fallback", document=document.to_json())
+    chat.send(action)
+    [post] = harness.received()
+    assert post.text == "*Relatório do dia*\n\n*3* pedidos no chat\n[#4521](https://help.example/4521) parado há 2 dias"
+    assert render(post.text).endswith("#4521 (https://help.example/4521) parado há 2 dias")
+
+
 def test_a_refused_post_that_is_not_there_stays_an_error(harness: RocketChatHarness) -> None:
     chat = connected(harness)
     action = Action(ActionKind.CHANNEL_POST, "report:9", harness.channel.id, "x" * 5001)
@@ -342,7 +356,9 @@ def test_settings_refuse_what_rocket_chat_cannot_take() -> None:
     with pytest.raises(ValueError, match="page_size"):
         RocketChatSettings(page_size=500)
     with pytest.raises(ValueError, match=r"unknown Rocket\.Chat endpoint"):
-        RocketChatSettings(budget={"conversations.history": 3})
+        RocketChatSettings(base_url="https://rc.example", budget={"conversations.history": 3})
+    with pytest.raises(ValueError, match="base_url"):
+        RocketChatSettings()  # type: ignore[call-arg]  # every workspace has its own server
     assert RocketChatSettings(base_url="https://rc.example/api/v1/").base_url == "https://rc.example"
 
 

@@ -17,6 +17,7 @@ from hygiene.settings import ChatSettings, env_name, http_url
 DEFAULT_BUDGET = {
     "me": 2,
     "channels.list.joined": 5,
+    "channels.list": 5,
     "groups.list": 5,
     "channels.history": 40,
     "groups.history": 40,
@@ -35,7 +36,7 @@ the budget keeps one cycle's load bounded all the same."""
 
 class RocketChatSettings(ChatSettings):
     kind: Literal["rocketchat"] = "rocketchat"
-    base_url: str = Field("https://chat.example.com", description="The Rocket.Chat server (https://host).")
+    base_url: str = Field(description="The Rocket.Chat server (https://host): every workspace has its own.")
     user_id_env: str = Field(
         "ROCKETCHAT_USER_ID", description="The environment variable holding the bot user's id (X-User-Id)."
     )

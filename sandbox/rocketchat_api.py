@@ -539,6 +539,8 @@ class RocketChatApi:
         return {}
 
     def post_im_create(self, body: dict[str, Any], caller: str) -> dict[str, Any]:
+        """createDirectMessage: the room id is the two user ids sorted and joined; ``error-invalid-user``
+        for a username nobody has; the answer is the room with ``rid`` beside ``_id``."""
         username = str(body.get("username") or "")
         other = next((u for u in self.state.users.values() if u["username"] == username), None)
         if other is None:

@@ -387,8 +387,9 @@ class RocketChat:
         return message_id if self._posted(message_id) else None
 
     def _dm_room(self, user: str | None) -> str:
-        """The DM room with a person (``im.create`` takes a username and returns the room,
-        existing or new)."""
+        """The DM room with a person: ``im.create`` takes ``{"username"}`` and answers
+        ``{"room": IRoom & {"rid"}}``, the existing room or a new one whose id is the two user ids
+        sorted and joined (packages/rest-typings dm endpoints; createDirectMessage.ts)."""
         if not user:
             raise PermanentError("rocketchat", "a direct message needs a user")
         username = self.users[user][0] if user in self.users else None
@@ -431,9 +432,10 @@ class RocketChat:
         return name if ROOM_ID.match(name) else None
 
     def permalink(self, channel: str, message_id: str) -> str | None:
-        """The link Rocket.Chat's web client gives a message: ``/channel/<name>?msg=<id>`` for a
-        public channel, ``/group/<name>`` for a private one, ``/direct/<room id>`` for a DM
-        (the rooms' routes in apps/meteor/client/lib/rooms/roomTypes)."""
+        """The link Rocket.Chat's web client gives a message (apps/meteor/client/lib/getPermaLink.ts:
+        the room's route, then ``?msg=<id>``): ``/channel/<name>`` for a public channel,
+        ``/group/<name>`` for a private one, ``/direct/<room id>`` for a DM (the room types' routes,
+        apps/meteor/client/lib/rooms/roomTypes). Built here without a call."""
         room = self._room(channel)
         route = ROUTES.get(str(room.get("t"))) if room else None
         where = f"{route}/{room.get('name')}" if room and route else f"direct/{channel}"

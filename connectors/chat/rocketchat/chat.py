@@ -179,26 +179,10 @@ class RocketChat:
         credentials ends the read and says so (the old bookmark is kept); an AuthError ends the cycle."""
         start = self._start(channel, state, window)
         result = ChannelFetch(channel=channel, covered_from=start)
-        seen_threads: dict[str, str | None] = dict(state.get("threads") or {})
-        answered = set(state.get("answered") or ())
         found: dict[str, ChatMessage] = {}
         try:
-            kind = str(state.get("t") or self._room_type(channel))
-            try:
-                for raw in self._history(HISTORY.get(kind, "groups.history"), channel.id, start):
-                    self._keep(found, raw, channel)
-            except ChannelGone:
-                if not state.get("t") or self._room_type(channel) == kind:
-                    raise
-                kind = self._room_type(channel)  # made private or public since the bookmark
-                for raw in self._history(HISTORY.get(kind, "groups.history"), channel.id, start):
-                    self._keep(found, raw, channel)
-            for root in [m for m in found.values() if m.reply_count and m.latest_reply]:
-                if root.id not in answered and seen_threads.get(root.id) == _marker(root):
-                    continue
-                for raw in self._thread(root.id):
-                    self._keep(found, raw, channel)
-                result.threads_read.add(root.id)
+            kind = self._read_top_level(channel, state, start, found)
+            result.threads_read = self._read_threads(channel, state, found)
         except AuthError:
             raise
         except (BudgetExhausted, ExternalError) as exc:
@@ -207,6 +191,37 @@ class RocketChat:
         result.messages = list(found.values())
         result.state = self._bookmark(state, kind, start, result.messages)
         return result
+
+    def _read_top_level(
+        self, channel: ChannelInfo, state: Mapping[str, Any], start: datetime, found: dict[str, ChatMessage]
+    ) -> str:
+        """The room's top-level messages from ``start`` on, into ``found``; the room's type (``c``
+        public, ``p`` private), from the bookmark or the directory, re-read if the room changed type."""
+        kind = str(state.get("t") or self._room_type(channel))
+        try:
+            for raw in self._history(HISTORY.get(kind, "groups.history"), channel.id, start):
+                self._keep(found, raw, channel)
+        except ChannelGone:
+            if not state.get("t") or self._room_type(channel) == kind:
+                raise
+            kind = self._room_type(channel)  # made private or public since the bookmark
+            for raw in self._history(HISTORY.get(kind, "groups.history"), channel.id, start):
+                self._keep(found, raw, channel)
+        return kind
+
+    def _read_threads(self, channel: ChannelInfo, state: Mapping[str, Any], found: dict[str, ChatMessage]) -> set[str]:
+        """The replies of the threads that moved since the bookmark or where hygiene answered, into
+        ``found``; the roots of the threads read."""
+        seen: dict[str, str | None] = dict(state.get("threads") or {})
+        answered = set(state.get("answered") or ())
+        read: set[str] = set()
+        for root in [m for m in found.values() if m.reply_count and m.latest_reply]:
+            if root.id not in answered and seen.get(root.id) == _marker(root):
+                continue
+            for raw in self._thread(root.id):
+                self._keep(found, raw, channel)
+            read.add(root.id)
+        return read
 
     def _room_type(self, channel: ChannelInfo) -> str:
         room = self._room(channel.id)

@@ -106,8 +106,8 @@ messages = shaped(MESSAGE_KEYS, message_values)
 RC_MESSAGE_KEYS = ["_id", "rid", "msg", "ts", "u", "t", "tmid", "tcount", "tlm", "editedAt", "reactions", "mentions"]
 RC_MESSAGE_KEYS += ["bot", "_updatedAt", "username", "usernames", "$date"]
 rc_values = json_values | st.sampled_from(["2026-11-18T12:50:51.555Z", "x", ":eyes:", "Sr2YwK9bTnF6gHcMd", 3])
-rc_messages = shaped(RC_MESSAGE_KEYS, rc_values | st.lists(shaped(RC_MESSAGE_KEYS, rc_values), max_size=3))
-rc_bodies = shaped(["messages", "success", "total", "count", "offset"], json_values | st.lists(rc_messages, max_size=4))
+rc_messages = shaped(RC_MESSAGE_KEYS, rc_values | st.fixed_dictionaries({"_id": rc_values, "username": rc_values}))
+rc_bodies = shaped(["messages", "success", "total", "count", "offset"], json_values | st.lists(rc_messages, max_size=3))
 TICKET_KEYS = [*Ticket.model_fields, "tags", "internal_notes"]
 TASK_KEYS = ["id", "status", "nome", "assunto", "clienteApelido", "cliente", "departamento", "obrigacao"]
 TASK_KEYS += ["categoria", "dataAcao", "dataConclusao", "dataVencimento", "respondidaEm", "email", "apelido"]
@@ -286,7 +286,7 @@ def test_rocketchat_markup_renderer(markup: str) -> None:
         assert isinstance(render_rocketchat(markup), str)
 
 
-@given(st.lists(rc_bodies | st.binary(max_size=20), min_size=1, max_size=6))
+@given(st.lists(rc_bodies | st.binary(max_size=20), min_size=1, max_size=4))
 def test_rocketchat_history_pages(bodies: list[Any]) -> None:
     with bounded("rocketchat pages"):
         clock = FrozenClock(datetime(2026, 11, 18, 13, tzinfo=UTC))

@@ -20,7 +20,15 @@ from connectors.chat.slack.markup import render as render_slack
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.document import Document, Section
-from hygiene.errors import AuthError, BudgetExhausted, ConfigError, OutcomeUnknown, PermanentError, RateLimited
+from hygiene.errors import (
+    AuthError,
+    BudgetExhausted,
+    ChannelGone,
+    ConfigError,
+    OutcomeUnknown,
+    PermanentError,
+    RateLimited,
+)
 from hygiene.kinds import ChatBuild
 from hygiene.models import Action, ActionKind, ChatMessage
 from hygiene.ports import ChannelInfo
@@ -263,6 +271,15 @@ def test_refused_credentials_are_an_auth_error_without_the_token(harness: Rocket
     with pytest.raises(AuthError) as caught:
         chat.connect()
     assert "wrong-token-value" not in str(caught.value) and "401" in str(caught.value)
+
+
+def test_an_unknown_emoji_is_refused_but_the_channel_is_not_gone(harness: RocketChatHarness) -> None:
+    chat = connected(harness)
+    message = harness.post("O cliente Brascont pediu a segunda via")
+    reaction = Action(ActionKind.REACTION, "r9", harness.channel.id, thread_id=message, emoji="not an emoji")
+    with pytest.raises(PermanentError) as caught:
+        chat.send(reaction)
+    assert not isinstance(caught.value, ChannelGone) and "Invalid emoji" in str(caught.value)
 
 
 def test_a_403_on_a_room_is_a_channel_gone(harness: RocketChatHarness) -> None:

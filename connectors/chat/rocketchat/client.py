@@ -172,6 +172,8 @@ class RocketChatClient:
             raise AuthError(SYSTEM, f"{endpoint}: credentials refused (HTTP 401; check the bot's user id and token)")
         error, code = _error(body)
         detail = f"{endpoint}: HTTP {status} {error}".rstrip()
+        if "Invalid emoji" in error:  # chat.react says error-not-allowed for an emoji it does not know
+            raise PermanentError(SYSTEM, detail)
         if status == 403 or code in ROOM_GONE:
             raise (ChannelGone if endpoint in ROOM_ENDPOINTS else PermanentError)(SYSTEM, detail)
         if code in NOT_FOUND or (status == 400 and not error) or status == 404:

@@ -14,7 +14,10 @@ id as ``thread_id``, a message outside any thread has None. Reactions name the e
 and the people by user id (Rocket.Chat sends usernames; they are looked up). hygiene's own posts
 are the bot user's messages whose ``_id`` hygiene chose (:func:`post_id`): ``chat.sendMessage``
 accepts a client ``_id`` (apps/meteor/app/api/server/v1/chat.ts), which is how a post is found
-again by its outbox key. Text is cut to hygiene's cap and tokens pasted into chat are masked.
+again by its outbox key. A ``customFields`` marker would not do: the server refuses custom fields
+("Custom fields not enabled") unless an admin enabled them and gave their schema
+(apps/meteor/app/lib/server/lib/validateCustomMessageFields.ts). Text is cut to hygiene's cap
+and tokens pasted into chat are masked.
 """
 
 from __future__ import annotations

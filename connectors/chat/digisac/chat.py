@@ -11,7 +11,7 @@ The only write is ``POST /messages`` with ``type: "comment"`` (the Postman colle
 "Enviar comentário": an internal note the client does not get; research §6.2) and
 ``dontOpenTicket: true`` (so a note never opens a Digisac ticket: recorded on chat sends). Every
 other action kind is refused: hygiene never writes to clients. A comment ends with a marker line
-(a hash of the outbox key), which is how a comment of unknown outcome is found again.
+(the outbox key), which is how a comment of unknown outcome is found again.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 
-from connectors.chat.digisac.client import SYSTEM, DigisacClient
+from connectors.chat.digisac.client import SYSTEM, DigisacClient, envelope
 from connectors.chat.digisac.contacts import CONTACTS_QUERY, Contact, DigisacTicket, to_contact, to_ticket
 from connectors.chat.digisac.messages import (
     MalformedMessage,
@@ -209,12 +209,31 @@ class DigisacChat:
             raise ChannelGone(SYSTEM, f'the service "{channel.name}" was {"archived" if found else "removed"}')
 
     def _messages(self, where: Mapping[str, Any], since: datetime) -> Iterator[list[dict[str, Any]]]:
-        query = {
-            "where": {**where, "createdAt": {"$gte": iso(since)}},
-            "order": [["createdAt", "ASC"], ["id", "ASC"]],
-            "include": [{"model": "contact", "attributes": CONTACT_FIELDS}],
-        }
-        return self.api.pages("messages.list", "/messages", query, self.page_size)
+        """Messages stored from ``since`` on, oldest first, each once.
+
+        Paged by key, not by offset: each request asks for ``createdAt >= `` the last one read
+        (ties ordered by id), so a message deleted or stored while hygiene pages shifts no row
+        out of the read; rows already read are dropped. When a whole page shares one instant, the
+        next page of that instant is asked for instead.
+        """
+        cursor, last, page = iso(since), ("", ""), 1
+        while True:
+            query = {
+                "where": {**where, "createdAt": {"$gte": cursor}},
+                "order": [["createdAt", "ASC"], ["id", "ASC"]],
+                "include": [{"model": "contact", "attributes": CONTACT_FIELDS}],
+                "page": page,
+                "perPage": self.page_size,
+            }
+            rows, current, final = envelope(self.api.get("messages.list", "/messages", query), "GET /messages")
+            fresh = [row for row in rows if _position(row) > last]
+            yield fresh
+            if current >= final or len(rows) < self.page_size:
+                return
+            if fresh:
+                cursor, last, page = str(fresh[-1].get("createdAt")), _position(fresh[-1]), 1
+            else:
+                page += 1
 
     def _normalize(self, page: list[dict[str, Any]], channel: ChannelInfo, names: Names) -> Iterator[ChatMessage]:
         for raw in page:
@@ -321,6 +340,11 @@ class DigisacChat:
     def permalink(self, channel: str, message_id: str) -> None:
         """None: Digisac documents no link that opens one conversation or message in its web app."""
         return None
+
+
+def _position(row: Mapping[str, Any]) -> tuple[str, str]:
+    """Where a row sorts: its ``createdAt`` (ISO text sorts as time) then its id."""
+    return (str(row.get("createdAt") or ""), str(row.get("id") or ""))
 
 
 def _archived(service: Mapping[str, Any]) -> bool:

@@ -65,7 +65,7 @@ class DigisacClient:
         page = 1
         while True:
             body = self.get(name, path, {**query, "page": page, "perPage": per_page})
-            rows, current, last = _envelope(body, f"GET {path}")
+            rows, current, last = envelope(body, f"GET {path}")
             yield rows
             if current >= last or not rows:
                 return
@@ -82,7 +82,7 @@ class DigisacClient:
         return dict(self.budget.used)
 
 
-def _envelope(body: Any, where: str) -> tuple[list[dict[str, Any]], int, int]:
+def envelope(body: Any, where: str) -> tuple[list[dict[str, Any]], int, int]:
     """``data``, ``currentPage`` and ``lastPage`` of a list answer; a malformed one is transient."""
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         raise TransientError(SYSTEM, f"{where}: the answer has no 'data' list (malformed body)")

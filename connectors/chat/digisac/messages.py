@@ -14,9 +14,9 @@ marked:
 - Internal comments: ``type: "comment"`` is the send body of the Postman collection's "Enviar
   comentário"; an ``isComment`` flag is read by a bulk exporter (br-luis-alexandre/
   digisac-api-st-import). Which of the two a listed comment carries is UNVERIFIED, so either
-  makes a comment. hygiene's own comments end with a marker line carrying the outbox key's hash.
+  makes a comment. hygiene's own comments end with a marker line carrying the outbox key.
 - ``ticketId``, ``ticketDepartmentId``, ``ticketUserId``: the Digisac ticket (null outside one).
-- Edits: ``PATCH /messages/{id}`` exists (Postman); how an edited message is flagged is
+- Edits: the Postman collection has a message edit route; how an edited message is flagged is
   UNVERIFIED: ``data.editedAt`` is read when present, and a changed text is seen anyway when the
   rescan window re-reads the message.
 
@@ -27,7 +27,6 @@ team said, across Digisac tickets. Phone numbers are masked in names and text.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,7 +42,8 @@ from hygiene.text import clip
 
 LATE_SYNC = timedelta(minutes=10)
 """``createdAt`` this far after ``timestamp``: the message is history synced late."""
-MARKER = re.compile(r"\n?\[hygiene:([0-9a-f]{12})\]\s*$")
+MARKER = re.compile(r"\n?\[hygiene:([^\]\s]+)\]\s*$")
+UNSAFE_IN_MARKER = re.compile(r"[\]\s]")
 PHONE = re.compile(r"(?<![\w/.,])\+?(?:\(?\d[\d\s().-]{8,18}\d)(?![\w/])")
 
 
@@ -55,8 +55,9 @@ class MalformedMessage(ExternalError):
 
 
 def marker(key: str) -> str:
-    """The line hygiene ends its comments with: a hash of the outbox key (finds a write again)."""
-    return f"[hygiene:{hashlib.sha256(key.encode('utf-8')).hexdigest()[:12]}]"
+    """The line hygiene ends its comments with: the outbox key (how a write is found again). The
+    team sees it in the note; the key names a finding's hash, never a person or a client."""
+    return "[hygiene:" + UNSAFE_IN_MARKER.sub("_", key) + "]"
 
 
 def mask_phones(text: str) -> str:

@@ -15,9 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import connectors.chat.digisac as package
 from connectors.chat.digisac import DigisacChat, DigisacSettings, build
+from connectors.chat.digisac.client import envelope
+from connectors.chat.digisac.contacts import to_contact, to_ticket
+from connectors.chat.digisac.messages import MalformedMessage, Names, to_chat_message
 from hygiene.clock import FrozenClock
 from hygiene.errors import AuthError, ConfigError, OutcomeUnknown, PermanentError, TransientError
 from hygiene.kinds import ChatBuild, chat_kinds
@@ -391,3 +396,41 @@ def test_the_connector_source_names_nothing_that_writes_to_a_client() -> None:
 
 def test_digisac_is_registered() -> None:
     assert chat_kinds()["digisac"].channel_id(WHATSAPP) and not chat_kinds()["digisac"].channel_id("WhatsApp")
+
+
+# any JSON where Digisac's objects are expected -------------------------------------------------
+DIGISAC_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30)
+    | st.sampled_from(["2026-11-18T12:00:00.000Z", "comment", "ticket", make_id("x"), "(21) 99876-1234"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)  # fmt: skip
+MESSAGE_KEYS = ["id", "contactId", "createdAt", "timestamp", "text", "type", "isFromMe", "isComment", "userId", "data"]
+
+
+@given(st.fixed_dictionaries({}, optional={key: DIGISAC_VALUES for key in MESSAGE_KEYS}) | DIGISAC_VALUES)
+def test_any_json_is_a_message_or_a_skipped_malformed_one(raw: Any) -> None:
+    names = Names(make_id("me"), {}, {})
+    try:
+        message = to_chat_message(raw, WHATSAPP_CHANNEL, names, "digisac")
+    except MalformedMessage:
+        return
+    assert message.id and message.thread_id and message.at.tzinfo is not None
+    assert "99876-1234" not in message.text
+
+
+@given(DIGISAC_VALUES)
+def test_any_json_is_a_list_page_or_a_transient_error(body: Any) -> None:
+    try:
+        rows, current, last = envelope(body, "GET /messages")
+    except TransientError:
+        return
+    assert all(isinstance(row, dict) for row in rows) and isinstance(current, int) and isinstance(last, int)
+
+
+@given(DIGISAC_VALUES)
+def test_any_json_is_a_contact_or_a_ticket_or_nothing(raw: Any) -> None:
+    if isinstance(raw, dict):
+        contact, ticket = to_contact(raw), to_ticket(raw)
+        assert contact is None or "99876-1234" not in contact.name
+        assert ticket is None or isinstance(ticket.is_open, bool)

@@ -65,7 +65,7 @@ def test_chats_are_checked_by_their_kind_and_named_by_position(tmp_path: Path) -
         '[[chat]]\nkind = "slack"\nchannels = ["b"]\nrescan = 2\n'
     )
     assert problems_of(tmp_path, text) == [
-        "chat[1].kind: unknown chat 'irc' (known: slack)",
+        f"chat[1].kind: unknown chat 'irc' (known: {', '.join(chat_kinds())})",
         "chat[2].rescan: unknown key",
     ]
 

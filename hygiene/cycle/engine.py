@@ -65,7 +65,12 @@ class Engine:
 
     @property
     def people_chat(self) -> Chat:
-        """The chat people are told in about tickets (DMs to owners, department channels): the first one."""
+        """The chat the team is told in about tickets and failures (DMs to owners, department
+        channels): the first that can write to people — never a client-facing one whose only
+        write is an internal note."""
+        for chat in self.chats:
+            if chat.capabilities.direct_messages and not chat.capabilities.internal_notes_only:
+                return chat
         return self.chats[0]
 
     @property

@@ -31,6 +31,7 @@ from hygiene import config as config_module
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.audit_jobs import run_in_workers
 from hygiene.audit_output import FindingWriter, print_scores, print_summary, progress_bar
+from hygiene.charters import CharterBook
 from hygiene.cli_guard import guarded
 from hygiene.clients import read_client_names
 from hygiene.clock import SystemClock
@@ -508,6 +509,7 @@ def audit(
         if unknown:
             raise ConfigError(f"--rules: unknown rule(s) {', '.join(sorted(unknown))}")
         rules = [rule for rule in rules if rule.code in wanted]
+    book = sla_book(config)
     auditor = Auditor(
         rules,
         ticket_snapshot(config, tickets, clients_file),
@@ -515,7 +517,9 @@ def audit(
         timedelta(minutes=window_minutes),
         ZoneInfo(config.hygiene.timezone) if config else None,
         build_url_patterns(config),
-        sla_book(config).overdue,
+        book.overdue,
+        charters(config),
+        book.default_calendar,
     )
     writer = FindingWriter(sys.stdout, fmt)
     jobs = (jobs or available_cores()) if can_fork() else 1
@@ -617,8 +621,16 @@ def explain(text: str, channel: str, tickets: Path | None, clients_file: Path | 
         user="U0EXPLAIN",
         user_name="you",
     )
+    book = sla_book(config)
     context = WindowContext(
-        now, [message], snapshot, build_url_patterns(config), zone=zone, staleness=sla_book(config).overdue
+        now,
+        [message],
+        snapshot,
+        build_url_patterns(config),
+        zone=zone,
+        staleness=book.overdue,
+        charters=charters(config),
+        calendar=book.default_calendar,
     )
     click.echo(f"text:     {message.plain}")
     click.echo(
@@ -761,6 +773,11 @@ def sla_book(config: config_module.Config | None) -> SlaBook:
     if config is not None:
         return SlaBook.from_config(config)
     return SlaBook([], config_module.CalendarSection().build(ZoneInfo("America/Sao_Paulo")))
+
+
+def charters(config: config_module.Config | None) -> CharterBook | None:
+    """The config's channel charters (none without a config)."""
+    return config.charter_book if config is not None else None
 
 
 def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:

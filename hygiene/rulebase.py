@@ -14,7 +14,7 @@ import inspect
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, ClassVar, Literal, cast
 
@@ -167,6 +167,14 @@ class Rule(RuleBase):
 
     offers_ticket: ClassVar[bool] = False
     """With a helpdesk, its nudge offers to open a ticket (:ticket:) and ``auto`` mode opens it."""
+    judges_automated: ClassVar[bool] = False
+    """It also judges automated posts (alerts by bots and integrations), which other rules never see."""
+    enforces_charter: ClassVar[bool] = False
+    """It enforces channel charters (its findings are counted apart in the daily figures)."""
+
+    def judges(self, message: ChatMessage) -> bool:
+        """Whether the message is this rule's to judge: a person's, or an automated post if it judges those."""
+        return message.judged or (self.judges_automated and message.automated)
 
     def settings_for(self, message: ChatMessage) -> RuleSettings:
         """The settings in the message's channel (asked per rule per message, so merged once per channel)."""
@@ -183,8 +191,12 @@ class Rule(RuleBase):
         """How long after a message the rule waits before judging it (people may still add to it)."""
         return timedelta(0)
 
+    def due(self, message: ChatMessage, ctx: RuleContext) -> datetime:
+        """When a finding on the message becomes due: once its wait is over (a nudge's age counts from here)."""
+        return message.at + self.grace(self.settings_for(message))
+
     def ready(self, message: ChatMessage, ctx: RuleContext) -> bool:
-        return ctx.now - message.at >= self.grace(self.settings_for(message))
+        return ctx.now >= self.due(message, ctx)
 
     @abstractmethod
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:

@@ -679,16 +679,19 @@ def report_command(
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = _moment(now_text, zone) if now_text else SystemClock().now()
     book = sla_book(config)
-    rules = ticket_rules(rules_for(config))
+    every_rule = rules_for(config)
+    rules = ticket_rules(every_rule)
     url_template = config.helpdesk.ticket_url_template() if config else None
     store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
     try:
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
         if store is not None:
             daily.previous = store.reports.previous(report_day(now, zone))
-            answering = [rule.code for rule in rules_for(config) if rule.answers_status]
+            answering = [rule.code for rule in every_rule if rule.answers_status]
             hours = config.outbox.long_pending_hours if config else 4
-            daily.figures = day_figures(store, now, zone, hours, answering)
+            has_charters = config is not None and bool(config.charters)
+            charter_rules = [rule.code for rule in every_rule if rule.enforces_charter and has_charters]
+            daily.figures = day_figures(store, now, zone, hours, answering, charter_rules)
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
         if out:

@@ -134,6 +134,8 @@ class RuleBase(ABC):
     """The phrase lists this rule reads from ``rules/data/<CODE>.toml`` (so the TOML can extend them)."""
     answers_status: ClassVar[bool] = False
     """Its nudges answer a status question (counted as answers in the daily figures)."""
+    enforces_charter: ClassVar[bool] = False
+    """It enforces channel charters (its findings are counted apart in the daily figures)."""
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
         self.settings = settings or self.Settings(mode=self.default_mode)
@@ -169,8 +171,6 @@ class Rule(RuleBase):
     """With a helpdesk, its nudge offers to open a ticket (:ticket:) and ``auto`` mode opens it."""
     judges_automated: ClassVar[bool] = False
     """It also judges automated posts (alerts by bots and integrations), which other rules never see."""
-    enforces_charter: ClassVar[bool] = False
-    """It enforces channel charters (its findings are counted apart in the daily figures)."""
 
     def judges(self, message: ChatMessage) -> bool:
         """Whether the message is this rule's to judge: a person's, or an automated post if it judges those."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -13,11 +14,13 @@ from hygiene.cli import cli
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.cycle import Engine
+from hygiene.report import DailyReport, day_figures, render_markdown
 from hygiene.store import Store
 from hygiene.wiring import rules_for
 from sandbox.memory_chat import MemoryChat
 
 ALERTS, PRODUCT = "potential-sales-revenue", "produto"
+ZONE = ZoneInfo("America/Sao_Paulo")
 CHARTERS: dict[str, Any] = {
     ALERTS: {
         "purpose": "alertas de receita em risco",
@@ -122,3 +125,16 @@ def test_explain_shows_the_charter_rules_in_a_chartered_channel(tmp_path: Path) 
     assert "kind: sugestão de roadmap" in result.output
     assert "the charter lets anyone post" in result.output
     assert "HY402 alert-needs-status" in result.output
+
+
+def test_the_daily_figures_count_the_charter_findings(
+    config: Config, store: Store, chat: MemoryChat, clock: FrozenClock
+) -> None:
+    chat.post(
+        "U05PEDRO", ALERTS, "Alguém sabe quando sai a nova tabela de comissões?", at=clock.now() - timedelta(minutes=30)
+    )
+    Engine(config, store, [chat], rules_for(config), clock).run_cycle()
+    figures = day_figures(store, clock.now(), ZONE, charter_rules=["HY401", "HY402", "HY403"])
+    assert figures["charters"] == {"HY401": 1}
+    assert "Cartas de canal: HY401 1" in render_markdown(DailyReport(clock.now(), [], figures=figures), ZONE)
+    assert day_figures(store, clock.now(), ZONE)["charters"] is None, "no charters, no line"

@@ -49,23 +49,28 @@ class Policy:
         self.store = store
 
     def decide(
-        self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime, due: datetime | None = None
+        self,
+        finding: Finding,
+        settings: RuleSettings,
+        message: ChatMessage,
+        now: datetime,
+        aged_from: datetime | None = None,
     ) -> str:
-        """What to do about a finding; ``due`` is when it became due (a timed rule's wait ended), which is
-        what ``nudge_max_age_minutes`` measures from (the message's own time by default)."""
+        """What to do about a finding; ``aged_from`` is where its age starts for ``nudge_max_age_minutes``
+        (:meth:`~hygiene.rulebase.Rule.aged_from`; the message's own time by default)."""
         if settings.mode == Mode.OFF:
             return "suppressed:off"
         if settings.mode == Mode.REPORT:
             return "report"
-        reason = self._suppression(finding, settings, message, now, due or message.at)
+        reason = self._suppression(finding, settings, message, now, aged_from or message.at)
         return f"suppressed:{reason}" if reason else settings.mode.value
 
     def _suppression(
-        self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime, due: datetime
+        self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime, aged_from: datetime
     ) -> str:
         if reason := exemption(self.policy, message):
             return reason
-        if now - due > self.max_age.get(message.source, DEFAULT_MAX_AGE):
+        if now - aged_from > self.max_age.get(message.source, DEFAULT_MAX_AGE):
             return "too_old"
         if self.dry_run:
             return "dry_run"

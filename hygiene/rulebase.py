@@ -191,12 +191,13 @@ class Rule(RuleBase):
         """How long after a message the rule waits before judging it (people may still add to it)."""
         return timedelta(0)
 
-    def due(self, message: ChatMessage, ctx: RuleContext) -> datetime:
-        """When a finding on the message becomes due: once its wait is over (a nudge's age counts from here)."""
-        return message.at + self.grace(self.settings_for(message))
-
     def ready(self, message: ChatMessage, ctx: RuleContext) -> bool:
-        return ctx.now >= self.due(message, ctx)
+        return ctx.now - message.at >= self.grace(self.settings_for(message))
+
+    def aged_from(self, message: ChatMessage, ctx: RuleContext) -> datetime:
+        """Where a finding's age starts for ``nudge_max_age_minutes``: the message's own time, or, for a
+        rule that waits longer than that age (business hours for an owner's answer), the end of its wait."""
+        return message.at
 
     @abstractmethod
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:

@@ -71,8 +71,12 @@ class HY402(Rule):
             description="Language of the escalation (auto: guessed from the alert; terse alerts may need it set).",
         )
 
-    def due(self, message: ChatMessage, ctx: RuleContext) -> datetime:
+    def ready(self, message: ChatMessage, ctx: RuleContext) -> bool:
         """Judged once the charter's business hours have passed since the alert."""
+        return ctx.now >= self.aged_from(message, ctx)
+
+    def aged_from(self, message: ChatMessage, ctx: RuleContext) -> datetime:
+        """The owner's deadline: the alert plus the charter's business hours (its nudge is young from there)."""
         duty = _duty(ctx.charter(message))
         return message.at if duty is None else ctx.calendar.add(message.at, timedelta(hours=duty.within_hours))
 

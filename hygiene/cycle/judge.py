@@ -92,7 +92,7 @@ class Judge:
         finding = rule.check(message, context)
         if finding is None or self.store.findings.has(finding.fingerprint):
             return
-        decision = self.policy.decide(finding, settings, message, now, rule.due(message, context))
+        decision = self.policy.decide(finding, settings, message, now, rule.aged_from(message, context))
         self.store.findings.add(finding, decision, now)
         report.count_finding(finding.rule, decision)
         channel = message.channel_name or message.channel

@@ -85,6 +85,12 @@ def progress_bar(total: int | None, stream: IO[str] | None = None) -> tqdm[Any]:
     return tqdm(total=total, unit="B", unit_scale=True, desc="audit", file=stream, disable=not stream.isatty())
 
 
+def message_bar(stream: IO[str] | None = None) -> tqdm[Any]:
+    """Messages read from a live chat, on stderr when it is a terminal; silent otherwise."""
+    stream = stream or sys.stderr
+    return tqdm(unit=" messages", desc="history", file=stream, disable=not stream.isatty())
+
+
 SKIPPED_SHOWN = 20
 """Skipped lines named one by one on stderr; past this many, only counted."""
 

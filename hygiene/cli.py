@@ -30,8 +30,9 @@ from hygiene import __version__
 from hygiene import config as config_module
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.audit_jobs import run_in_workers
-from hygiene.audit_output import FindingWriter, print_scores, print_summary, progress_bar
+from hygiene.audit_output import FindingWriter, message_bar, print_scores, print_summary, progress_bar
 from hygiene.charters import CharterBook
+from hygiene.chat_history import HistoryRead, history_events
 from hygiene.cli_guard import guarded
 from hygiene.clients import read_client_names
 from hygiene.clock import SystemClock
@@ -473,6 +474,18 @@ def tickets_option(function: F) -> F:
     default=None,
     help="Worker processes, each judging some of the channels (default: the number of cores; 1: in this process).",
 )
+@click.option(
+    "--from-chat",
+    is_flag=True,
+    help="Read the history from the configured chats themselves (within their call budgets), not from files.",
+)
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0.01, max=90),
+    default=7,
+    show_default=True,
+    help="With --from-chat: how far back.",
+)
 @click.argument("message_files", nargs=-1, type=click.Path(allow_dash=True, dir_okay=False))
 @guarded
 def audit(
@@ -488,6 +501,8 @@ def audit(
     window_minutes: float,
     only: str | None,
     jobs: int | None,
+    from_chat: bool,
+    days: float,
 ) -> None:
     """Run the chat rules over history and print what they find; posts nothing.
 
@@ -497,11 +512,14 @@ def audit(
     Example:
 
         hygiene audit --slack-export export.zip --tickets tickets.csv --format jsonl > findings.jsonl
+        hygiene audit --from-chat --days 30 --config hygiene.toml --rules HY101,HY102
     """
     messages = messages + message_files
-    if not slack_export and not messages:
-        raise ConfigError("audit: give --slack-export DIR_OR_ZIP or --messages FILE (or both)")
-    config = optional_config(config_path)
+    if from_chat and (slack_export or messages):
+        raise ConfigError("audit: --from-chat reads the chats themselves; give it without --slack-export or --messages")
+    if not from_chat and not slack_export and not messages:
+        raise ConfigError("audit: give --slack-export DIR_OR_ZIP, --messages FILE, or --from-chat")
+    config = config_module.load(config_path) if from_chat else optional_config(config_path)
     rules = message_rules(rules_for(config))
     if only:
         wanted = {code.strip().upper() for code in only.split(",")}
@@ -522,16 +540,49 @@ def audit(
         book.default_calendar,
     )
     writer = FindingWriter(sys.stdout, fmt)
+    echo = partial(click.echo, err=True)
+    if from_chat and config is not None:
+        summary, unread = _judge_from_chat(config, auditor, writer, days)
+        print_summary(summary, {rule.code: rule.name for rule in rules}, echo, [])
+        for where in unread:
+            echo(f"incomplete: {where} (only what was read is judged; raise the chat's budget or use an export)")
+        if labels:
+            print_scores(summary, echo, mistakes)
+        if unread:
+            sys.exit(1)
+        return
     jobs = (jobs or available_cores()) if can_fork() else 1
     with progress_bar(_input_bytes(slack_export, messages)) as bar:
         splitter = Splitter(jobs, MessageReader(), bar.update)
         summary, skipped = _judge(_blocks(splitter, slack_export, messages), splitter, auditor, writer)
-    echo = partial(click.echo, err=True)
     print_summary(summary, {rule.code: rule.name for rule in rules}, echo, skipped)
     if labels:
         print_scores(summary, echo, mistakes)
     if skipped:
         sys.exit(1)
+
+
+def _judge_from_chat(
+    config: config_module.Config, auditor: Auditor, writer: FindingWriter, days: float
+) -> tuple[AuditSummary, list[str]]:
+    """Judge the last ``days`` of every watched channel, read through each chat's connector."""
+    clock = SystemClock()
+    store = Store.open(config.store_path) if config.store_path.exists() else Store.memory()
+    read = HistoryRead()
+    try:
+        chats = build_chats(config, store, clock)
+        wanted = [(chat, settings.channels) for chat, settings in zip(chats, config.chats, strict=True)]
+        with message_bar() as bar:
+            for event in history_events(wanted, clock.now(), days, read, bar.update):
+                for _, finding, action in auditor.feed(event):
+                    writer.write(finding, action)
+        for _, finding, action in auditor.finish():
+            writer.write(finding, action)
+        writer.flush()
+    finally:
+        store.close()
+    click.echo(f"history: {read.messages:,} messages from {read.channels} channels, last {days:g} days", err=True)
+    return auditor.summary, read.incomplete
 
 
 def available_cores() -> int:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from hygiene.clock import Clock
 from hygiene.config import Config, describe_errors
-from hygiene.cycle import Engine
+from hygiene.cycle import CycleReport, Engine
 from hygiene.errors import ConfigError
 from hygiene.kinds import ChatBuild, HelpdeskBuild, chat_kinds, helpdesk_kinds, is_channel_id
 from hygiene.ports import Chat, Helpdesk
@@ -144,6 +144,15 @@ def build_engine(config: Config, store: Store, clock: Clock, token: str | None =
     rules = rules_for(config)
     chats = build_chats(config, store, clock, token)
     return Engine(config, store, chats, rules, clock, helpdesk=build_helpdesk(config, clock))
+
+
+def run_cycle(config: Config, clock: Clock, token: str | None = None) -> CycleReport:
+    """One cycle on the config's store, opened for it and closed after (even when the cycle fails)."""
+    store = Store.open(config.store_path)
+    try:
+        return build_engine(config, store, clock, token).run_cycle()
+    finally:
+        store.close()
 
 
 def message_rules(rules: Sequence[AnyRule]) -> list[Rule]:

@@ -141,7 +141,7 @@ def test_unreadable_lines_are_reported_and_exit_1(tmp_path: Path) -> None:
 def test_no_input_is_a_usage_error() -> None:
     result = run()
     assert result.exit_code == 2
-    assert "give --slack-export DIR_OR_ZIP or --messages FILE" in result.stderr
+    assert "give --slack-export DIR_OR_ZIP, --messages FILE, or --from-chat" in result.stderr
 
 
 def test_window_keeps_memory_flat() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,30 @@ def test_the_daily_figures_count_the_charter_findings(
     assert figures["charters"] == {"HY401": 1}
     assert "Cartas de canal: HY401 1" in render_markdown(DailyReport(clock.now(), [], figures=figures), ZONE)
     assert day_figures(store, clock.now(), ZONE)["charters"] is None, "no charters, no line"
+
+
+def test_the_audit_judges_alerts_for_the_rule_that_judges_them(tmp_path: Path) -> None:
+    config = tmp_path / "hygiene.toml"
+    config.write_text(
+        '[[chat]]\nkind = "slack"\nchannels = ["alertas"]\n'
+        '[charters.alertas]\npurpose = "receita em risco"\nautomated_only = true\n'
+        '[charters.alertas.status]\nfrom = "mentioned"\nwithin_hours = 0.5\n',
+        encoding="utf-8",
+    )
+    alert = "Receita em risco: Brascont, renovação em 7 dias. Responsável: <@U07ANA>"
+    lines = [  # Wednesday 2026-11-18, 13:00 and 13:05 in São Paulo
+        {"channel": "alertas", "subtype": "bot_message", "bot_id": "B01", "text": alert, "ts": "1795017600.000100",
+         "labels": ["HY402"]},
+        {"channel": "alertas", "user": "U05PEDRO", "text": "Quem cuida da Brascont?", "ts": "1795017900.000100",
+         "labels": ["HY401"]},
+    ]  # fmt: skip
+    messages = tmp_path / "messages.jsonl"
+    messages.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["audit", str(messages), "--config", str(config), "--format", "jsonl", "--labels", "--jobs", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    findings = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(f["rule"], f["ts"]) for f in findings] == [("HY402", "1795017600.000100"), ("HY401", "1795017900.000100")]
+    assert findings[0]["evidence"]["owners"] == ["U07ANA"] and findings[0]["evidence"]["waited_hours"] == 1.0
+    assert "1 messages judged" in result.stderr, "the alert is judged by HY402 but not counted as a person's message"

@@ -51,7 +51,14 @@ class Engine:
         self.calendar = config.calendar.build(zone) if config.policy.working_hours_only else None
         self.desk = HelpdeskSync(config, store, clock, helpdesk)
         self.judge = Judge(
-            [r for r in rules if isinstance(r, Rule)], store, self.policy, zone, helpdesk, self.not_before
+            [r for r in rules if isinstance(r, Rule)],
+            store,
+            self.policy,
+            zone,
+            helpdesk,
+            self.not_before,
+            config.charter_book,
+            config.calendar.build(zone),
         )
         self.syncs = [ChatSync(chat, _settings_of(config, chat.source), store, clock) for chat in self.chats]
         self.tickets = TicketWatch(

@@ -9,11 +9,11 @@ from pydantic import Field
 
 from hygiene.business_time import hours
 from hygiene.charters import MENTIONED, Charter, StatusDuty
+from hygiene.mentions import mention
 from hygiene.models import ChatMessage, Mode
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
-from rules.charters import mention
 
 ESCALATE = {
     "pt": (

@@ -30,13 +30,6 @@ def place(where: str | None, language: str) -> str:
     return "outro canal" if language == "pt" else "another channel"
 
 
-def mention(target: str) -> str:
-    """A chat mention of a user id (``U…``), a user group (``S…``) or a channel written ``#name``."""
-    if target.startswith("#"):
-        return target
-    return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"
-
-
 def elsewhere_hits(analysis: Analysis, charter: Charter) -> tuple[Elsewhere, list[str]] | None:
     """The first kind of message the charter sends elsewhere whose cues the message holds, with the
     words that matched (cues of both languages, folded, matched on words and lemmas)."""

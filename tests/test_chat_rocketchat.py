@@ -415,3 +415,12 @@ def test_two_engine_cycles_post_each_nudge_exactly_once(engine_config: Config, h
     assert harness.state.bot_posts() == after_first, "the second cycle sends nothing"
     ids = [p["_id"] for p in after_first if p["kind"] != "reaction"]
     assert len(ids) == len(set(ids)) == first.sent
+
+
+def test_hygiene_mentions_are_written_as_rocket_chat_usernames() -> None:
+    from hygiene.mentions import mention, replace_mentions
+
+    text = f"Escalando para {mention('Pd7XcB3nRfY5wLkQa')} e {mention('S0VENDAS')}; veja {mention('#tech-leads')}."
+    names = {"Pd7XcB3nRfY5wLkQa": "pedro"}
+    shown = replace_mentions(text, lambda user: "@" + names[user], lambda group: "@" + group)
+    assert shown == "Escalando para @pedro e @S0VENDAS; veja #tech-leads."

@@ -55,6 +55,7 @@ from hygiene.errors import (
     PermanentError,
     TransientError,
 )
+from hygiene.mentions import replace_mentions
 from hygiene.models import Action, ActionKind, ChatMessage
 from hygiene.ports import Capabilities, ChannelFetch, ChannelInfo, ReadWindow
 
@@ -375,12 +376,16 @@ class RocketChat:
         """The message's markdown: a document laid out in Rocket.Chat's (``*bold*``, native
         ``[label](url)`` links), cut to the server's size limit."""
         if not action.document:
-            return action.text[:MAX_MESSAGE]
+            return self._mentions(action.text)[:MAX_MESSAGE]
         document = Document.from_json(action.document)
         lines = [f"*{document.title}*"]
         for section in document.sections:
             lines.extend(["", *[BOLD.sub(r"*\1*", line) for line in section.lines]])
         return "\n".join(lines)[:MAX_MESSAGE]
+
+    def _mentions(self, text: str) -> str:
+        """hygiene's mention notation (``<@id>``, ``<!subteam^id>``) as Rocket.Chat's ``@username``."""
+        return replace_mentions(text, lambda user_id: "@" + self.user(user_id)[0], lambda group: "@" + group)
 
     def _posted(self, message_id: str) -> bool:
         """Whether the bot's message with this id exists (``chat.getMessage``; an unknown id is a

@@ -312,6 +312,7 @@ def demo(as_json: bool, scenario: str) -> None:
     Example:
 
         hygiene demo --json
+        hygiene demo --scenario rocketchat --json
     """
     from sandbox.demo import run_demo
 
@@ -320,8 +321,9 @@ def demo(as_json: bool, scenario: str) -> None:
     if as_json:
         click.echo(json.dumps(counts, sort_keys=False))
     else:
+        desk = "Zendesk" if scenario == "rocketchat" else "G Click"
         click.echo(
-            f"\nSummary: {counts['nudges']} nudges, {counts['tickets_created']} ticket(s) created in G Click, "
+            f"\nSummary: {counts['nudges']} nudges, {counts['tickets_created']} ticket(s) created in {desk}, "
             f"{counts['status_answers']} status question(s) answered from the ticket, "
             f"{counts['thread_updates']} thread update(s), {counts['duplicates_on_rerun']} posts on the quiet rerun."
         )

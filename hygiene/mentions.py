@@ -13,11 +13,15 @@ from collections.abc import Callable
 MENTION = re.compile(r"<@([A-Za-z0-9._-]+)>|<!subteam\^([A-Za-z0-9._-]+)>")
 
 
+SLACK_GROUP = re.compile(r"S[A-Z0-9]{8,}")
+"""A Slack user-group id (upper case, ``S…``); ids of other chats are mixed case and never match."""
+
+
 def mention(target: str) -> str:
-    """A mention of a user id, a user group (``S…``) or a channel written ``#name`` (left as it is)."""
+    """A mention of a user id, a Slack user group (``S0…``) or a channel written ``#name`` (left as it is)."""
     if target.startswith("#"):
         return target
-    return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"
+    return f"<!subteam^{target}>" if SLACK_GROUP.fullmatch(target) else f"<@{target}>"
 
 
 def replace_mentions(text: str, person: Callable[[str], str], group: Callable[[str], str]) -> str:

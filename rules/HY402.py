@@ -17,15 +17,23 @@ from hygiene.text import guess_language, matchable
 
 ESCALATE = {
     "pt": (
-        "{owners}este alerta ({purpose}) pede um status do responsável aqui na thread em até {hours} horas úteis, "
+        "{owners}este alerta ({purpose}) pede um status do responsável aqui na thread em até {hours}, "
         "e ainda não tem. {escalate}"
     ),
     "en": (
-        "{owners}this alert ({purpose}) needs a status from its owner in this thread within {hours} business "
-        "hours, and has none yet. {escalate}"
+        "{owners}this alert ({purpose}) needs a status from its owner in this thread within {hours}, "
+        "and has none yet. {escalate}"
     ),
 }
 ESCALATE_TO = {"pt": "Escalando para {who}.", "en": "Escalating to {who}."}
+
+
+def business_hours(hours: float, language: str) -> str:
+    """``1 hora útil`` / ``2 horas úteis`` / ``1 business hour`` …"""
+    one = hours == 1
+    if language == "en":
+        return f"{hours:g} business hour" + ("" if one else "s")
+    return f"{hours:g} " + ("hora útil" if one else "horas úteis")
 
 
 class HY402(Rule):
@@ -139,7 +147,7 @@ def _escalation(
     says = ESCALATE[language].format(
         owners="".join(mention(owner) + " " for owner in ordered),
         purpose=charter.purpose,
-        hours=f"{duty.within_hours:g}",
+        hours=business_hours(duty.within_hours, language),
         escalate=escalate,
     )
     return Verdict.yes(0.9, evidence, says.strip())

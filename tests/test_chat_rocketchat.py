@@ -420,7 +420,8 @@ def test_two_engine_cycles_post_each_nudge_exactly_once(engine_config: Config, h
 def test_hygiene_mentions_are_written_as_rocket_chat_usernames() -> None:
     from hygiene.mentions import mention, replace_mentions
 
-    text = f"Escalando para {mention('Pd7XcB3nRfY5wLkQa')} e {mention('S0VENDAS')}; veja {mention('#tech-leads')}."
-    names = {"Pd7XcB3nRfY5wLkQa": "pedro"}
+    people = f"{mention('Pd7XcB3nRfY5wLkQa')}, {mention('Sr2YwK9bTnF6gHcMd')}"  # a Rocket.Chat id may start with S
+    text = f"Escalando para {people} e {mention('S0VENDAS12')}; veja {mention('#tech-leads')}."
+    names = {"Pd7XcB3nRfY5wLkQa": "pedro", "Sr2YwK9bTnF6gHcMd": "sarah"}
     shown = replace_mentions(text, lambda user: "@" + names[user], lambda group: "@" + group)
-    assert shown == "Escalando para @pedro e @S0VENDAS; veja #tech-leads."
+    assert shown == "Escalando para @pedro, @sarah e @S0VENDAS12; veja #tech-leads."

@@ -92,7 +92,9 @@ class RocketChat:
         self.users: dict[str, tuple[str, bool]] = dict(users or {})
         self.new_users: dict[str, tuple[str, bool]] = {}
         self.usernames: dict[str, str] = {name: user_id for user_id, (name, _) in self.users.items()}
-        self._bot_user_id = ""
+        # The X-User-Id hygiene signs in with is its own id: known before connect(), so the outbox
+        # can look for an earlier post (delivery runs before a cycle reads any chat).
+        self._bot_user_id = api.user_id
         self._rooms: list[dict[str, Any]] | None = None
         self._emails: dict[str, str] | None = None
         self._everyone: list[Any] | None = None

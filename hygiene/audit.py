@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hygiene.business_time import BusinessCalendar
+from hygiene.charters import CharterBook
 from hygiene.config import PolicySection
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.models import ChatEvent, ChatMessage, Finding, Staleness, Ticket
@@ -144,9 +146,13 @@ class Auditor:
         zone: ZoneInfo | None = None,
         url_patterns: list[re.Pattern[str]] | None = None,
         staleness: Callable[[Ticket, datetime], Staleness | None] | None = None,
+        charters: CharterBook | None = None,
+        calendar: BusinessCalendar | None = None,
     ) -> None:
         self.staleness = staleness
+        self.charters, self.calendar = charters, calendar
         self.rules = [rule for rule in rules if isinstance(rule, Rule)]  # ticket rules judge tickets, not chat
+        self._automated = any(rule.judges_automated for rule in self.rules)
         self.tickets = tickets
         self.policy = policy or PolicySection()
         self.window = window.total_seconds()
@@ -225,7 +231,14 @@ class Auditor:
         channel = self._channels.get(name)
         if channel is None:
             context = WindowContext(
-                EPOCH, [], self.tickets, self.url_patterns, zone=self.zone, staleness=self.staleness
+                EPOCH,
+                [],
+                self.tickets,
+                self.url_patterns,
+                zone=self.zone,
+                staleness=self.staleness,
+                charters=self.charters,
+                calendar=self.calendar,
             )
             channel = self._channels[name] = _Channel(context)
         return channel
@@ -246,7 +259,8 @@ class Auditor:
             message = _edited(previous, message)
         context.add(message)
         moment = message.at.timestamp()
-        if message.judged and (event.kind == "message" or message.id in pending):
+        judged = message.judged or (self._automated and message.automated)
+        if judged and (event.kind == "message" or message.id in pending):
             waiting = pending.get(message.id)
             labels = event.labels if event.labels is not None or waiting is None else waiting.labels
             if waiting is None:
@@ -257,12 +271,15 @@ class Auditor:
 
     def _judge(self, item: _Pending, channel: _Channel, key: Key, found: list[Judged]) -> None:
         message = item.message
-        self.summary.judged += 1
-        self.summary.plain += bool(message.plain.strip())
+        if message.judged:  # alerts are judged too, by the rules that judge them, but not counted as messages
+            self.summary.judged += 1
+            self.summary.plain += bool(message.plain.strip())
         context = channel.context
         context.now = message.at + self._delta
         fired: set[str] = set()
         for index, rule in enumerate(self.rules):
+            if not rule.judges(message):
+                continue
             finding = rule.check(message, context)
             if finding is None:
                 continue

@@ -32,6 +32,7 @@ from hygiene import serve_cli as serve_commands
 from hygiene.audit import Auditor, AuditSummary
 from hygiene.audit_jobs import run_in_workers
 from hygiene.audit_output import FindingWriter, message_bar, print_scores, print_summary, progress_bar
+from hygiene.charters import CharterBook
 from hygiene.chat_history import HistoryRead, history_events
 from hygiene.cli_guard import guarded
 from hygiene.clients import read_client_names
@@ -313,6 +314,7 @@ def demo(as_json: bool, scenario: str, realtime: bool) -> None:
     Example:
 
         hygiene demo --json
+        hygiene demo --scenario rocketchat --json
     """
     from sandbox.demo import run_demo
 
@@ -327,8 +329,9 @@ def demo(as_json: bool, scenario: str, realtime: bool) -> None:
     if as_json:
         click.echo(json.dumps(counts, sort_keys=False))
     else:
+        desk = "Zendesk" if scenario == "rocketchat" else "G Click"
         click.echo(
-            f"\nSummary: {counts['nudges']} nudges, {counts['tickets_created']} ticket(s) created in G Click, "
+            f"\nSummary: {counts['nudges']} nudges, {counts['tickets_created']} ticket(s) created in {desk}, "
             f"{counts['status_answers']} status question(s) answered from the ticket, "
             f"{counts['thread_updates']} thread update(s), {counts['duplicates_on_rerun']} posts on the quiet rerun."
         )
@@ -534,6 +537,7 @@ def audit(
         if unknown:
             raise ConfigError(f"--rules: unknown rule(s) {', '.join(sorted(unknown))}")
         rules = [rule for rule in rules if rule.code in wanted]
+    book = sla_book(config)
     auditor = Auditor(
         rules,
         ticket_snapshot(config, tickets, clients_file),
@@ -541,7 +545,9 @@ def audit(
         timedelta(minutes=window_minutes),
         ZoneInfo(config.hygiene.timezone) if config else None,
         build_url_patterns(config),
-        sla_book(config).overdue,
+        book.overdue,
+        charters(config),
+        book.default_calendar,
     )
     writer = FindingWriter(sys.stdout, fmt)
     echo = partial(click.echo, err=True)
@@ -676,8 +682,16 @@ def explain(text: str, channel: str, tickets: Path | None, clients_file: Path | 
         user="U0EXPLAIN",
         user_name="you",
     )
+    book = sla_book(config)
     context = WindowContext(
-        now, [message], snapshot, build_url_patterns(config), zone=zone, staleness=sla_book(config).overdue
+        now,
+        [message],
+        snapshot,
+        build_url_patterns(config),
+        zone=zone,
+        staleness=book.overdue,
+        charters=charters(config),
+        calendar=book.default_calendar,
     )
     click.echo(f"text:     {message.plain}")
     click.echo(
@@ -726,16 +740,19 @@ def report_command(
     zone = ZoneInfo(config.hygiene.timezone) if config else ZoneInfo("America/Sao_Paulo")
     now = _moment(now_text, zone) if now_text else SystemClock().now()
     book = sla_book(config)
-    rules = ticket_rules(rules_for(config))
+    every_rule = rules_for(config)
+    rules = ticket_rules(every_rule)
     url_template = config.helpdesk.ticket_url_template() if config else None
     store = None if (tickets and now_text) or config is None else Store.open(config.store_path)
     try:
         daily = DailyReport(now, build_rows(_report_tickets(config, tickets, store), rules, book, now, url_template))
         if store is not None:
             daily.previous = store.reports.previous(report_day(now, zone))
-            answering = [rule.code for rule in rules_for(config) if rule.answers_status]
+            answering = [rule.code for rule in every_rule if rule.answers_status]
             hours = config.outbox.long_pending_hours if config else 4
-            daily.figures = day_figures(store, now, zone, hours, answering)
+            has_charters = config is not None and bool(config.charters)
+            charter_rules = [rule.code for rule in every_rule if rule.enforces_charter and has_charters]
+            daily.figures = day_figures(store, now, zone, hours, answering, charter_rules)
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
         if out:
@@ -820,6 +837,11 @@ def sla_book(config: config_module.Config | None) -> SlaBook:
     if config is not None:
         return SlaBook.from_config(config)
     return SlaBook([], config_module.CalendarSection().build(ZoneInfo("America/Sao_Paulo")))
+
+
+def charters(config: config_module.Config | None) -> CharterBook | None:
+    """The config's channel charters (none without a config)."""
+    return config.charter_book if config is not None else None
 
 
 def build_url_patterns(config: config_module.Config | None) -> list[re.Pattern[str]]:

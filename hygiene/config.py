@@ -18,8 +18,9 @@ import holidays
 from pydantic import AliasChoices, Field, PrivateAttr, SkipValidation, ValidationError, field_validator, model_validator
 
 from hygiene.business_time import DAY_NAMES, BusinessCalendar
+from hygiene.charters import Charter, CharterBook, charter_problems
 from hygiene.errors import ConfigError
-from hygiene.kinds import chat_kinds, helpdesk_kinds
+from hygiene.kinds import chat_kinds, helpdesk_kinds, is_channel_id
 from hygiene.logs import register_secrets
 from hygiene.settings import ChatSettings, HelpdeskSettings, Section
 from hygiene.textfiles import TextFileError, read_text
@@ -154,6 +155,9 @@ class PeopleSection(Section):
         description="Helpdesk owner (name or e-mail) → user id in the first chat, e.g. U05PEDRO (was slack_ids).",
     )
     lookup_by_email: bool = Field(True, description="Find owners in the chat by e-mail (Slack: users.lookupByEmail).")
+    groups: dict[str, list[str]] = Field(
+        default_factory=dict, description='Named groups of chat user ids, e.g. sales = ["U07ANA"] (charters name them).'
+    )
 
 
 class OutboxSection(Section):
@@ -222,6 +226,8 @@ class Config(Section):
     serve: ServeSection = Field(default_factory=ServeSection)
     feedback: FeedbackSection = Field(default_factory=FeedbackSection)
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    charters: dict[str, Charter] = Field(default_factory=dict)
+    """Channel charters by channel name (:mod:`hygiene.charters`)."""
 
     @property
     def store_path(self) -> Path:
@@ -237,6 +243,11 @@ class Config(Section):
 
     def chat_named(self, source: str) -> ChatSettings:
         return next(chat for chat in self.chat if chat.source == source)
+
+    @property
+    def charter_book(self) -> CharterBook:
+        """The charters and the people groups they name, as rules see them."""
+        return CharterBook({name.lstrip("#"): c for name, c in self.charters.items()}, self.people.groups)
 
     @property
     def watched_channels(self) -> list[str]:
@@ -307,6 +318,8 @@ def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool =
         config = Config.model_validate(rest)
     except ValidationError as exc:
         problems.extend(describe_errors(exc))
+    else:
+        problems += _charter_problems(config, chats)
     if problems:
         raise ConfigError(problems)
     config.chat = chats
@@ -318,6 +331,14 @@ def parse(data: dict[str, Any], base_dir: Path | None = None, *, offline: bool =
     if base_dir is not None:
         config = _anchor_paths(config, base_dir)
     return config
+
+
+def _charter_problems(config: Config, chats: list[ChatSettings]) -> list[str]:
+    """Charters naming unwatched channels or unknown groups (a name is checked only against watched names)."""
+    watched = [channel.lstrip("#") for chat in chats for channel in chat.channels]
+    if any(is_channel_id(channel) for channel in watched):
+        watched = []  # an id there could be the charter's channel: the online check resolves names
+    return charter_problems(config.charters, config.people.groups, watched)
 
 
 def parse_helpdesk(raw: Any) -> HelpdeskSettings:

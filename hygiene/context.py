@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
+from hygiene.business_time import BusinessCalendar
+from hygiene.charters import Charter, CharterBook
 from hygiene.clients import ClientMatch, ClientMatcher
 from hygiene.errors import HygieneError
 from hygiene.models import ChatMessage, Staleness, Ticket
@@ -115,10 +117,14 @@ class WindowContext:
         links: Callable[[ChatMessage], list[str]] | None = None,
         zone: ZoneInfo | None = None,
         staleness: Callable[[Ticket, datetime], Staleness | None] | None = None,
+        charters: CharterBook | None = None,
+        calendar: BusinessCalendar | None = None,
     ) -> None:
         self.now = now
+        self._charters = charters or CharterBook()
         self._staleness = staleness
         self._zone = zone or ZoneInfo("America/Sao_Paulo")
+        self._calendar = calendar or BusinessCalendar(self._zone)
         self._tickets = tickets
         self._url_patterns = url_patterns or []
         self._links = links
@@ -182,6 +188,16 @@ class WindowContext:
 
     def staleness(self, ticket: Ticket) -> Staleness | None:
         return self._staleness(ticket, self.now) if self._staleness else None
+
+    def charter(self, message: ChatMessage) -> Charter | None:
+        return self._charters.charter(message)
+
+    def people_in(self, groups: Iterable[str]) -> frozenset[str]:
+        return self._charters.people_in(groups)
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return self._calendar
 
     def following(self, message: ChatMessage, within: timedelta) -> list[ChatMessage]:
         until = message.at + within

@@ -76,6 +76,11 @@ def chat_kinds() -> dict[str, ChatKind]:
 
 
 @cache
+def is_channel_id(channel: str) -> bool:
+    """Whether a channel as written is an id to some registered chat kind (``C0123ABCD`` in Slack)."""
+    return any(kind.channel_id(channel) for kind in chat_kinds().values())
+
+
 def helpdesk_kinds() -> dict[str, HelpdeskKind]:
     """Every installed helpdesk kind, by name."""
     return _load(HELPDESK_GROUP, HelpdeskKind)

@@ -31,6 +31,10 @@ LEGACY_SOURCE = "slack"
 Findings of this chat keep the identity they had then, so an upgrade never nudges twice."""
 
 
+BOT_POST = "bot_message"
+"""The ``system`` name of a post by an integration (Slack's subtype; other connectors map theirs to it)."""
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     """One chat message in the shape every chat connector produces, whatever the platform.
@@ -77,6 +81,11 @@ class ChatMessage:
     def judged(self) -> bool:
         """Bot messages, joins, topics and other non-human events are never judged."""
         return not self.is_bot and not self.system
+
+    @property
+    def automated(self) -> bool:
+        """A post by a bot or an integration (an alert), not hygiene's own and not a join or topic change."""
+        return self.is_bot and not self.ours and self.system in (None, BOT_POST)
 
     @property
     def content_hash(self) -> str:

@@ -48,18 +48,29 @@ class Policy:
         self.zone = ZoneInfo(config.hygiene.timezone)
         self.store = store
 
-    def decide(self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime) -> str:
+    def decide(
+        self,
+        finding: Finding,
+        settings: RuleSettings,
+        message: ChatMessage,
+        now: datetime,
+        aged_from: datetime | None = None,
+    ) -> str:
+        """What to do about a finding; ``aged_from`` is where its age starts for ``nudge_max_age_minutes``
+        (:meth:`~hygiene.rulebase.Rule.aged_from`; the message's own time by default)."""
         if settings.mode == Mode.OFF:
             return "suppressed:off"
         if settings.mode == Mode.REPORT:
             return "report"
-        reason = self._suppression(finding, settings, message, now)
+        reason = self._suppression(finding, settings, message, now, aged_from or message.at)
         return f"suppressed:{reason}" if reason else settings.mode.value
 
-    def _suppression(self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime) -> str:
+    def _suppression(
+        self, finding: Finding, settings: RuleSettings, message: ChatMessage, now: datetime, aged_from: datetime
+    ) -> str:
         if reason := exemption(self.policy, message):
             return reason
-        if now - message.at > self.max_age.get(message.source, DEFAULT_MAX_AGE):
+        if now - aged_from > self.max_age.get(message.source, DEFAULT_MAX_AGE):
             return "too_old"
         if self.dry_run:
             return "dry_run"

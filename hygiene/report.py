@@ -107,11 +107,16 @@ def build_rows(
 
 
 def day_figures(
-    store: Store, now: datetime, zone: Any, long_pending_hours: float = 4, answering: Sequence[str] = ()
+    store: Store,
+    now: datetime,
+    zone: Any,
+    long_pending_hours: float = 4,
+    answering: Sequence[str] = (),
+    charter_rules: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The day's hygiene work, from the store: nudges per rule, answers (nudges of the ``answering``
-    rules), tickets created, 👎 reactions, and the side effects that failed or have been pending too
-    long (nothing fails silently)."""
+    rules), tickets created, 👎 reactions, the findings of the ``charter_rules`` (when the team has
+    charters), and the side effects that failed or have been pending too long (nothing fails silently)."""
     since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     nudges = store.reports.nudges_by_rule(since)
     disliked = store.reports.disliked_by_rule(since)
@@ -122,6 +127,9 @@ def day_figures(
         "tickets_created": store.reports.tickets_created(since),
         "false_positive_reactions": sum(disliked.values()),
         "false_positives_by_rule": dict(sorted(disliked.items())),
+        "charters": dict(sorted(store.reports.findings_by_rule(since, charter_rules).items()))
+        if charter_rules
+        else None,
     }
 
 
@@ -200,6 +208,10 @@ def _figures_lines(report: DailyReport) -> list[str]:
         f"Atendimentos criados a partir do chat: {f['tickets_created']}",
         f"Reações 👎 (falsos positivos): {f['false_positive_reactions']}{_by_rule(f.get('false_positives_by_rule'))}",
     ]
+    if f.get("charters") is not None:
+        lines.append(
+            f"Cartas de canal: {', '.join(f'{code} {n}' for code, n in f['charters'].items()) or 'nenhum achado'}"
+        )
     problems = f.get("outbox") or []
     if problems:
         lines.append(f"Ações que falharam ou estão pendentes há muito tempo: {len(problems)} (veja `hygiene outbox`)")

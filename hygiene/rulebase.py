@@ -14,7 +14,7 @@ import inspect
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, ClassVar, Literal, cast
 
@@ -134,6 +134,8 @@ class RuleBase(ABC):
     """The phrase lists this rule reads from ``rules/data/<CODE>.toml`` (so the TOML can extend them)."""
     answers_status: ClassVar[bool] = False
     """Its nudges answer a status question (counted as answers in the daily figures)."""
+    enforces_charter: ClassVar[bool] = False
+    """It enforces channel charters (its findings are counted apart in the daily figures)."""
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
         self.settings = settings or self.Settings(mode=self.default_mode)
@@ -167,6 +169,12 @@ class Rule(RuleBase):
 
     offers_ticket: ClassVar[bool] = False
     """With a helpdesk, its nudge offers to open a ticket (:ticket:) and ``auto`` mode opens it."""
+    judges_automated: ClassVar[bool] = False
+    """It also judges automated posts (alerts by bots and integrations), which other rules never see."""
+
+    def judges(self, message: ChatMessage) -> bool:
+        """Whether the message is this rule's to judge: a person's, or an automated post if it judges those."""
+        return message.judged or (self.judges_automated and message.automated)
 
     def settings_for(self, message: ChatMessage) -> RuleSettings:
         """The settings in the message's channel (asked per rule per message, so merged once per channel)."""
@@ -185,6 +193,11 @@ class Rule(RuleBase):
 
     def ready(self, message: ChatMessage, ctx: RuleContext) -> bool:
         return ctx.now - message.at >= self.grace(self.settings_for(message))
+
+    def aged_from(self, message: ChatMessage, ctx: RuleContext) -> datetime:
+        """Where a finding's age starts for ``nudge_max_age_minutes``: the message's own time, or, for a
+        rule that waits longer than that age (business hours for an owner's answer), the end of its wait."""
+        return message.at
 
     @abstractmethod
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:

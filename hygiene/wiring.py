@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from hygiene.clock import Clock
 from hygiene.config import Config, describe_errors
-from hygiene.cycle import Engine
+from hygiene.cycle import CycleReport, Engine
 from hygiene.errors import ConfigError
-from hygiene.kinds import ChatBuild, HelpdeskBuild, chat_kinds, helpdesk_kinds
+from hygiene.kinds import ChatBuild, HelpdeskBuild, chat_kinds, helpdesk_kinds, is_channel_id
 from hygiene.ports import Chat, Helpdesk
 from hygiene.ports.events import ChatEvents
 from hygiene.rulebase import Rule, RuleSettings, TicketRule
@@ -83,11 +83,11 @@ def unwatched_channels(code: str, settings: RuleSettings, watched: Sequence[str]
     named = [(f"rules.{code}.channels.{name}", name) for name in settings.channels]
     if isinstance(settings, CustomSettings):
         named += [(f"rules.{code}.only_channels[{i}]", name) for i, name in enumerate(settings.only_channels)]
-    kinds = {_is_id(item) for item in watched}
+    kinds = {is_channel_id(item) for item in watched}
     return [
         f'{path}: "{name}" is not a watched channel (only watched channels are judged)'
         for path, name in named
-        if name not in watched and kinds == {_is_id(name)}
+        if name not in watched and kinds == {is_channel_id(name)}
     ]
 
 
@@ -102,11 +102,6 @@ def channel_settings(config: Config, rules: Sequence[AnyRule]) -> list[tuple[str
         if isinstance(rule.settings, CustomSettings):
             found += [(f"rules.{rule.code}.only_channels[{i}]", c) for i, c in enumerate(rule.settings.only_channels)]
     return found
-
-
-def _is_id(channel: str) -> bool:
-    """Whether a channel as written is an id to some configured chat kind (``C0123ABCD`` in Slack)."""
-    return any(kind.channel_id(channel) for kind in chat_kinds().values())
 
 
 def build_helpdesk(config: Config, clock: Clock | None = None) -> Helpdesk | None:
@@ -150,6 +145,15 @@ def build_engine(config: Config, store: Store, clock: Clock, token: str | None =
     rules = rules_for(config)
     chats = build_chats(config, store, clock, token)
     return Engine(config, store, chats, rules, clock, helpdesk=build_helpdesk(config, clock))
+
+
+def run_cycle(config: Config, clock: Clock, token: str | None = None) -> CycleReport:
+    """One cycle on the config's store, opened for it and closed after (even when the cycle fails)."""
+    store = Store.open(config.store_path)
+    try:
+        return build_engine(config, store, clock, token).run_cycle()
+    finally:
+        store.close()
 
 
 def message_rules(rules: Sequence[AnyRule]) -> list[Rule]:

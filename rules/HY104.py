@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
+from hygiene.mentions import mention
 from hygiene.models import ChatMessage, Mode
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
@@ -49,7 +50,8 @@ class HY104(Rule):
     class Settings(RuleSettings):
         answer_minutes: float = Field(10, gt=0, description="How long an urgent message may wait for an answer.")
         escalate_to: list[str] = Field(
-            default_factory=list, description="Slack user (U…) or user-group (S…) ids to mention."
+            default_factory=list,
+            description="User or user-group (S…) ids to mention in the chat.",
         )
         ack_emoji: list[str] = Field(
             default_factory=lambda: ["eyes", "white_check_mark", "heavy_check_mark", "ok", "raised_hand"],
@@ -75,7 +77,7 @@ class HY104(Rule):
         if acks:
             return Verdict.no(f"acknowledged with :{acks[0]}:")
         language = guess_language(matchable(message.plain))
-        who = "".join(_mention(target) + " " for target in settings.escalate_to)
+        who = "".join(mention(target) + " " for target in settings.escalate_to)
         minutes = f"{settings.answer_minutes:g}"
         evidence = {"phrases": ["URGENTE"], "answer_minutes": settings.answer_minutes, "replies": len(answers)}
         return Verdict.yes(0.95, evidence, ESCALATE[language].format(who=who, minutes=minutes))
@@ -83,7 +85,3 @@ class HY104(Rule):
 
 def _within(reply: ChatMessage, message: ChatMessage, window: timedelta) -> bool:
     return reply.at - message.at <= window
-
-
-def _mention(target: str) -> str:
-    return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"

@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport
-from hygiene.store import Store
-from hygiene.wiring import build_engine
+from hygiene.wiring import run_cycle
 from sandbox.gclick_api import GClickState
 from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
@@ -55,6 +54,12 @@ def demo_config(state_dir: Path, base_url: str, gclick_url: str) -> Config:
 
 
 def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, int]:
+    """The scripted demo of a scenario: ``rocketchat`` runs on Rocket.Chat and Zendesk, any other
+    (a name in sandbox/scenarios or a file) on Slack and G Click."""
+    if scenario == "rocketchat":
+        from sandbox.demo_rocketchat import run_rocketchat_demo
+
+        return run_rocketchat_demo(out)
     path = Path(scenario) if Path(scenario).exists() else SCENARIOS / f"{scenario}.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     clock = FrozenClock(DEMO_START)
@@ -69,11 +74,7 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
         config = demo_config(Path(tmp) / "state", sandbox.base_url, gclick_server.base_url)
 
         def cycle() -> CycleReport:
-            store = Store.open(config.store_path)
-            try:
-                return build_engine(config, store, clock, token=sandbox.token).run_cycle()
-            finally:
-                store.close()
+            return run_cycle(config, clock, sandbox.token)
 
         out(f"hygiene demo — {data.get('description', scenario)}")
         out(

@@ -104,6 +104,12 @@ class JsonApiServer:
             def do_PUT(self) -> None:
                 self._handle("PUT")
 
+            def do_PATCH(self) -> None:
+                self._handle("PATCH")
+
+            def do_DELETE(self) -> None:
+                self._handle("DELETE")
+
             def _handle(self, method: str) -> None:
                 url = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)

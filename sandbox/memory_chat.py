@@ -12,6 +12,7 @@ Ids are unique and time-ordered: the moment in zero-padded microseconds, bumped 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ CAPABILITIES = Capabilities(
     internal_notes_only=False,
     finds_own_posts=True,
 )
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+"""A mention in a posted text (the memory chat writes them as Slack does)."""
 METHODS = ("connect", "resolve", "history", "replies", "send", "find_posted", "permalink", "user_by_email")
 """The methods :meth:`MemoryChat.calls` counts and :meth:`MemoryChat.fail` can make fail."""
 
@@ -294,6 +297,7 @@ class MemoryChat:
             latest_reply=replies[-1].id if replies else None,
             reactions=tuple((emoji, tuple(users)) for emoji, users in stored.reactions.items() if users),
             ours=stored.key is not None,
+            mentions=tuple(dict.fromkeys(MENTION.findall(stored.text))),
             extras={"key": stored.key} if stored.key else {},
         )
 

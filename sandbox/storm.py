@@ -198,20 +198,17 @@ def _script(index: int, state: SlackState, gclick: GClickState) -> None:
 
 
 def _cycle(config: Config, clock: Quiet, token: str, outcome: Outcome) -> None:
-    from hygiene.wiring import build_engine  # the sandbox never imports connectors at import time
+    from hygiene.wiring import run_cycle  # the sandbox never imports connectors at import time
 
     started, slept = time.monotonic(), len(clock.slept)
-    store = Store.open(config.store_path)
     try:
-        build_engine(config, store, clock, token=token).run_cycle()
+        run_cycle(config, clock, token)
     except InjectedCrash:
         outcome.crashes += 1
     except HygieneError:
         pass  # an exit 1 with a message: the run ended as it should
     except Exception:
         outcome.tracebacks.append(traceback.format_exc())
-    finally:
-        store.close()
     outcome.cycle_seconds.append(time.monotonic() - started + sum(clock.slept[slept:]))
 
 

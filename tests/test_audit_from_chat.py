@@ -80,3 +80,26 @@ def test_from_chat_is_not_mixed_with_files(tmp_path: Path, live: SlackSandbox) -
     config = write_config(tmp_path, live)
     code, _, err = audit("--from-chat", "--messages", "x.jsonl", "--config", str(config), token=live.token)
     assert code == 2 and "--from-chat reads the chats themselves" in err
+
+
+def test_a_backtest_reads_rocket_chat_the_same_way(tmp_path: Path) -> None:
+    from sandbox.rocketchat_api import RocketChatSandbox, RocketChatState
+
+    with RocketChatSandbox(RocketChatState.from_scenario("rocketchat", SystemClock())) as sandbox:
+        path = tmp_path / "hygiene.toml"
+        path.write_text(
+            f'[hygiene]\nstate_dir = "state"\n[[chat]]\nkind = "rocketchat"\nbase_url = "{sandbox.base_url}"\n'
+            'channels = ["support-backroom", "very-technical-questions", "sales-alerts"]\n',
+            encoding="utf-8",
+        )
+        user, _, token = sandbox.token.partition(":")
+        result = CliRunner().invoke(
+            cli,
+            ["audit", "--from-chat", "--days", "1", "--config", str(path), "--format", "jsonl"],
+            env={"ROCKETCHAT_USER_ID": user, "ROCKETCHAT_TOKEN": token},
+        )
+        assert result.exit_code == 0, result.stderr
+        rules = {json.loads(line)["rule"] for line in result.stdout.splitlines()}
+        assert "HY101" in rules
+        assert "from 3 channels, last 1 days" in result.stderr
+        assert sandbox.state.bot_posts() == [], "a backtest posts nothing"

@@ -177,6 +177,22 @@ def test_demo_json_golden() -> None:
     assert "== Cycle 3: quiet rerun with nothing new ==" in result.stdout
 
 
+def test_demo_on_rocket_chat_golden() -> None:
+    result = hygiene("demo", "--scenario", "rocketchat", "--json")
+    assert result.returncode == 0, result.stderr
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    assert last == {
+        "nudges": 8,
+        "tickets_created": 1,
+        "status_answers": 3,
+        "thread_updates": 0,
+        "charter_findings": 4,
+        "duplicates_on_rerun": 0,
+    }
+    assert "Escalando para @sarah" in result.stdout, "mentions are written the Rocket.Chat way"
+    assert "<@" not in result.stdout and "<!subteam" not in result.stdout
+
+
 def test_watch_runs_cycles_and_keeps_going_after_a_failure(tmp_path: Path, live: SlackSandbox) -> None:
     live.state.inject("auth.test", "server_error", times=2)  # the first cycle fails after its retry
     config = write_config(tmp_path, live.base_url)

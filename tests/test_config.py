@@ -9,11 +9,13 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connectors.chat.slack.settings import SlackSettings
 from hygiene import config as config_module
+from hygiene.charters import Charter, Elsewhere, StatusDuty
 from hygiene.clock import FrozenClock
 from hygiene.errors import ConfigError
 from hygiene.kinds import chat_kinds, helpdesk_kinds
@@ -65,7 +67,7 @@ def test_chats_are_checked_by_their_kind_and_named_by_position(tmp_path: Path) -
         '[[chat]]\nkind = "slack"\nchannels = ["b"]\nrescan = 2\n'
     )
     assert problems_of(tmp_path, text) == [
-        "chat[1].kind: unknown chat 'irc' (known: slack)",
+        f"chat[1].kind: unknown chat 'irc' (known: {', '.join(chat_kinds())})",
         "chat[2].rescan: unknown key",
     ]
 
@@ -182,16 +184,19 @@ def test_every_setting_is_in_the_example_config() -> None:
 
     def missing(model: type, prefix: str) -> list[str]:
         found = []
-        for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+        for field_name, field in model.model_fields.items():  # type: ignore[attr-defined]
+            name = field.alias or field_name  # the key as written (status.from)
             if hasattr(field.annotation, "model_fields"):
                 found += missing(field.annotation, f"{prefix}{name}.")
             elif not re.search(rf"^\s*#?\s*\[*{re.escape(name)}\]*\s*(=|$)", text, re.MULTILINE) and not re.search(
-                rf"^#?\s*\[+{re.escape(prefix + name)}", text, re.MULTILINE
+                rf"^#?\s*\[+({re.escape(prefix + name)}|[\w.-]*\.{re.escape(name)}\]+)", text, re.MULTILINE
             ):
                 found.append(prefix + name)
         return found
 
     assert missing(config_module.Config, "") == []
+    for charter_model in (Charter, StatusDuty, Elsewhere):  # [charters.<channel>] and its tables
+        assert missing(charter_model, "charters.") == [], charter_model.__name__
     for chat in chat_kinds().values():  # a [[chat]] holds the keys of its kind's own Settings
         assert missing(chat.settings, "chat.") == [], chat.name
     for kind in helpdesk_kinds().values():  # [helpdesk] holds the keys of the kind's own Settings
@@ -290,3 +295,51 @@ def test_nested_quantifiers_are_accepted_and_run_in_linear_time(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 30
     assert "HY901 whole-words" in result.stdout
+
+
+def charter_config(charters: dict[str, Any], groups: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """A config watching #alertas and #produto, with these charters and people groups."""
+    chat = {"kind": "slack", "channels": ["alertas", "produto"]}
+    return {"chat": [chat], "charters": charters, "people": {"groups": groups or {}}}
+
+
+def charter_problems(charters: dict[str, Any], groups: dict[str, list[str]] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        config_module.parse(charter_config(charters, groups))
+    return caught.value.problems
+
+
+def test_charters_are_read_with_their_groups() -> None:
+    charters = {
+        "alertas": {"purpose": "alertas", "automated_only": True, "status": {"from": "vendas", "within_hours": 4}},
+        "produto": {"purpose": "dúvidas", "elsewhere": [{"name": "bug", "pt": ["achei um bug"], "goes_to": "o form"}]},
+    }
+    book = config_module.parse(charter_config(charters, {"vendas": ["U07ANA"]})).charter_book
+    status = book.charters["alertas"].status
+    assert status is not None and status.from_ == "vendas" and status.escalation == []
+    assert book.people_in(["vendas"]) == {"U07ANA"}
+    assert book.charters["produto"].elsewhere[0].goes_to == "o form"
+
+
+def test_charter_problems_are_named_by_key_path() -> None:
+    charters = {
+        "fiscall": {"purpose": "x"},
+        "alertas": {"purpose": "x", "posters": ["ops"], "status": {"from": "vendas", "within_hours": 2}},
+    }
+    assert charter_problems(charters, {"sales": ["U1"]}) == [
+        'charters.fiscall: "fiscall" is not a watched channel (only watched channels are judged)',
+        'charters.alertas.posters[0]: unknown people group "ops" (people.groups)',
+        'charters.alertas.status.from: unknown group "vendas" (known: mentioned, sales)',
+    ]
+
+
+def test_charter_fields_are_validated_by_key_path() -> None:
+    charters = {
+        "alertas": {"purpose": "x", "status": {"within_hours": 0}, "colour": "red"},
+        "produto": {"purpose": "x", "elsewhere": [{"name": "bug", "pt": ["bug|erro"], "goes_to": "o form"}]},
+    }
+    assert charter_problems(charters) == [
+        "charters.alertas.status.within_hours: Input should be greater than 0",
+        "charters.alertas.colour: unknown key",
+        "charters.produto.elsewhere[0].pt: [0]: 'bug|erro': cues are plain words or phrases (no | * = ^ or ...)",
+    ]

@@ -19,6 +19,7 @@ from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport, Engine
 from hygiene.errors import ConfigError, TransientError
 from hygiene.models import Action, ActionKind
+from hygiene.ports import Capabilities
 from hygiene.store import Store
 from hygiene.wiring import rules_for
 from sandbox.memory_chat import MemoryChat
@@ -230,3 +231,14 @@ def test_an_unknown_channel_is_named_by_its_chat_entrys_key_path(
     with pytest.raises(ConfigError) as caught:
         run(config, store, [chat], clock)
     assert caught.value.problems == ['chat[0].channels[1]: unknown channel "no-such-channel"']
+
+
+def test_the_team_is_told_in_a_chat_that_can_write_to_people_not_a_client_facing_one(
+    tmp_path: Path, store: Store, clock: FrozenClock
+) -> None:
+    config = config_for(tmp_path, "clients", "team")
+    clients, team = memory_chat(clock, "clients"), memory_chat(clock, "team")
+    clients.capabilities = Capabilities(direct_messages=False, reactions=False, internal_notes_only=True)
+    engine = Engine(config, store, [clients, team], rules_for(config), clock)
+    assert engine.people_chat is team
+    assert engine.tickets.recipients.chat is team, "owners' DMs and department posts go through the team's chat"

@@ -16,17 +16,13 @@ from hygiene.config import Config
 from hygiene.cycle import CycleReport
 from hygiene.errors import ConfigError
 from hygiene.store import Store
-from hygiene.wiring import build_engine
+from hygiene.wiring import run_cycle
 from sandbox.slack_api import SlackSandbox, SlackState
 from tests.conftest import crash_at, make_config
 
 
 def cycle(config: Config, clock: FrozenClock, sandbox: SlackSandbox) -> CycleReport:
-    store = Store.open(config.store_path)
-    try:
-        return build_engine(config, store, clock, token=sandbox.token).run_cycle()
-    finally:
-        store.close()
+    return run_cycle(config, clock, sandbox.token)
 
 
 def nudge_keys(state: SlackState) -> list[str]:

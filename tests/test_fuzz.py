@@ -25,6 +25,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from connectors.chat.rocketchat.chat import RocketChat
+from connectors.chat.rocketchat.client import CallBudget, RocketChatClient
+from connectors.chat.rocketchat.markup import render as render_rocketchat
+from connectors.chat.rocketchat.messages import to_chat_message as rocketchat_message
+from connectors.chat.rocketchat.settings import DEFAULT_BUDGET as ROCKETCHAT_BUDGET
 from connectors.chat.slack.export import MessageReader
 from connectors.chat.slack.markup import render
 from connectors.chat.slack.messages import to_chat_message
@@ -32,9 +37,10 @@ from connectors.helpdesk.files import read_tickets
 from connectors.helpdesk.gclick import STATUS, GClickHelpdesk, to_ticket
 from connectors.helpdesk.zendesk import ZendeskHelpdesk
 from hygiene import config as config_module
+from hygiene.clock import FrozenClock
 from hygiene.errors import HygieneError
 from hygiene.models import Ticket
-from hygiene.ports import ChannelInfo
+from hygiene.ports import ChannelInfo, ReadWindow
 from hygiene.wiring import build_rules
 
 EXAMPLES: Counter[str] = Counter()
@@ -97,6 +103,11 @@ MESSAGE_KEYS = ["channel", "ts", "thread_ts", "user", "text", "subtype", "bot_id
 MESSAGE_KEYS += ["reply_count", "latest_reply", "reactions", "metadata", "message", "deleted_ts", "labels", "username"]
 message_values = json_values | st.sampled_from(["C1", "1700000000.000100", "message_changed", "message_deleted"])
 messages = shaped(MESSAGE_KEYS, message_values)
+RC_MESSAGE_KEYS = ["_id", "rid", "msg", "ts", "u", "t", "tmid", "tcount", "tlm", "editedAt", "reactions", "mentions"]
+RC_MESSAGE_KEYS += ["bot", "_updatedAt", "username", "usernames", "$date"]
+rc_values = json_values | st.sampled_from(["2026-11-18T12:50:51.555Z", "x", ":eyes:", "Sr2YwK9bTnF6gHcMd", 3])
+rc_messages = shaped(RC_MESSAGE_KEYS, rc_values | st.fixed_dictionaries({"_id": rc_values, "username": rc_values}))
+rc_bodies = shaped(["messages", "success", "total", "count", "offset"], json_values | st.lists(rc_messages, max_size=3))
 TICKET_KEYS = [*Ticket.model_fields, "tags", "internal_notes"]
 TASK_KEYS = ["id", "status", "nome", "assunto", "clienteApelido", "cliente", "departamento", "obrigacao"]
 TASK_KEYS += ["categoria", "dataAcao", "dataConclusao", "dataVencimento", "respondidaEm", "email", "apelido"]
@@ -133,6 +144,31 @@ class StubHttp:
         if self.calls > 500:
             raise AssertionError(f"{method} {path}: still paging after 500 calls (a loop)")
         return self.bodies[min(self.calls - 1, len(self.bodies) - 1)]
+
+
+class StubResponse:
+    """A requests response with a drawn JSON body (or bytes that are not JSON)."""
+
+    def __init__(self, body: Any) -> None:
+        self.status_code, self.headers, self.body = 200, {}, body
+
+    def json(self) -> Any:
+        if isinstance(self.body, bytes):
+            raise ValueError("not JSON")
+        return self.body
+
+
+class StubSession(StubHttp):
+    def request(self, method: str, path: str, **options: Any) -> Any:
+        return StubResponse(super().request(method, path, **options))
+
+
+class People:
+    def user(self, user_id: str) -> tuple[str, bool]:
+        return (user_id, False)
+
+    def user_id(self, username: str) -> str | None:
+        return None if username == "x" else f"id-{username}"
 
 
 def allowed(call: Callable[[], Any]) -> Any:
@@ -238,6 +274,32 @@ def test_slack_message_normalization(raw: Any) -> None:
         allowed(lambda: to_chat_message(raw, ChannelInfo(id="C1", name="geral"), lambda user: (str(user), False)))
 
 
+@given(rc_messages | json_values)
+def test_rocketchat_message_normalization(raw: Any) -> None:
+    with bounded("rocketchat message"):
+        allowed(lambda: rocketchat_message(raw, ChannelInfo(id="R1", name="geral"), People()))
+
+
+@given(st.text(alphabet=st.sampled_from("[]()<>|@#:_*~`hts/.x ") | st.characters(), max_size=200))
+def test_rocketchat_markup_renderer(markup: str) -> None:
+    with bounded("rocketchat markup renderer"):
+        assert isinstance(render_rocketchat(markup), str)
+
+
+@given(st.lists(rc_bodies | st.binary(max_size=20), min_size=1, max_size=4))
+def test_rocketchat_history_pages(bodies: list[Any]) -> None:
+    with bounded("rocketchat pages"):
+        clock = FrozenClock(datetime(2026, 11, 18, 13, tzinfo=UTC))
+        api = RocketChatClient(
+            "https://rc.example", "u", "t", clock, CallBudget(dict.fromkeys(ROCKETCHAT_BUDGET, 6)), retries=1
+        )
+        api.session = StubSession([{**b, "success": True} if isinstance(b, dict) else b for b in bodies])  # type: ignore[assignment]
+        chat = RocketChat(api, page_size=3)
+        chat.connect({"user_id": "u"})
+        window = ReadWindow(clock.now(), clock.now(), clock.now())
+        allowed(lambda: chat.fetch(ChannelInfo(id="R1", name="geral"), {"t": "c"}, window))
+
+
 @given(tasks | json_values, json_values | st.lists(tasks, max_size=2), json_values | st.lists(tasks, max_size=2))
 def test_gclick_to_ticket(raw: Any, owners: Any, activities: Any) -> None:
     with bounded("gclick to_ticket"):
@@ -269,6 +331,7 @@ def test_every_target_is_counted() -> None:
     """bench/bench_fuzz.py reports these names; a renamed target must not vanish from it."""
     names = {"config loader", "config file", "message lines", "slack export", "markup renderer", "ticket file"}
     names |= {"slack message", "gclick to_ticket", "gclick pages", "zendesk pages"}
+    names |= {"rocketchat message", "rocketchat markup renderer", "rocketchat pages"}
     assert set(TARGETS) == names
 
 
@@ -283,4 +346,7 @@ TARGETS: dict[str, Callable[[], None]] = {
     "gclick to_ticket": test_gclick_to_ticket,
     "gclick pages": test_gclick_pages,
     "zendesk pages": test_zendesk_pages,
+    "rocketchat message": test_rocketchat_message_normalization,
+    "rocketchat markup renderer": test_rocketchat_markup_renderer,
+    "rocketchat pages": test_rocketchat_history_pages,
 }

@@ -22,7 +22,7 @@ from hygiene.cycle import CycleReport
 from hygiene.models import Finding
 from hygiene.store import Store
 from hygiene.store.migrations import MIGRATIONS
-from hygiene.wiring import build_engine
+from hygiene.wiring import run_cycle
 from sandbox.demo import DEMO_START, count, demo_config
 from sandbox.gclick_api import GClickState
 from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
@@ -110,11 +110,7 @@ def test_the_demo_goes_on_after_the_upgrade_and_posts_nothing_twice(old_store: P
         config = demo_config(old_store, sandbox.base_url, gclick_server.base_url)
 
         def cycle() -> CycleReport:
-            store = Store.open(config.store_path)
-            try:
-                return build_engine(config, store, clock, token=sandbox.token).run_cycle()
-            finally:
-                store.close()
+            return run_cycle(config, clock, sandbox.token)
 
         for item in SCENARIO["later"]:
             state.post_as(item["user"], item["channel"], item["text"])

@@ -4,7 +4,11 @@ A case: ``text`` (Slack markup), ``fires``, and optionally ``channel``, ``reply`
 thread reply), ``thread`` (replies by someone else, ``thread_after_minutes`` apart from the
 message), ``followups`` (later top-level messages: ``after_minutes``, ``text``, ``other_user``),
 ``reactions`` (emoji → users), ``settings`` (the rule's settings), ``no_tickets`` (no helpdesk),
-``evidence`` (keys that must match) and ``says`` (a piece of what the bot would say). Ticket
+``evidence`` (keys that must match) and ``says`` (a piece of what the bot would say). Charter
+rules' cases add ``charter`` (the ``[charters.<channel>]`` table of the case's channel),
+``groups`` (``[people.groups]``), ``bot`` (the message is an integration's alert), ``mentions``
+(user ids it mentions), ``reply_to_alert`` (with ``reply``: the thread's root is an alert) and
+``thread_user`` (who writes the ``thread`` replies, default U05PEDRO). Ticket
 rules' cases have ``ticket`` (the normalized model of CONTRACTS.md) and ``now`` instead of
 ``text``; their calendar is 08:00–18:00, Monday to Friday, with São Paulo's holidays.
 """
@@ -23,6 +27,7 @@ import pytest
 from connectors.chat.slack.markup import render
 from connectors.chat.slack.messages import to_slack_ts
 from hygiene.business_time import BusinessCalendar
+from hygiene.charters import Charter, CharterBook
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.models import ChatMessage, Ticket
 from hygiene.refs import url_pattern
@@ -35,7 +40,7 @@ from tests.conftest import SCENARIO, START
 CASES_DIR = Path(__file__).parent / "rule_cases"
 NAMES = {"U02MARINA": "marina", "U07SARAH": "sarah"}
 TICKETS = [Ticket.model_validate(t) for t in json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"]]
-AUTHOR, OTHER = "U03JOAO", "U05PEDRO"
+AUTHOR, OTHER, ALERTS = "U03JOAO", "U05PEDRO", "B01ALERTS"
 ZONE = ZoneInfo("America/Sao_Paulo")
 
 
@@ -64,14 +69,18 @@ def message(text: str, minutes_ago: float, *, user: str = AUTHOR, channel: str =
 def build_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
     channel = case.get("channel", "dia-a-dia")
     reactions = tuple((emoji, tuple(users)) for emoji, users in case.get("reactions", {}).items())
-    root = message(case["text"], 30, channel=channel, reactions=reactions)
+    author = {"user": ALERTS, "is_bot": True} if case.get("bot") else {}
+    mentions = tuple(case.get("mentions", ()))
+    root = message(case["text"], 30, channel=channel, reactions=reactions, mentions=mentions, **author)
     judged = root
+    parents = []
     if case.get("reply"):
-        parent = message("Alguma novidade por aqui?", 40, channel=channel)
-        judged = message(case["text"], 30, channel=channel, thread_id=parent.id)
+        bot = {"user": ALERTS, "is_bot": True} if case.get("reply_to_alert") else {}
+        parents = [message("Alguma novidade por aqui?", 40, channel=channel, **bot)]
+        judged = message(case["text"], 30, channel=channel, thread_id=parents[0].id)
     gap = case.get("thread_after_minutes", 0.5)
-    others = [
-        message(text, 30 - gap * (i + 1), user=OTHER, channel=channel, thread_id=root.id)
+    others = parents + [
+        message(text, 30 - gap * (i + 1), user=case.get("thread_user", OTHER), channel=channel, thread_id=root.id)
         for i, text in enumerate(case.get("thread", []))
     ]
     others += [
@@ -80,7 +89,11 @@ def build_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
     ]
     tickets = TicketSnapshot([] if case.get("no_tickets") else TICKETS)
     patterns = [url_pattern("https://helpdesk.example/t/{id}")]
-    return judged, WindowContext(START, [judged, *others], tickets, patterns)
+    charters = CharterBook(
+        {channel: Charter.model_validate(case["charter"])} if "charter" in case else {}, case.get("groups", {})
+    )
+    context = WindowContext(START, [judged, *others], tickets, patterns, charters=charters)
+    return judged, context
 
 
 def test_every_rule_has_a_fixture_file() -> None:

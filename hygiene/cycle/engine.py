@@ -51,7 +51,14 @@ class Engine:
         self.calendar = config.calendar.build(zone) if config.policy.working_hours_only else None
         self.desk = HelpdeskSync(config, store, clock, helpdesk)
         self.judge = Judge(
-            [r for r in rules if isinstance(r, Rule)], store, self.policy, zone, helpdesk, self.not_before
+            [r for r in rules if isinstance(r, Rule)],
+            store,
+            self.policy,
+            zone,
+            helpdesk,
+            self.not_before,
+            config.charter_book,
+            config.calendar.build(zone),
         )
         self.syncs = [ChatSync(chat, _settings_of(config, chat.source), store, clock) for chat in self.chats]
         self.tickets = TicketWatch(
@@ -65,7 +72,12 @@ class Engine:
 
     @property
     def people_chat(self) -> Chat:
-        """The chat people are told in about tickets (DMs to owners, department channels): the first one."""
+        """The chat the team is told in about tickets and failures (DMs to owners, department
+        channels): the first that can write to people — never a client-facing one whose only
+        write is an internal note."""
+        for chat in self.chats:
+            if chat.capabilities.direct_messages and not chat.capabilities.internal_notes_only:
+                return chat
         return self.chats[0]
 
     @property

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from hygiene.business_time import BusinessCalendar
 from hygiene.buttons import with_buttons
+from hygiene.charters import CharterBook
 from hygiene.context import LiveTickets, TicketSnapshot, WindowContext
 from hygiene.cycle.report import CycleReport
 from hygiene.models import Action, ActionKind, ChatMessage, Finding, Staleness, Ticket
@@ -36,7 +38,10 @@ class Judge:
         zone: ZoneInfo,
         helpdesk: Helpdesk | None,
         not_before: Callable[[datetime], datetime | None],
+        charters: CharterBook | None = None,
+        calendar: BusinessCalendar | None = None,
     ) -> None:
+        self.charters, self.calendar = charters, calendar
         self.rules = list(rules)
         self.by_code = {rule.code: rule for rule in self.rules}
         self.store, self.policy, self.zone, self.helpdesk = store, policy, zone, helpdesk
@@ -54,17 +59,21 @@ class Judge:
         report: CycleReport,
         staleness: Callable[[Ticket, datetime], Staleness | None] | None = None,
     ) -> None:
-        """Judge every human message of the channel posted since ``since`` (once per message and rule)."""
+        """Judge every message of the channel posted since ``since`` that a rule judges (people's; alerts
+        for the rules that judge automated posts), once per message and rule."""
         messages = self.store.messages.since(chat.source, channel.id, since)
         tickets = LiveTickets(snapshot, self.helpdesk.get_ticket) if self.helpdesk else snapshot
         patterns = self.helpdesk.url_patterns() if self.helpdesk else []
         if self.helpdesk:
             link_references(self.store, self.helpdesk.name, messages, snapshot.by_ref, patterns, now)
-        context = WindowContext(now, messages, tickets, patterns, self._links, self.zone, staleness)
+        context = WindowContext(
+            now, messages, tickets, patterns, self._links, self.zone, staleness, self.charters, self.calendar
+        )
         for message in messages:
-            if message.judged and message.at >= since:
+            if message.at >= since:
                 for rule in self.rules:
-                    self.one(rule, message, context, now, report, chat)
+                    if rule.judges(message):
+                        self.one(rule, message, context, now, report, chat)
         if self.helpdesk:
             self.ticket_reactions(chat, channel, messages, since, now, report)
 
@@ -86,7 +95,7 @@ class Judge:
         finding = rule.check(message, context)
         if finding is None or self.store.findings.has(finding.fingerprint):
             return
-        decision = self.policy.decide(finding, settings, message, now)
+        decision = self.policy.decide(finding, settings, message, now, rule.aged_from(message, context))
         self.store.findings.add(finding, decision, now)
         report.count_finding(finding.rule, decision)
         channel = message.channel_name or message.channel

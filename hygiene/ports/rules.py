@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from hygiene.business_time import BusinessCalendar
+from hygiene.charters import Charter
 from hygiene.clients import ClientMatch
 from hygiene.models import ChatMessage, SlaTerms, Staleness, Ticket
 
@@ -70,6 +72,19 @@ class RuleContext(Protocol):
 
     def following(self, message: ChatMessage, within: timedelta) -> list[ChatMessage]:
         """Human messages after ``message`` in the same conversation (channel or thread) within a span."""
+        ...
+
+    def charter(self, message: ChatMessage) -> Charter | None:
+        """The charter of the message's channel (``[charters.<channel>]``), or None."""
+        ...
+
+    def people_in(self, groups: Iterable[str]) -> frozenset[str]:
+        """The user ids of the named people groups (``[people.groups]``)."""
+        ...
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """The team's business calendar, to measure waits in business time (``between``, ``add``)."""
         ...
 
 

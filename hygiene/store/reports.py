@@ -7,6 +7,7 @@ how many disliked), so they sit together here rather than in the groups that wri
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,17 @@ class Reports:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+
+    def findings_by_rule(self, since: datetime, rules: Sequence[str]) -> dict[str, int]:
+        """Findings of ``rules`` recorded since ``since``, per rule (nudged or not: what was found)."""
+        if not rules:
+            return {}
+        marks = ", ".join("?" for _ in rules)
+        rows = self.db.execute(
+            f"select rule, count(*) from findings where created_at >= ? and rule in ({marks}) group by rule",
+            [iso(since), *rules],
+        )
+        return {row[0]: row[1] for row in rows}
 
     def nudges_to(self, user: str, since: datetime) -> int:
         """Nudges to ``user`` queued since ``since`` (not skipped)."""

@@ -98,6 +98,15 @@ class HarnessFactory(Protocol):
     def __call__(self, tmp_path: Path, /) -> ChatHarness: ...
 
 
+def thread_of(harness: ChatHarness, message_id: str) -> str:
+    """The thread id hygiene's reads give a message's conversation: the message's own id where a
+    thread hangs on its first message (Slack), the conversation's id where the whole conversation
+    is the thread and has no root message (Digisac: the contact). A harness of the second kind
+    says so with ``conversation_of(message_id)``."""
+    conversation = getattr(harness, "conversation_of", None)
+    return str(conversation(message_id)) if conversation else message_id
+
+
 def window(clock: FrozenClock, rescan_hours: float = 24, backfill_hours: float = 24 * 7) -> ReadWindow:
     now = clock.now()
     return ReadWindow(now, now - timedelta(hours=rescan_hours), now - timedelta(hours=backfill_hours))
@@ -172,12 +181,17 @@ class ChatContract:
         assert abs(found[first].at - (now - timedelta(hours=2))) < timedelta(seconds=1)
         assert found[first].user == harness.person and found[first].user_name
         assert found[first].channel == harness.channel.id and found[first].channel_name == harness.channel.name
-        assert found[reply].thread_id == first and found[reply].is_reply
-        assert found[first].thread_id == first and found[first].reply_count == 1 and found[first].latest_reply
-        assert found[second].thread_id is None and not found[second].is_reply
+        thread = thread_of(harness, first)
+        assert found[reply].thread_id == thread and found[reply].is_reply
+        assert thread_of(harness, second) != thread, "an unthreaded post starts a conversation of its own"
+        if thread == first:  # threads hang on their root message
+            assert found[first].thread_id == first and found[first].reply_count == 1 and found[first].latest_reply
+            assert found[second].thread_id is None and not found[second].is_reply
+        else:  # the conversation is the thread: every message of it carries the conversation's id
+            assert found[first].thread_id == thread and found[second].thread_id == thread_of(harness, second)
         assert all(m.judged and not m.ours for m in found.values())
         assert fetch.covered_from is not None and fetch.covered_from <= now - timedelta(hours=2)
-        assert first in fetch.threads_read
+        assert thread in fetch.threads_read
 
     def test_people_read_are_learned(self, harness: ChatHarness, chat: Chat) -> None:
         harness.post("oi")
@@ -240,6 +254,8 @@ class ChatContract:
 
     def test_a_thread_is_read_again_only_when_its_newest_reply_changed(self, harness: ChatHarness, chat: Chat) -> None:
         root = harness.post("O cliente Globex pediu a guia do DAS")
+        if thread_of(harness, root) != root:
+            pytest.skip("conversations are read whole in the channel's own stream: no per-thread read to save")
         harness.post("vou ver", thread_id=root)
         first = chat.fetch(harness.channel, {}, window(harness.clock))
         assert [m.plain for m in first.messages if m.is_reply] == ["vou ver"]
@@ -257,11 +273,15 @@ class ChatContract:
 
     def test_hygienes_own_posts_are_ours_and_never_judged(self, harness: ChatHarness, chat: Chat) -> None:
         root = harness.post("O cliente Brascont pediu a segunda via")
-        chat.send(Action(ActionKind.THREAD_REPLY, "fp1:reply", harness.channel.id, "abra um chamado", thread_id=root))
-        chat.send(Action(ActionKind.CHANNEL_POST, "report:1", harness.channel.id, "relatório do dia"))
+        thread = thread_of(harness, root)
+        chat.send(Action(ActionKind.THREAD_REPLY, "fp1:reply", harness.channel.id, "abra um chamado", thread_id=thread))
+        expected = ["abra um chamado"]
+        if not chat.capabilities.internal_notes_only:  # a note-only chat has no channel posts
+            chat.send(Action(ActionKind.CHANNEL_POST, "report:1", harness.channel.id, "relatório do dia"))
+            expected.append("relatório do dia")
         fetch = chat.fetch(harness.channel, {}, window(harness.clock))
         ours = [m for m in fetch.messages if m.ours]
-        assert sorted(m.plain for m in ours) == ["abra um chamado", "relatório do dia"]
+        assert sorted(m.plain for m in ours) == expected
         assert all(not m.judged and m.user == chat.bot_user_id for m in ours)
         assert by_id(fetch)[root].judged
 
@@ -270,11 +290,10 @@ class ChatContract:
         if not chat.capabilities.finds_own_posts:
             pytest.skip("this chat cannot find its own posts by key (capabilities.finds_own_posts)")
         since = harness.clock.now() - timedelta(minutes=1)
-        root = harness.post("O cliente Brascont pediu a segunda via")
-        actions = [
-            Action(ActionKind.THREAD_REPLY, "fp2:reply", harness.channel.id, "uma resposta", thread_id=root),
-            Action(ActionKind.CHANNEL_POST, "report:2", harness.channel.id, "um aviso no canal"),
-        ]
+        root = thread_of(harness, harness.post("O cliente Brascont pediu a segunda via"))
+        actions = [Action(ActionKind.THREAD_REPLY, "fp2:reply", harness.channel.id, "uma resposta", thread_id=root)]
+        if not chat.capabilities.internal_notes_only:
+            actions.append(Action(ActionKind.CHANNEL_POST, "report:2", harness.channel.id, "um aviso no canal"))
         if chat.capabilities.direct_messages:
             actions.append(
                 Action(ActionKind.DM, "lead:x", harness.channel.id, "uma mensagem direta", user=harness.person)
@@ -294,7 +313,7 @@ class ChatContract:
     def test_a_thread_reply_lands_in_its_thread(self, harness: ChatHarness, chat: Chat) -> None:
         if not chat.capabilities.threads:
             pytest.skip("this chat has no threads (capabilities.threads)")
-        root = harness.post("pedido")
+        root = thread_of(harness, harness.post("pedido"))
         chat.send(Action(ActionKind.THREAD_REPLY, "fp4:reply", harness.channel.id, "na thread", thread_id=root))
         [received] = harness.received()
         assert received.thread_id == root and received.channel == harness.channel.id
@@ -322,10 +341,15 @@ class ChatContract:
         fetch = chat.fetch(harness.channel, {}, window(harness.clock))
         assert "só você vê isto" not in [m.plain for m in fetch.messages]
 
-    def test_people_are_found_by_email_and_messages_by_permalink(self, harness: ChatHarness, chat: Chat) -> None:
+    def test_people_are_found_by_email(self, harness: ChatHarness, chat: Chat) -> None:
         assert chat.user_by_email(harness.email) == harness.person
         assert chat.user_by_email(harness.email.upper()) == harness.person
         assert chat.user_by_email("nobody@nowhere.example") is None
+
+    def test_messages_have_permalinks(self, harness: ChatHarness, chat: Chat) -> None:
+        if reason := getattr(harness, "no_permalinks", None):
+            assert chat.permalink(harness.channel.id, harness.post("oi")) is None, "no link is made up"
+            pytest.skip(reason)
         message = harness.post("oi")
         link = chat.permalink(harness.channel.id, message)
         assert link and link != chat.permalink(harness.channel.id, harness.post("tchau"))
@@ -369,7 +393,7 @@ class ChatContract:
     def test_a_write_of_unknown_outcome_is_found_if_it_landed(
         self, harness: ChatHarness, chat: Chat, lands: bool
     ) -> None:
-        root = harness.post("O cliente Brascont pediu a segunda via")
+        root = thread_of(harness, harness.post("O cliente Brascont pediu a segunda via"))
         since = harness.clock.now() - timedelta(minutes=1)
         action = Action(ActionKind.THREAD_REPLY, "fp5:reply", harness.channel.id, "um lembrete", thread_id=root)
         harness.fail_write(lands)

@@ -325,12 +325,23 @@ def _v5_mentions(db: sqlite_utils.Database) -> None:
     db.table("messages").add_column("mentions", str)
 
 
+def _v6_client_side(db: sqlite_utils.Database) -> None:
+    """Which side of a conversation a message's author is on (the team, an agent writing to a
+    client, the client), when it was sent and the department handling it: what the client-side
+    rules judge, kept with the message. Every message stored before was the team's."""
+    messages = db.table("messages")
+    messages.add_column("author_side", str, not_null_default="team")
+    messages.add_column("sent_at", str)
+    messages.add_column("department", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_waiting_and_emails,
     _v3_retries_and_directory,
     _v4_chat_sources,
     _v5_mentions,
+    _v6_client_side,
 ]
 
 

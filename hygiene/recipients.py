@@ -40,7 +40,16 @@ class Recipients:
             user = self._owner(ticket, now)
             if user:
                 return Recipient(ActionKind.DM, "", user, f"DM to {ticket.assignee or user}", self.chat.source)
-        for name in (self._departments.get(fold(ticket.department or "")), self.config.report.channel):
+        return self.for_department(ticket.department)
+
+    def for_department(self, department: str | None) -> Recipient | None:
+        """The department's channel (``[report] department_channels``), else the report channel: where
+        the team hears about a client's conversation (never the client-facing chat itself)."""
+        return self.in_channel(self._departments.get(fold(department or "")), self.config.report.channel)
+
+    def in_channel(self, *names: str | None) -> Recipient | None:
+        """A post in the first of the named channels the people chat knows, or None."""
+        for name in names:
             if name and (channel := self._channel(name)):
                 return Recipient(ActionKind.CHANNEL_POST, channel, None, f"#{name.lstrip('#')}", self.chat.source)
         return None

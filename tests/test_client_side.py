@@ -4,13 +4,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from hygiene.clock import FrozenClock
 from hygiene.models import ChatMessage
 from hygiene.rulebase import Rule
 from hygiene.store import Store
-from hygiene.wiring import build_rules
+from hygiene.wiring import build_rules, run_cycle
+from sandbox.demo_digisac import demo_config, running, tokens_in_env
+from sandbox.digisac_api import DigisacState
+from sandbox.gclick_api import GClickState
+from sandbox.slack_api import SlackSandbox, SlackState
+from tests.conftest import SCENARIO, START
 
 AT = datetime.fromisoformat("2026-11-18T13:00:00+00:00")
 
@@ -45,3 +53,38 @@ def test_team_rules_never_judge_a_conversation_with_a_client() -> None:
     for side in ("client", "agent", "note"):
         assert not [rule.code for rule in team if rule.judges(whatsapp(side))]
     assert all(rule.judges(whatsapp("team")) for rule in team)
+
+
+def test_a_cycle_with_slack_and_digisac_tells_the_team_and_never_writes_to_a_client(tmp_path: Path) -> None:
+    """Every client-side rule acts (HY301 as a nudge): the team hears in Slack, in the department's
+    channel or #elogios; Digisac gets internal notes only; no write reaches a client."""
+    clock = FrozenClock(START)
+    slack = SlackState.from_scenario(SCENARIO, clock)
+    gclick = GClickState.from_tickets(json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"], clock)
+    digisac = DigisacState.from_scenario(clock=clock)
+    with (
+        SlackSandbox(slack) as slack_server,
+        gclick.server() as gclick_server,
+        gclick.credentials_in_env(),
+        running(digisac) as digisac_server,
+        tokens_in_env(slack_server.token, digisac_server.token),
+    ):
+        urls = (slack_server.base_url, gclick_server.base_url, digisac_server.base_url)
+        config = demo_config(tmp_path / "state", *urls, request_mode="nudge")
+        report = run_cycle(config, clock)
+        clock.advance(minutes=2)
+        rerun = run_cycle(config, clock)
+    assert digisac.client_visible() == []
+    assert {w["kind"] for w in digisac.api_writes} == {"comment"}
+    where = {
+        rule_of(p): slack.channels[p["channel"]]["name"] for p in slack.bot_posts() if rule_of(p).startswith("HY3")
+    }
+    assert where == {"HY301": "dia-a-dia", "HY302": "fiscal", "HY304": "elogios"}
+    assert "Fernanda (Brascont)" in next(p["text"] for p in slack.bot_posts() if rule_of(p) == "HY301")
+    assert not any("99876" in p["text"] or "98765" in p["text"] for p in slack.bot_posts()), "no phone number"
+    assert {"HY301", "HY302", "HY303", "HY304"} <= set(report.findings)
+    assert not {code for code in rerun.findings if code.startswith("HY3")}, "each client finding is told once"
+
+
+def rule_of(post: dict[str, Any]) -> str:
+    return str(((post.get("metadata") or {}).get("event_payload") or {}).get("rule", ""))

@@ -55,6 +55,9 @@ class ChatKind:
     """Whether a channel as written in the config is an id rather than a name (offline checks)."""
     render: Callable[[str], str] = lambda markup: markup
     """The platform's markup as plain text (``hygiene explain`` judges pasted messages with it)."""
+    with_clients: bool = False
+    """Its conversations are with clients (read, internal notes only): the daily report then has
+    its client-side line."""
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,8 @@ class Rule(RuleBase):
     """It judges conversations with clients (WhatsApp through Digisac) and only those; the other
     rules judge the team's own chat and never a client's or an agent's message to a client."""
 
+    client_figure: ClassVar[str | None] = None
+    """The daily report's client-side figure its findings count in (``waiting``, ``untracked``)."""
     tells_team: ClassVar[Literal["conversation", "department", "channel"]] = "conversation"
     """Where a client-side rule's nudge goes: an internal note in the conversation (the only write
     a client channel takes), a post in the department's channel of the team's chat, or a post in

@@ -63,6 +63,7 @@ class HY301(Rule):
     offers_ticket = True
     judges_client_side = True
     tells_team = "department"
+    client_figure = "untracked"
 
     class Settings(SpeechSettings):
         business_hours: float = Field(2, ge=0, description="Business hours a request may wait for its ticket.")

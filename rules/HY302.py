@@ -51,6 +51,7 @@ class HY302(Rule):
     default_mode = Mode.NUDGE
     judges_client_side = True
     tells_team = "department"
+    client_figure = "waiting"
 
     class Settings(RuleSettings):
         answer_minutes: float = Field(40, gt=0, description="Business minutes a client's message may wait.")

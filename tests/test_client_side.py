@@ -5,15 +5,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
+
+from hygiene.cli import _client_rules
 from hygiene.clock import FrozenClock
+from hygiene.config import Config, parse
+from hygiene.cycle import CycleReport
 from hygiene.models import ChatMessage
+from hygiene.report import DailyReport, day_figures, render_markdown
 from hygiene.rulebase import Rule
 from hygiene.store import Store
-from hygiene.wiring import build_rules, run_cycle
+from hygiene.wiring import build_rules, rules_for, run_cycle
 from sandbox.demo_digisac import demo_config, running, tokens_in_env
 from sandbox.digisac_api import DigisacState
 from sandbox.gclick_api import GClickState
@@ -55,9 +63,20 @@ def test_team_rules_never_judge_a_conversation_with_a_client() -> None:
     assert all(rule.judges(whatsapp("team")) for rule in team)
 
 
-def test_a_cycle_with_slack_and_digisac_tells_the_team_and_never_writes_to_a_client(tmp_path: Path) -> None:
-    """Every client-side rule acts (HY301 as a nudge): the team hears in Slack, in the department's
-    channel or #elogios; Digisac gets internal notes only; no write reaches a client."""
+@dataclass
+class ClientCycle:
+    """One cycle and its rerun over the Slack, G Click and Digisac sandboxes (HY301 as a nudge)."""
+
+    config: Config
+    slack: SlackState
+    digisac: DigisacState
+    report: CycleReport
+    rerun: CycleReport
+    now: datetime
+
+
+@pytest.fixture
+def client_cycle(tmp_path: Path) -> ClientCycle:
     clock = FrozenClock(START)
     slack = SlackState.from_scenario(SCENARIO, clock)
     gclick = GClickState.from_tickets(json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"], clock)
@@ -74,6 +93,13 @@ def test_a_cycle_with_slack_and_digisac_tells_the_team_and_never_writes_to_a_cli
         report = run_cycle(config, clock)
         clock.advance(minutes=2)
         rerun = run_cycle(config, clock)
+    return ClientCycle(config, slack, digisac, report, rerun, clock.now())
+
+
+def test_a_cycle_with_slack_and_digisac_tells_the_team_and_never_writes_to_a_client(client_cycle: ClientCycle) -> None:
+    """Every client-side rule acts (HY301 as a nudge): the team hears in Slack, in the department's
+    channel or #elogios; Digisac gets internal notes only; no write reaches a client."""
+    slack, digisac, report, rerun = client_cycle.slack, client_cycle.digisac, client_cycle.report, client_cycle.rerun
     assert digisac.client_visible() == []
     assert {w["kind"] for w in digisac.api_writes} == {"comment"}
     where = {
@@ -88,3 +114,31 @@ def test_a_cycle_with_slack_and_digisac_tells_the_team_and_never_writes_to_a_cli
 
 def rule_of(post: dict[str, Any]) -> str:
     return str(((post.get("metadata") or {}).get("event_payload") or {}).get("rule", ""))
+
+
+def test_the_daily_report_has_the_client_side_per_department(client_cycle: ClientCycle) -> None:
+    config, zone = client_cycle.config, ZoneInfo("America/Sao_Paulo")
+    client_rules = _client_rules(config, rules_for(config))
+    assert client_rules == {"HY301": "untracked", "HY302": "waiting"}
+    store = Store.open(config.store_path)
+    try:
+        figures = day_figures(store, client_cycle.now, zone, client_rules=client_rules)
+    finally:
+        store.close()
+    text = render_markdown(DailyReport(client_cycle.now, [], figures=figures), zone)
+    assert (
+        "- Clientes (WhatsApp): Contábil: 0 clientes esperando, 1 pedidos sem atendimento; "
+        "Fiscal: 1 clientes esperando, 0 pedidos sem atendimento"
+    ) in text
+
+
+def test_without_a_chat_with_clients_the_report_has_no_client_side_line(tmp_path: Path) -> None:
+    config = parse({"hygiene": {"state_dir": str(tmp_path)}, "chat": [{"kind": "slack", "channels": ["geral"]}]})
+    assert _client_rules(config, rules_for(config)) == {}
+    store = Store.open(config.store_path)
+    try:
+        figures = day_figures(store, START, ZoneInfo("America/Sao_Paulo"))
+    finally:
+        store.close()
+    assert figures["client_side"] is None
+    assert "Clientes (WhatsApp)" not in render_markdown(DailyReport(START, [], figures=figures), START.tzinfo)

@@ -142,3 +142,25 @@ def test_without_a_chat_with_clients_the_report_has_no_client_side_line(tmp_path
         store.close()
     assert figures["client_side"] is None
     assert "Clientes (WhatsApp)" not in render_markdown(DailyReport(START, [], figures=figures), START.tzinfo)
+
+
+def test_with_digisac_as_the_only_chat_client_findings_are_reported_not_posted(tmp_path: Path) -> None:
+    """No team chat to tell: HY301/HY302/HY304 stay in the report (no channel post is tried on the
+    client-facing chat); the only writes are internal notes (HY303's coaching)."""
+    clock = FrozenClock(START)
+    tickets = json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"]
+    gclick, digisac = GClickState.from_tickets(tickets, clock), DigisacState.from_scenario(clock=clock)
+    with gclick.server() as gclick_server, gclick.credentials_in_env(), running(digisac) as digisac_server:
+        config = parse(
+            {
+                "hygiene": {"state_dir": str(tmp_path / "state"), "timezone": "America/Sao_Paulo"},
+                "chat": [{"kind": "digisac", "base_url": digisac_server.base_url, "channels": ["WhatsApp Horizonte"]}],
+                "helpdesk": {"kind": "gclick", "base_url": gclick_server.base_url, "create_department_id": 4},
+                "report": {"channel": "WhatsApp Horizonte"},
+                "rules": {"HY301": {"business_hours": 0.25}, "HY303": {"mode": "nudge"}},
+            }
+        )
+        report = run_cycle(config, clock, digisac_server.token)
+    assert {"HY301", "HY302", "HY304"} <= set(report.findings)
+    assert digisac.client_visible() == [] and report.ok
+    assert [w["kind"] for w in digisac.api_writes] == ["comment"], "HY303's note, nothing else"

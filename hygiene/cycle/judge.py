@@ -114,6 +114,7 @@ class Judge:
         return plan_actions(finding, decision, message, in_thread, self.zone, _display_name(chat))
 
     def _team_recipient(self, rule: Rule, message: ChatMessage) -> Recipient | None:
+        """Where the team hears about a client-side finding (None: report only)."""
         if self.recipients is None:
             return None
         if rule.tells_team == "channel":

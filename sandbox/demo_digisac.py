@@ -145,7 +145,12 @@ def running(state: DigisacState) -> Iterator[DigisacSandbox]:
 
 def show(slack: SlackState, digisac: DigisacState, posts: int, notes: int, out: Printer) -> None:
     """What hygiene posted in Slack and noted in Digisac since the given counts."""
-    print_posts(slack, slack.bot_posts()[posts:], out)
+    for post in slack.bot_posts()[posts:]:
+        if post.get("thread_ts") or slack.channels[post["channel"]].get("is_im"):
+            print_posts(slack, [post], out)
+        else:
+            out(f"#{slack.channels[post['channel']]['name']}")
+            out(f"  🤖 hygiene: {post['text']}")
     for note in digisac.comments()[notes:]:
         contact = digisac.contacts.get(str(note.get("contactId")), {})
         name = contact.get("name") or contact.get("alternativeName") or "a contact"

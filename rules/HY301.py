@@ -38,7 +38,9 @@ class HY301(Rule):
         name or organization through the helpdesk's client matcher) has no open ticket whose
         subject shares its words. History synced late is not judged. The team hears about it in
         the department's channel of its own chat; ``auto`` opens the ticket (a G Click
-        pre-task) through the outbox instead. Nothing is ever written to the client.
+        pre-task) through the outbox instead. Nothing is ever written to the client. A message
+        is judged while it is in the chat's ``rescan_hours``: give the Digisac chat 72 for waits
+        that cross a weekend.
 
     Why it matters:
         The rulebook: whatever a client asks for becomes an atendimento. A request that lives

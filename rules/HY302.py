@@ -29,7 +29,8 @@ class HY302(Rule):
         message of a run the client sent in a row is escalated (and a URGENTE one after plain
         ones), and history synced late is never judged. The escalation goes to the department's
         channel of the team's chat (the report channel when the department has none); nothing
-        is written to the client.
+        is written to the client. A message is judged while it is in the chat's
+        ``rescan_hours``: give the Digisac chat 72 for waits that cross a weekend.
 
     Why it matters:
         The rulebook: a client is never left waiting past the answer time. When it slips, the

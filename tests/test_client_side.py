@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 from hygiene.cli import _client_rules
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
+from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.cycle import CycleReport
 from hygiene.models import ChatMessage
 from hygiene.report import DailyReport, day_figures, render_markdown
@@ -164,3 +165,15 @@ def test_with_digisac_as_the_only_chat_client_findings_are_reported_not_posted(t
     assert {"HY301", "HY302", "HY304"} <= set(report.findings)
     assert digisac.client_visible() == [] and report.ok
     assert [w["kind"] for w in digisac.api_writes] == ["comment"], "HY303's note, nothing else"
+
+
+def test_a_client_waits_in_business_time_not_overnight() -> None:
+    """HY302 counts business minutes from the WhatsApp send time: 17:50 → 08:20 is 30 minutes."""
+    (rule,) = [r for r in build_rules({}) if r.code == "HY302"]
+    zone = ZoneInfo("America/Sao_Paulo")
+    sent_at = datetime(2026, 11, 18, 17, 50, tzinfo=zone)
+    message = replace(whatsapp("client", "Bom dia, a guia do DAS já saiu?"), at=sent_at, sent_at=sent_at)
+    early = WindowContext(datetime(2026, 11, 19, 8, 20, tzinfo=zone), [message], TicketSnapshot([]))
+    late = WindowContext(datetime(2026, 11, 19, 8, 40, tzinfo=zone), [message], TicketSnapshot([]))
+    assert not rule.verdict(message, early).fired
+    assert rule.verdict(message, late).evidence["waited_minutes"] == 50

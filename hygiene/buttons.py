@@ -12,17 +12,15 @@ from dataclasses import replace
 from hygiene.models import Action, ActionKind
 from hygiene.ports.events import BUTTONS_FOR_REQUESTS, BUTTONS_FOR_STATUS
 
-STATUS_RULE = "HY102"
-
-
-def with_buttons(action: Action, offers_ticket: bool, language: str) -> Action:
-    """The nudge with its rule's buttons (other actions unchanged)."""
+def with_buttons(action: Action, offers_ticket: bool, language: str, answers_status: bool = False) -> Action:
+    """The nudge with its rule's buttons (other actions unchanged): request buttons for a rule that
+    offers a ticket, status buttons for one that answers status questions."""
     if action.kind != ActionKind.THREAD_REPLY or not action.fingerprint:
         return action
     intents: tuple[str, ...]
     if offers_ticket:
         intents = BUTTONS_FOR_REQUESTS
-    elif action.rule == STATUS_RULE:
+    elif answers_status:
         intents = BUTTONS_FOR_STATUS
     else:
         return action

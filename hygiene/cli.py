@@ -40,6 +40,7 @@ from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.cycle import CycleReport, retry_rules
 from hygiene.errors import ConfigError, HygieneError, LockHeld
+from hygiene.kinds import chat_kinds
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, mask_tokens, redact
 from hygiene.models import Action, ActionKind, ChatMessage, Ticket
@@ -59,6 +60,7 @@ from hygiene.report import (
     report_day,
     report_document,
 )
+from hygiene.rulebase import Rule
 from hygiene.sla import SlaBook
 from hygiene.store import Store, database
 from hygiene.store.migrations import MIGRATIONS
@@ -752,7 +754,8 @@ def report_command(
             hours = config.outbox.long_pending_hours if config else 4
             has_charters = config is not None and bool(config.charters)
             charter_rules = [rule.code for rule in every_rule if rule.enforces_charter and has_charters]
-            daily.figures = day_figures(store, now, zone, hours, answering, charter_rules)
+            client_rules = _client_rules(config, every_rule)
+            daily.figures = day_figures(store, now, zone, hours, answering, charter_rules, client_rules)
             remember(store, daily, zone)
         text = _render(daily, fmt, zone)
         if out:
@@ -783,6 +786,14 @@ def _moment(text: str, zone: ZoneInfo) -> datetime:
     except ValueError:
         raise ConfigError(f"--now: {text!r} is not an ISO-8601 date and time") from None
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def _client_rules(config: config_module.Config | None, rules: list[AnyRule]) -> dict[str, str]:
+    """The client-side rules and their report figures, when a chat with clients is configured."""
+    kinds = chat_kinds()
+    if config is None or not any(kinds[c.kind].with_clients for c in config.chats if c.kind in kinds):
+        return {}
+    return {rule.code: rule.client_figure for rule in rules if isinstance(rule, Rule) and rule.client_figure}
 
 
 def _report_tickets(config: config_module.Config | None, tickets: Path | None, store: Store | None) -> list[Ticket]:

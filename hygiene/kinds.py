@@ -60,6 +60,9 @@ class ChatKind:
     """The platform's markup as plain text (``hygiene explain`` judges pasted messages with it)."""
     events: Callable[[Any, Any, ChatBuild], ChatEvents] | None = None
     """The push connection for ``hygiene serve`` from the settings and the kind's own chat (None: it cannot push)."""
+    with_clients: bool = False
+    """Its conversations are with clients (read, internal notes only): the daily report then has
+    its client-side line."""
 
 
 @dataclass(frozen=True)

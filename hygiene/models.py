@@ -35,6 +35,11 @@ BOT_POST = "bot_message"
 """The ``system`` name of a post by an integration (Slack's subtype; other connectors map theirs to it)."""
 
 
+Side = Literal["team", "agent", "client", "note"]
+"""Which side of a conversation a message's author is on (see :attr:`ChatMessage.author_side`)."""
+CLIENT_CHANNEL_SIDES: frozenset[str] = frozenset({"agent", "client", "note"})
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     """One chat message in the shape every chat connector produces, whatever the platform.
@@ -66,6 +71,15 @@ class ChatMessage:
     ours: bool = False
     mentions: tuple[str, ...] = ()
     """Ids of the people the message mentions (an alert's owner, someone asked directly)."""
+    author_side: Side = "team"
+    """Who speaks to whom: ``team`` in the team's own chat, ``agent`` (the team writing to a
+    client), ``client`` (a client writing to the team) or ``note`` (the team's internal note in a
+    client's conversation). Client-channel connectors set it; the team's rules judge ``team`` only."""
+    sent_at: datetime | None = None
+    """When the author sent it, when the platform knows a time other than ``at`` (history synced
+    late is stored long after it was sent)."""
+    department: str | None = None
+    """The team's department handling the conversation (a client channel's queue), when known."""
     extras: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -76,6 +90,11 @@ class ChatMessage:
     def root_id(self) -> str:
         """The id of the thread this message belongs to (its own id when it is a root)."""
         return self.thread_id or self.id
+
+    @property
+    def in_client_channel(self) -> bool:
+        """Said in a conversation with a client (WhatsApp through Digisac), not in the team's chat."""
+        return self.author_side in CLIENT_CHANNEL_SIDES
 
     @property
     def judged(self) -> bool:

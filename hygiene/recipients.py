@@ -35,12 +35,31 @@ class Recipients:
         self._people = {fold(k): v for k, v in config.people.chat_ids.items()}
         self._departments = {fold(k): v for k, v in config.report.department_channels.items()}
 
+    @property
+    def reachable(self) -> bool:
+        """Whether the chat can tell people anything: a client-facing chat (the only one configured)
+        takes nothing but notes in a client's conversation, so findings stay in the report."""
+        return not self.chat.capabilities.internal_notes_only
+
     def for_ticket(self, ticket: Ticket, now: datetime, *, owner_first: bool = True) -> Recipient | None:
+        if not self.reachable:
+            return None
         if owner_first:
             user = self._owner(ticket, now)
             if user:
                 return Recipient(ActionKind.DM, "", user, f"DM to {ticket.assignee or user}", self.chat.source)
-        for name in (self._departments.get(fold(ticket.department or "")), self.config.report.channel):
+        return self.for_department(ticket.department)
+
+    def for_department(self, department: str | None) -> Recipient | None:
+        """The department's channel (``[report] department_channels``), else the report channel: where
+        the team hears about a client's conversation (never the client-facing chat itself)."""
+        return self.in_channel(self._departments.get(fold(department or "")), self.config.report.channel)
+
+    def in_channel(self, *names: str | None) -> Recipient | None:
+        """A post in the first of the named channels the people chat knows, or None."""
+        if not self.reachable:
+            return None
+        for name in names:
             if name and (channel := self._channel(name)):
                 return Recipient(ActionKind.CHANNEL_POST, channel, None, f"#{name.lstrip('#')}", self.chat.source)
         return None

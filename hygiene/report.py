@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -27,6 +27,8 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 NO_OWNER = "(sem responsável)"
 NO_DEPARTMENT = "(sem departamento)"
+CLIENT_FIGURES = {"waiting": "clientes esperando", "untracked": "pedidos sem atendimento"}
+"""The client side's figures, as the report names them."""
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,13 @@ def day_figures(
     long_pending_hours: float = 4,
     answering: Sequence[str] = (),
     charter_rules: Sequence[str] = (),
+    client_rules: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The day's hygiene work, from the store: nudges per rule, answers (nudges of the ``answering``
     rules), tickets created, 👎 reactions, the findings of the ``charter_rules`` (when the team has
-    charters), and the side effects that failed or have been pending too long (nothing fails silently)."""
+    charters), the client side per department (the findings of ``client_rules``, rule → figure,
+    when a chat with clients is configured), and the side effects that failed or have been
+    pending too long (nothing fails silently)."""
     since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     nudges = store.reports.nudges_by_rule(since)
     disliked = store.reports.disliked_by_rule(since)
@@ -130,7 +135,18 @@ def day_figures(
         "charters": dict(sorted(store.reports.findings_by_rule(since, charter_rules).items()))
         if charter_rules
         else None,
+        "client_side": client_side(store, since, client_rules) if client_rules else None,
     }
+
+
+def client_side(store: Store, since: datetime, client_rules: Mapping[str, str]) -> dict[str, dict[str, int]]:
+    """Per department, the day's client-side findings by figure (``waiting``, ``untracked``)."""
+    counts: dict[str, dict[str, int]] = {}
+    for department, by_rule in store.reports.by_department(since, list(client_rules)).items():
+        figures = counts.setdefault(department or NO_DEPARTMENT, {figure: 0 for figure in CLIENT_FIGURES})
+        for rule, count in by_rule.items():
+            figures[client_rules[rule]] = figures.get(client_rules[rule], 0) + count
+    return counts
 
 
 def outbox_problems(store: Store, now: datetime, long_pending_hours: float) -> list[dict[str, Any]]:
@@ -212,6 +228,8 @@ def _figures_lines(report: DailyReport) -> list[str]:
         lines.append(
             f"Cartas de canal: {', '.join(f'{code} {n}' for code, n in f['charters'].items()) or 'nenhum achado'}"
         )
+    if f.get("client_side") is not None:
+        lines.append(_client_side_line(f["client_side"]))
     problems = f.get("outbox") or []
     if problems:
         lines.append(f"Ações que falharam ou estão pendentes há muito tempo: {len(problems)} (veja `hygiene outbox`)")
@@ -220,6 +238,16 @@ def _figures_lines(report: DailyReport) -> list[str]:
             for p in problems
         ]
     return lines
+
+
+def _client_side_line(per_department: dict[str, dict[str, int]]) -> str:
+    """Clients on WhatsApp, per department: how many waited past their answer time, how many
+    requests had no atendimento."""
+    parts = [
+        f"{department}: " + ", ".join(f"{figures.get(key, 0)} {name}" for key, name in CLIENT_FIGURES.items())
+        for department, figures in sorted(per_department.items())
+    ]
+    return "Clientes (WhatsApp): " + ("; ".join(parts) or "nenhum cliente esperando nem pedido sem atendimento")
 
 
 def _by_rule(counts: dict[str, int] | None) -> str:

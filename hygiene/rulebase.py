@@ -172,8 +172,22 @@ class Rule(RuleBase):
     judges_automated: ClassVar[bool] = False
     """It also judges automated posts (alerts by bots and integrations), which other rules never see."""
 
+    judges_client_side: ClassVar[bool] = False
+    """It judges conversations with clients (WhatsApp through Digisac) and only those; the other
+    rules judge the team's own chat and never a client's or an agent's message to a client."""
+
+    client_figure: ClassVar[str | None] = None
+    """The daily report's client-side figure its findings count in (``waiting``, ``untracked``)."""
+    tells_team: ClassVar[Literal["conversation", "department", "channel"]] = "conversation"
+    """Where a client-side rule's nudge goes: an internal note in the conversation (the only write
+    a client channel takes), a post in the department's channel of the team's chat, or a post in
+    the team's chat channel its ``channel`` setting names."""
+
     def judges(self, message: ChatMessage) -> bool:
-        """Whether the message is this rule's to judge: a person's, or an automated post if it judges those."""
+        """Whether the message is this rule's to judge: a person's, or an automated post if it judges
+        those, on the side of the conversation the rule is about (the team's chat or a client's)."""
+        if message.in_client_channel != self.judges_client_side:
+            return False
         return message.judged or (self.judges_automated and message.automated)
 
     def settings_for(self, message: ChatMessage) -> RuleSettings:

@@ -54,12 +54,17 @@ def demo_config(state_dir: Path, base_url: str, gclick_url: str) -> Config:
 
 
 def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, int]:
-    """The scripted demo of a scenario: ``rocketchat`` runs on Rocket.Chat and Zendesk, any other
+    """The scripted demo of a scenario: ``rocketchat`` runs on Rocket.Chat and Zendesk, ``digisac`` on
+    Slack, G Click and Digisac together, any other
     (a name in sandbox/scenarios or a file) on Slack and G Click."""
     if scenario == "rocketchat":
         from sandbox.demo_rocketchat import run_rocketchat_demo
 
         return run_rocketchat_demo(out)
+    if scenario == "digisac":
+        from sandbox.demo_digisac import run_digisac_demo
+
+        return run_digisac_demo(out)
     path = Path(scenario) if Path(scenario).exists() else SCENARIOS / f"{scenario}.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     clock = FrozenClock(DEMO_START)

@@ -434,3 +434,22 @@ def test_any_json_is_a_contact_or_a_ticket_or_nothing(raw: Any) -> None:
         contact, ticket = to_contact(raw), to_ticket(raw)
         assert contact is None or "99876-1234" not in contact.name
         assert ticket is None or isinstance(ticket.is_open, bool)
+
+
+def test_the_neutral_fields_say_who_speaks_when_and_in_which_department() -> None:
+    """The core reads ``author_side``, ``sent_at`` and ``department``, never Digisac's extras."""
+    names = Names("me", {"u1": "Marina"}, {"c1": "Antônio"}, {"d1": "Fiscal"})
+    channel = ChannelInfo("s1", "WhatsApp")
+    base = {"id": "m1", "contactId": "c1", "createdAt": "2026-11-18T13:00:00.000Z", "text": "oi"}
+    client = to_chat_message(
+        base | {"isFromMe": False, "timestamp": "2026-11-15T13:00:00.000Z", "ticketDepartmentId": "d1"},
+        channel,
+        names,
+        "digisac",
+    )
+    agent = to_chat_message(base | {"isFromMe": True, "userId": "u1", "ticketDepartmentId": "d9"}, channel, names, "d")
+    note = to_chat_message(base | {"type": "comment", "userId": "u1"}, channel, names, "digisac")
+    assert (client.author_side, agent.author_side, note.author_side) == ("client", "agent", "note")
+    assert client.department == "Fiscal" and agent.department == "d9" and note.department is None
+    assert client.sent_at == datetime.fromisoformat("2026-11-15T13:00:00+00:00")
+    assert all(m.in_client_channel for m in (client, agent, note))

@@ -347,3 +347,21 @@ def test_check_config_names_why_slack_is_unreachable(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "DNS lookup failed (no-such-host.invalid)" in result.stderr
     assert "call budget" not in result.stderr
+
+
+def test_demo_on_the_client_side_golden() -> None:
+    """Slack, G Click and Digisac together: the client side is judged and nothing reaches a client."""
+    result = hygiene("demo", "--scenario", "digisac", "--json")
+    assert result.returncode == 0, result.stderr
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    assert last == {
+        "client_requests": 1,
+        "tickets_created": 2,
+        "client_waiting": 2,
+        "praise_shared": 1,
+        "agent_coaching": 1,
+        "team_nudges": 8,
+        "messages_to_clients": 0,
+        "duplicates_on_rerun": 0,
+    }
+    assert "Fernanda (Brascont)" in result.stdout and "99876" not in result.stdout, "names, never phone numbers"

@@ -8,7 +8,11 @@ message), ``followups`` (later top-level messages: ``after_minutes``, ``text``, 
 rules' cases add ``charter`` (the ``[charters.<channel>]`` table of the case's channel),
 ``groups`` (``[people.groups]``), ``bot`` (the message is an integration's alert), ``mentions``
 (user ids it mentions), ``reply_to_alert`` (with ``reply``: the thread's root is an alert) and
-``thread_user`` (who writes the ``thread`` replies, default U05PEDRO). Ticket
+``thread_user`` (who writes the ``thread`` replies, default U05PEDRO). Client-side cases (HY3xx)
+add ``side`` (``client`` or ``agent``: the message is in a conversation with a client, as
+Digisac gives it), ``contact`` (the contact's name), ``sent_days_ago`` (history synced late) and
+``conversation`` (later messages in it: ``after_minutes``, ``side``, ``text``; an agent's are
+by the judged agent). Ticket
 rules' cases have ``ticket`` (the normalized model of CONTRACTS.md) and ``now`` instead of
 ``text``; their calendar is 08:00–18:00, Monday to Friday, with São Paulo's holidays.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +45,7 @@ from tests.conftest import SCENARIO, START
 CASES_DIR = Path(__file__).parent / "rule_cases"
 NAMES = {"U02MARINA": "marina", "U07SARAH": "sarah"}
 TICKETS = [Ticket.model_validate(t) for t in json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"]]
-AUTHOR, OTHER, ALERTS = "U03JOAO", "U05PEDRO", "B01ALERTS"
+AUTHOR, OTHER, ALERTS, AGENT = "U03JOAO", "U05PEDRO", "B01ALERTS", "agent-ana"
 ZONE = ZoneInfo("America/Sao_Paulo")
 
 
@@ -66,7 +71,41 @@ def message(text: str, minutes_ago: float, *, user: str = AUTHOR, channel: str =
     )
 
 
+def in_conversation(text: str, minutes_ago: float, side: str, contact: str, n: int) -> ChatMessage:
+    """A message of a WhatsApp conversation (Digisac's shape: the contact's id is the thread)."""
+    user = "contact-1" if side == "client" else AGENT
+    return ChatMessage(
+        channel="SWHATSAPP",
+        channel_name="WhatsApp",
+        id=f"dm-{n}",
+        at=START - timedelta(minutes=minutes_ago),
+        text=text,
+        plain=text,
+        source="digisac",
+        user=user,
+        user_name=contact if side == "client" else "Ana Ribeiro",
+        thread_id="contact-1",
+        author_side=side,  # type: ignore[arg-type]
+        department="Fiscal",
+    )
+
+
+def build_client_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
+    contact = case.get("contact", "Fernanda (Brascont)")
+    judged = in_conversation(case["text"], 30, case["side"], contact, 0)
+    if "sent_days_ago" in case:
+        judged = replace(judged, sent_at=judged.at - timedelta(days=case["sent_days_ago"]))
+    later = [
+        in_conversation(item["text"], 30 - item["after_minutes"], item["side"], contact, n)
+        for n, item in enumerate(case.get("conversation", []), start=1)
+    ]
+    tickets = TicketSnapshot([] if case.get("no_tickets") else TICKETS)
+    return judged, WindowContext(START, [judged, *later], tickets, [url_pattern("https://helpdesk.example/t/{id}")])
+
+
 def build_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
+    if "side" in case:
+        return build_client_context(case)
     channel = case.get("channel", "dia-a-dia")
     reactions = tuple((emoji, tuple(users)) for emoji, users in case.get("reactions", {}).items())
     author = {"user": ALERTS, "is_bot": True} if case.get("bot") else {}

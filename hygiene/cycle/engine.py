@@ -50,6 +50,7 @@ class Engine:
         zone = ZoneInfo(config.hygiene.timezone)
         self.calendar = config.calendar.build(zone) if config.policy.working_hours_only else None
         self.desk = HelpdeskSync(config, store, clock, helpdesk)
+        recipients = Recipients(config, store, self.people_chat)
         self.judge = Judge(
             [r for r in rules if isinstance(r, Rule)],
             store,
@@ -59,6 +60,7 @@ class Engine:
             self.not_before,
             config.charter_book,
             config.calendar.build(zone),
+            recipients,
         )
         self.syncs = [ChatSync(chat, _settings_of(config, chat.source), store, clock) for chat in self.chats]
         self.tickets = TicketWatch(
@@ -66,7 +68,7 @@ class Engine:
             SlaBook.from_config(config),
             store,
             self.policy,
-            Recipients(config, store, self.people_chat),
+            recipients,
             self.calendar,
         )
 

@@ -20,6 +20,7 @@ from hygiene.cycle.report import CycleReport
 from hygiene.models import Action, ActionKind, ChatMessage, Finding, Staleness, Ticket
 from hygiene.policy import Policy
 from hygiene.ports import ChannelInfo, ChatSource, Helpdesk
+from hygiene.recipients import Recipient, Recipients
 from hygiene.rulebase import Rule
 from hygiene.store import Store
 from hygiene.ticket_links import OFFER, TICKET_EMOJI, create_action, link_references
@@ -40,8 +41,9 @@ class Judge:
         not_before: Callable[[datetime], datetime | None],
         charters: CharterBook | None = None,
         calendar: BusinessCalendar | None = None,
+        recipients: Recipients | None = None,
     ) -> None:
-        self.charters, self.calendar = charters, calendar
+        self.charters, self.calendar, self.recipients = charters, calendar, recipients
         self.rules = list(rules)
         self.by_code = {rule.code: rule for rule in self.rules}
         self.store, self.policy, self.zone, self.helpdesk = store, policy, zone, helpdesk
@@ -101,11 +103,30 @@ class Judge:
         channel = message.channel_name or message.channel
         log.info("finding", rule=finding.rule, channel=channel, id=message.id, action=decision)
         offers = rule.offers_ticket and self.helpdesk is not None
-        for action in plan_actions(finding, decision, message, offers, self.zone, _display_name(chat)):
-            if self.buttons and chat.capabilities.buttons:
-                action = with_buttons(action, offers, str(finding.evidence.get("language", "pt")))
+        for action in self.plan(rule, finding, decision, message, chat):
+            if self.buttons and chat.capabilities.buttons and not rule.judges_client_side:
+                language = str(finding.evidence.get("language", "pt"))
+                action = with_buttons(action, offers, language, rule.answers_status)
             waits = self.not_before(now) if action.kind != ActionKind.CREATE_TICKET else None
             report.enqueued += self.store.outbox.enqueue(action, now, waits)
+
+    def plan(self, rule: Rule, finding: Finding, decision: str, message: ChatMessage, chat: ChatSource) -> list[Action]:
+        """The actions for a decision: a reply in the message's thread (a ticket offered or opened), or,
+        for a client-side rule that tells the team, a post in the team's chat — never a write a client
+        could see."""
+        offers = rule.offers_ticket and self.helpdesk is not None
+        if rule.judges_client_side and rule.tells_team != "conversation" and not (offers and decision == "auto"):
+            return team_post(finding, decision, self._team_recipient(rule, message))
+        in_thread = offers and (decision == "auto" or not rule.judges_client_side)  # no :ticket: on a client's
+        return plan_actions(finding, decision, message, in_thread, self.zone, _display_name(chat))
+
+    def _team_recipient(self, rule: Rule, message: ChatMessage) -> Recipient | None:
+        """Where the team hears about a client-side finding (None: report only)."""
+        if self.recipients is None:
+            return None
+        if rule.tells_team == "channel":
+            return self.recipients.in_channel(getattr(rule.settings_for(message), "channel", None))
+        return self.recipients.for_department(message.department)
 
     def ticket_reactions(
         self,
@@ -188,6 +209,24 @@ def plan_actions(
             source=message.source,
             text=text,
             user=message.user,
+            fingerprint=finding.fingerprint,
+            rule=finding.rule,
+        )
+    ]
+
+
+def team_post(finding: Finding, decision: str, recipient: Recipient | None) -> list[Action]:
+    """A client-side finding told to the team in its own chat (no channel found: report only)."""
+    if decision not in ("nudge", "auto") or not finding.message or recipient is None:
+        return []
+    return [
+        Action(
+            kind=recipient.kind,
+            key=f"{finding.fingerprint}:team",
+            channel=recipient.channel,
+            user=recipient.user,
+            source=recipient.source,
+            text=finding.message,
             fingerprint=finding.fingerprint,
             rule=finding.rule,
         )

@@ -38,6 +38,9 @@ def message_to_row(message: ChatMessage) -> dict[str, Any]:
         "reactions": json.dumps([[name, list(users)] for name, users in message.reactions]),
         "ours": int(message.ours),
         "mentions": json.dumps(list(message.mentions)),
+        "author_side": message.author_side,
+        "sent_at": instant(message.sent_at) if message.sent_at else None,
+        "department": message.department,
     }
 
 
@@ -63,6 +66,9 @@ def message_from_row(row: dict[str, Any]) -> ChatMessage:
         reactions=reactions,
         ours=bool(row["ours"]),
         mentions=tuple(json.loads(row.get("mentions") or "[]")),
+        author_side=row.get("author_side") or "team",
+        sent_at=datetime.fromisoformat(row["sent_at"]) if row.get("sent_at") else None,
+        department=row.get("department"),
     )
 
 

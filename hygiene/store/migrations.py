@@ -366,6 +366,16 @@ def _v6_feedback(db: sqlite_utils.Database) -> None:
     db.table("outbox").add_column("language", str)
 
 
+def _v7_client_side(db: sqlite_utils.Database) -> None:
+    """Which side of a conversation a message's author is on (the team, an agent writing to a
+    client, the client), when it was sent and the department handling it: what the client-side
+    rules judge, kept with the message. Every message stored before was the team's."""
+    messages = db.table("messages")
+    messages.add_column("author_side", str, not_null_default="team")
+    messages.add_column("sent_at", str)
+    messages.add_column("department", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_waiting_and_emails,
@@ -373,6 +383,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4_chat_sources,
     _v5_mentions,
     _v6_feedback,
+    _v7_client_side,
 ]
 
 

@@ -38,6 +38,22 @@ class Reports:
         )
         return {row[0]: row[1] for row in rows}
 
+    def by_department(self, since: datetime, rules: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Findings of ``rules`` recorded since ``since``, per department (the evidence's, "" when
+        none) and rule: the client side's waiting clients and untracked requests."""
+        if not rules:
+            return {}
+        marks = ", ".join("?" for _ in rules)
+        rows = self.db.execute(
+            "select coalesce(json_extract(evidence, '$.department'), ''), rule, count(*) from findings"
+            f" where created_at >= ? and rule in ({marks}) group by 1, 2 order by 1, 2",
+            [iso(since), *rules],
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for department, rule, count in rows:
+            counts.setdefault(str(department), {})[str(rule)] = int(count)
+        return counts
+
     def nudges_to(self, user: str, since: datetime) -> int:
         """Nudges to ``user`` queued since ``since`` (not skipped)."""
         return self._count_nudges("user = ?", [user], since)

@@ -42,6 +42,12 @@ def build(settings: DigisacSettings, context: ChatBuild) -> DigisacChat:
     )
 
 
-KIND = ChatKind(name="digisac", settings=DigisacSettings, build=build, channel_id=lambda c: bool(UUID.match(c)))
+KIND = ChatKind(
+    name="digisac",
+    settings=DigisacSettings,
+    build=build,
+    channel_id=lambda channel: bool(UUID.match(channel)),
+    with_clients=True,
+)
 
 __all__ = ["KIND", "DigisacChat", "DigisacSettings", "build"]

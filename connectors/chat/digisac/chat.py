@@ -91,6 +91,7 @@ class DigisacChat:
         self._me = ""
         self._services: list[dict[str, Any]] | None = None
         self._agents: list[dict[str, Any]] | None = None
+        self._departments: dict[str, str] | None = None
 
     @property
     def bot_user_id(self) -> str:
@@ -250,11 +251,22 @@ class DigisacChat:
             yield message
 
     def _with_contacts(self, names: Names) -> Names:
-        return Names(names.me, names.agents, {key: value[0] for key, value in self.users.items()})
+        contacts = {key: value[0] for key, value in self.users.items()}
+        return Names(names.me, names.agents, contacts, names.departments)
 
     def _names(self) -> Names:
         agents = {str(u["id"]): str(u.get("name") or u["id"]) for u in self._users() if isinstance(u.get("id"), str)}
-        return Names(self._me, agents, {})
+        return Names(self._me, agents, {}, self._department_names())
+
+    def _department_names(self) -> dict[str, str]:
+        """Department id → name, read once per cycle; ids stand for names when the list fails."""
+        if self._departments is None:
+            try:
+                self._departments = self.departments()
+            except (BudgetExhausted, ExternalError) as exc:
+                log.warning("digisac.departments_unread", reason=str(exc))
+                self._departments = {}
+        return self._departments
 
     def _learn(self, user: str, name: str, is_bot: bool) -> None:
         if self.users.get(user) != (name, is_bot):

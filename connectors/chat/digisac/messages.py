@@ -20,6 +20,10 @@ marked:
   UNVERIFIED: ``data.editedAt`` is read when present, and a changed text is seen anyway when the
   rescan window re-reads the message.
 
+The neutral fields the core reads: ``author_side`` (``client`` for the contact's messages,
+``agent`` for the team's, ``note`` for internal comments), ``sent_at`` (the WhatsApp time) and
+``department`` (the Digisac ticket's department, by name when ``GET /departments`` lists it).
+
 The conversation is the thread: ``thread_id`` is the contact's id, present on every message
 (``ticketId`` is null on late-synced history), so the rules see everything the client and the
 team said, across Digisac tickets. Phone numbers are masked in names and text.
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,11 +79,13 @@ def mask_phones(text: str) -> str:
 
 @dataclass(frozen=True)
 class Names:
-    """Who people are: the token's user, agents by id, contacts by id (already masked)."""
+    """Who people are: the token's user, agents by id, contacts by id (already masked), and the
+    departments' names by id."""
 
     me: str
     agents: Mapping[str, str]
     contacts: Mapping[str, str]
+    departments: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -118,6 +124,7 @@ def to_chat_message(raw: Mapping[str, Any], channel: ChannelInfo, names: Names, 
     found = MARKER.search(text)
     ours = comment and found is not None and user == names.me
     sent_at = parse_time(raw.get("timestamp"))
+    department = _str(raw.get("ticketDepartmentId"))
     return ChatMessage(
         channel=channel.id,
         channel_name=channel.name,
@@ -133,6 +140,9 @@ def to_chat_message(raw: Mapping[str, Any], channel: ChannelInfo, names: Names, 
         is_bot=ours or raw.get("isFromBot") is True or raw.get("origin") == "bot",
         edited_at=parse_time(_dict(raw.get("data")).get("editedAt")),
         ours=ours,
+        author_side="note" if comment else "agent" if from_team else "client",
+        sent_at=sent_at,
+        department=names.departments.get(department, department) if department else None,
         extras=_extras(raw, contact, from_team, comment, at, sent_at),
     )
 

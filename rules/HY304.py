@@ -1,0 +1,76 @@
+"""HY304 client-praise."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hygiene.models import ChatMessage, Mode
+from hygiene.ports import RuleContext
+from hygiene.rulebase import Rule, RuleSettings, Verdict
+from hygiene.text import guess_language, matchable
+from rules.client_side import client_of, late_synced, who
+from rules.phrases import phrases_for
+
+SHARE = {
+    "pt": "Elogio de cliente no WhatsApp: {who} escreveu “{text}”. Parabéns ao time!",
+    "en": "Client praise on WhatsApp: {who} wrote “{text}”. Well done, team!",
+}
+MAX_QUOTE = 280
+
+
+class HY304(Rule):
+    """Shares a client's praise with the whole team.
+
+    What it does:
+        Judges what clients write to the team (a conversation in Digisac). Fires on a client's
+        message that praises the team or its work ("vocês são ótimos", "excelente atendimento",
+        "great job") unless the same message complains. The praise is posted in the team chat's
+        ``channel``; with ``anonymise`` (the default, for clients who did not consent to be
+        named) the client is named by first name and company only. Phone numbers never appear:
+        the connector masks them. Nothing is written to the client.
+
+    Why it matters:
+        The rulebook: praise from any channel is shared with the whole team. Praise that stays
+        in one agent's WhatsApp is praise nobody else hears.
+
+    Examples:
+        Fires:
+            Recebi a nota, obrigado! Vocês são ótimos.
+            Great job on the payroll this month, thank you!
+        Does not fire:
+            Recebi a nota, obrigado. (thanks, not praise)
+            Vocês são ótimos, mas a guia veio errada de novo. (a complaint)
+            Thanks, got it.
+    """
+
+    code = "HY304"
+    name = "client-praise"
+    summary = "A client's praise, shared with the team"
+    default_mode = Mode.NUDGE
+    judges_client_side = True
+    tells_team = "channel"
+    phrase_lists = ("praise", "not_praise")
+
+    class Settings(RuleSettings):
+        channel: str = Field("elogios", description="The team chat's channel praise is shared in.")
+        anonymise: bool = Field(True, description="Name the client by first name and company only.")
+
+    def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
+        assert isinstance(settings, HY304.Settings)
+        if message.author_side != "client":
+            return Verdict.no("not a client's message")
+        if late_synced(message):
+            return Verdict.no("history synced late: old praise is not news")
+        folded = matchable(message.plain)
+        phrases = phrases_for(self.code, settings)
+        praise = phrases.matches("praise", folded)
+        if not praise:
+            return Verdict.no("no praise")
+        if phrases.any("not_praise", folded):
+            return Verdict.no("praise with a complaint", phrases=praise)
+        language = guess_language(folded)
+        client = client_of(message, ctx)
+        text = message.plain if len(message.plain) <= MAX_QUOTE else message.plain[: MAX_QUOTE - 1] + "…"
+        evidence = {"phrases": praise, "client": client, "anonymised": settings.anonymise, "language": language}
+        says = SHARE[language].format(who=who(message, client, settings.anonymise), text=text)
+        return Verdict.yes(0.85, evidence, says)

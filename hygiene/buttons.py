@@ -12,6 +12,7 @@ from dataclasses import replace
 from hygiene.models import Action, ActionKind
 from hygiene.ports.events import BUTTONS_FOR_REQUESTS, BUTTONS_FOR_STATUS
 
+
 def with_buttons(action: Action, offers_ticket: bool, language: str, answers_status: bool = False) -> Action:
     """The nudge with its rule's buttons (other actions unchanged): request buttons for a rule that
     offers a ticket, status buttons for one that answers status questions."""

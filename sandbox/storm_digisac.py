@@ -96,14 +96,14 @@ def _collect(config: Config, slack: SlackState, gclick: GClickState, digisac: Di
             continue
         key = ((post.get("metadata") or {}).get("event_payload") or {}).get("key", "")
         text = _plain(post["text"])
-        outcome.posts[(post["channel"], post.get("thread_ts") is not None, text)] += 1
+        outcome.posts[(post["channel"], "thread" if post.get("thread_ts") else None, text)] += 1
         outcome.keyed[f"slack:{key}"] = text
         keys[f"slack:{key}"] += 1
     for note in digisac.comments():
         text = str(note.get("text", ""))
         found = NOTE_KEY.search(text)
         key = f"digisac:{found.group(1) if found else text}"
-        outcome.posts[(str(note.get("contactId")), True, _plain(text))] += 1
+        outcome.posts[(str(note.get("contactId")), "note", _plain(text))] += 1
         outcome.keyed[key] = _plain(text)
         keys[key] += 1
     markers: Counter[str] = Counter()

@@ -49,6 +49,10 @@ class Elsewhere(Section):
     name: str = Field(min_length=1, description="What kind of message this is, e.g. roadmap-suggestion.")
     pt: list[str] = Field(default_factory=list, description="Portuguese cue words or phrases (folded when matched).")
     en: list[str] = Field(default_factory=list, description="English cue words or phrases (folded when matched).")
+    vocabulary: str | None = Field(
+        None,
+        description="A vocabulary hygiene ships for this kind (roadmap, bug or critical), matched besides the cues.",
+    )
     goes_to: str = Field(min_length=1, description="Where it belongs: a channel (#name), a URL or a sentence.")
     sla: str | None = Field(None, description="The answer time promised there, shown in the nudge.")
 

@@ -16,7 +16,7 @@ from hygiene.ports import Chat, Helpdesk
 from hygiene.ports.events import ChatEvents
 from hygiene.rulebase import Rule, RuleSettings, TicketRule
 from hygiene.store import Store
-from rules import CUSTOM_CODE, REGISTRY, CustomSettings, custom_rule_class, unknown_phrase_keys
+from rules import CUSTOM_CODE, REGISTRY, CustomSettings, custom_rule_class, unknown_phrase_keys, vocabularies
 
 AnyRule = Rule | TicketRule
 
@@ -25,7 +25,22 @@ def rules_for(config: Config | None) -> list[AnyRule]:
     """The rules a config sets up (the defaults without one), checked against its watched channels."""
     if config is None:
         return build_rules({})
+    check_vocabularies(config)
     return build_rules(config.rules, watched=config.watched_channels)
+
+
+def check_vocabularies(config: Config) -> None:
+    """Every charter's ``elsewhere`` vocabulary is one hygiene ships (a ConfigError names the key)."""
+    known = vocabularies()
+    problems = [
+        f"charters.{channel}.elsewhere[{index}].vocabulary: unknown vocabulary {kind.vocabulary!r} "
+        f"(known: {', '.join(sorted(known))})"
+        for channel, charter in config.charters.items()
+        for index, kind in enumerate(charter.elsewhere)
+        if kind.vocabulary is not None and kind.vocabulary not in known
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 def build_rules(

@@ -6,6 +6,7 @@ Codes HY900–HY999 are left for custom rules defined in the TOML (:mod:`rules.c
 from __future__ import annotations
 
 from hygiene.rulebase import Rule, TicketRule
+from rules.charters import vocabularies
 from rules.custom import CUSTOM_CODE, CustomSettings, custom_rule_class
 from rules.HY101 import HY101
 from rules.HY102 import HY102
@@ -35,4 +36,4 @@ REGISTRY: dict[str, type[Rule] | type[TicketRule]] = {
     )
 }
 
-__all__ = ["CUSTOM_CODE", "REGISTRY", "CustomSettings", "custom_rule_class", "unknown_phrase_keys"]
+__all__ = ["CUSTOM_CODE", "REGISTRY", "CustomSettings", "custom_rule_class", "unknown_phrase_keys", "vocabularies"]

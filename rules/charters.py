@@ -3,7 +3,9 @@ is named in a nudge, how a person is mentioned, and the charter's cue words matc
 
 from __future__ import annotations
 
+import tomllib
 from functools import cache
+from pathlib import Path
 
 from hygiene.charters import Charter, Elsewhere
 from hygiene.models import ChatMessage
@@ -38,13 +40,32 @@ def elsewhere_hits(analysis: Analysis, charter: Charter) -> tuple[Elsewhere, lis
     hits = _matcher(_cue_lists(charter)).scan(analysis)
     for index, kind in enumerate(charter.elsewhere):
         found = hits.get(str(index))
-        if found:
+        if found and not hits.get(f"{index}!"):
             return kind, found
     return None
 
 
+VOCABULARIES_FILE = Path(__file__).parent / "data" / "elsewhere.toml"
+
+
+@cache
+def vocabularies() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The shipped vocabularies by name: ``pt`` and ``en`` cues, and ``not`` (what cancels the kind)."""
+    data = tomllib.loads(VOCABULARIES_FILE.read_text(encoding="utf-8"))
+    return {name: {part: tuple(cues) for part, cues in lists.items()} for name, lists in data.items()}
+
+
 def _cue_lists(charter: Charter) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((str(i), tuple(fold(cue) for cue in (*kind.pt, *kind.en))) for i, kind in enumerate(charter.elsewhere))
+    """Per kind ``i``: its own cues (plain words, folded) plus its vocabulary's, and under ``i!`` what
+    cancels it."""
+    lists: list[tuple[str, tuple[str, ...]]] = []
+    for index, kind in enumerate(charter.elsewhere):
+        shipped = vocabularies().get(kind.vocabulary or "", {})
+        own = tuple(fold(cue) for cue in (*kind.pt, *kind.en))
+        lists.append((str(index), own + shipped.get("pt", ()) + shipped.get("en", ())))
+        if shipped.get("not"):
+            lists.append((f"{index}!", shipped["not"]))
+    return tuple(lists)
 
 
 @cache

@@ -35,11 +35,11 @@ from hygiene.audit_output import FindingWriter, message_bar, print_scores, print
 from hygiene.charters import CharterBook
 from hygiene.chat_history import HistoryRead, history_events
 from hygiene.cli_guard import guarded
-from hygiene.clients import read_client_names
+from hygiene.clients import ClientMatcher, read_client_names
 from hygiene.clock import SystemClock
 from hygiene.context import TicketSnapshot, WindowContext
 from hygiene.cycle import CycleReport, retry_rules
-from hygiene.errors import ConfigError, HygieneError, LockHeld
+from hygiene.errors import BudgetExhausted, ConfigError, ExternalError, HygieneError, LockHeld
 from hygiene.kinds import chat_kinds
 from hygiene.lock import STALE_MARGIN_SECONDS, run_lock
 from hygiene.logs import configure, mask_tokens, redact
@@ -47,7 +47,7 @@ from hygiene.models import Action, ActionKind, ChatMessage, Ticket
 from hygiene.outbox import deliver
 from hygiene.outbox_cli import outbox
 from hygiene.policy import static_action
-from hygiene.ports import ChannelInfo, Chat
+from hygiene.ports import ChannelInfo, Chat, ContactDirectory
 from hygiene.refs import url_pattern
 from hygiene.report import (
     DailyReport,
@@ -236,18 +236,52 @@ def check_config(config_path: Path | None, offline: bool) -> None:
         with run_lock(config.lock_path):
             store = Store.open(config.store_path)
             try:
-                channels = _resolve_every_channel(build_chats(config, store, SystemClock()), config, rules)
+                chats = build_chats(config, store, SystemClock())
+                channels = _resolve_every_channel(chats, config, rules)
                 helpdesk = build_helpdesk(config)
-                clients = len(helpdesk.clients()) if helpdesk else 0
+                clients = helpdesk.clients() if helpdesk else []
+                unmapped = _unmapped_contacts(chats, config, clients)
             finally:
                 store.close()
         listed = ", ".join("#" + c.name for c in channels)
-        desk = f"; {helpdesk.display_name}: {clients} clients" if helpdesk else ""
+        desk = f"; {helpdesk.display_name}: {len(clients)} clients" if helpdesk else ""
         click.echo(f"{path}: ok ({len(channels)} channels: {listed}{desk})")
+        for line in unmapped:
+            click.echo(line)
     else:
         click.echo(f"{path}: ok")
     for note in config.notes:
         click.echo(f"note: {note}", err=True)
+
+
+def _unmapped_contacts(chats: list[Chat], config: config_module.Config, clients: list[str]) -> list[str]:
+    """A warning per chat with clients whose contacts the mapping and the client directory leave
+    without a client (shown by first name, never a phone number): someone should map them in the
+    chat's ``[chat.contacts]``. Nothing when no client is known to match against."""
+    known = [*config.clients.names, *clients]
+    if not known:
+        return []
+    matcher = ClientMatcher(known, config.clients.aliases, config.clients.match_threshold)
+
+    def find(text: str) -> str | None:
+        match = matcher.find(text)
+        return match.client if match else None
+
+    lines: list[str] = []
+    for chat, settings in zip(chats, config.chats, strict=True):
+        if not isinstance(chat, ContactDirectory):
+            continue
+        try:
+            unmapped = chat.unmapped_contacts(find)
+        except (BudgetExhausted, ExternalError) as exc:
+            lines.append(f"warning: {settings.key_path}: contacts unread, so none checked for a client: {exc}")
+            continue
+        if unmapped:
+            lines.append(
+                f"warning: {settings.key_path}: {len(unmapped)} contacts with no known client "
+                f"(map them in {settings.key_path}.contacts): {', '.join(unmapped)}"
+            )
+    return lines
 
 
 def _unknown_in_every_chat(chats: list[Chat], settings: list[tuple[str, str]]) -> list[str]:

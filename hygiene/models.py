@@ -80,6 +80,10 @@ class ChatMessage:
     late is stored long after it was sent)."""
     department: str | None = None
     """The team's department handling the conversation (a client channel's queue), when known."""
+    client_hint: str | None = None
+    """Which client the author is, as the client-channel connector's mapping says (a contact's
+    organization, custom field, tag or explicit entry): a label for the client matcher, not yet a
+    helpdesk client name."""
     extras: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -2,7 +2,7 @@
 it is history synced late, and how a person is named where the team reads it.
 
 A conversation with a client is one thread (the contact's); its messages carry the neutral
-``author_side`` (``client``, ``agent``, ``note``), ``sent_at`` and ``department``, never the
+``author_side`` (``client``, ``agent``, ``note``), ``sent_at``, ``department`` and ``client_hint``, never the
 platform's own fields. Names shown in the team's chat are a first name and the client, never a
 phone number.
 """
@@ -35,9 +35,10 @@ def late_synced(message: ChatMessage) -> bool:
 
 
 def client_of(message: ChatMessage, ctx: RuleContext) -> str | None:
-    """The helpdesk client a contact's message is about: the contact's name (its organization is part
-    of it: "Fernanda (Brascont)") through the client matcher, else a client named in the text."""
-    for text in (message.user_name, message.plain):
+    """The helpdesk client a contact's message is about, through the client matcher: the connector's
+    client hint (the contact's organization, tag or explicit mapping) first, then the contact's name
+    (its organization is often part of it: "Fernanda (Brascont)"), else a client named in the text."""
+    for text in (message.client_hint, message.user_name, message.plain):
         if text and (match := ctx.tickets.find_client(text)):
             return match.client
     return None

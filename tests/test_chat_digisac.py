@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import connectors.chat.digisac as package
 from connectors.chat.digisac import DigisacChat, DigisacSettings, build
 from connectors.chat.digisac.client import envelope
-from connectors.chat.digisac.contacts import to_contact, to_ticket
+from connectors.chat.digisac.contacts import client_label, to_contact, to_ticket
 from connectors.chat.digisac.messages import MalformedMessage, Names, to_chat_message
 from hygiene.clock import FrozenClock
 from hygiene.errors import AuthError, ConfigError, OutcomeUnknown, PermanentError, TransientError
@@ -268,6 +268,61 @@ def test_contacts_tickets_and_departments_are_read(harness: DigisacHarness) -> N
     assert chat.departments()[make_id("dp")] == "Departamento Pessoal"
 
 
+def test_each_contacts_messages_carry_its_client_by_the_mapping(harness: DigisacHarness) -> None:
+    chat = connected(harness, client_from=["tag:cliente:", "organization"], contacts={"[telefone …44]": "Lúcia ME"})
+    fetch = chat.fetch(WHATSAPP_CHANNEL, {}, window(harness.clock))
+    hints = {m.thread_id: m.client_hint for m in fetch.messages}
+    assert hints[make_id("fernanda")] == "Brascont" and hints[make_id("jorge")] == "Mercearia Dois Irmãos Ltda"
+    assert hints[make_id("lucia")] == "Lúcia ME"
+
+
+def test_the_client_label_follows_the_sources_in_order() -> None:
+    raw = {
+        "id": "c1",
+        "name": "Rita",
+        "data": {"number": "5511912345678"},
+        "tags": [{"label": "cliente"}, {"label": "Cliente: Acme Corp"}],
+        "customFieldValues": [{"customFieldId": "f1", "value": "Beta SA", "customField": {"name": "empresa"}}],
+        "person": {"name": "Rita Souza", "organizations": [{"name": "Gama Ltda"}]},
+    }
+    contact = to_contact(raw)
+    assert contact is not None and contact.shown() == "Rita (…78)"
+    assert client_label(contact, ["tag:cliente", "organization"], {}) == "Acme Corp"
+    assert client_label(contact, ["custom_field:empresa"], {}) == client_label(contact, ["custom_field:f1"], {})
+    assert client_label(contact, ["custom_field:outro", "organization"], {}) == "Gama Ltda"
+    assert client_label(contact, ["name"], {}) == "Rita"
+    assert client_label(contact, ["tag:fiscal"], {}) is None
+    assert client_label(contact, ["organization"], {"rita": "Delta"}) == "Delta"
+    assert client_label(contact, ["organization"], {"c1": "Épsilon"}) == "Épsilon"
+
+
+@pytest.mark.parametrize(
+    ("client_from", "contacts", "problem"),
+    [
+        (["organisation"], {}, "unknown client source 'organisation'"),
+        (["tag:"], {}, "name the tag after the colon"),
+        (["organization"], {"Rita": " "}, "both the contact and the client need a name"),
+    ],
+)
+def test_a_wrong_contact_mapping_is_a_config_error(
+    client_from: list[str], contacts: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        DigisacSettings(channels=["WhatsApp"], client_from=client_from, contacts=contacts)
+
+
+def test_the_default_mapping_reads_the_organization_then_the_name() -> None:
+    assert DigisacSettings(channels=["WhatsApp"]).client_from == ["organization", "name"]
+
+
+def test_unmapped_contacts_are_shown_without_their_number(harness: DigisacHarness) -> None:
+    chat = connected(harness)
+    clients = ["Brascont", "Padaria Pão Quente"]
+    unmapped = chat.unmapped_contacts(lambda text: next((c for c in clients if c in text), None))
+    assert unmapped == ["contato (…44)", "Jorge (…78)"]
+    assert all("5511" not in shown for shown in unmapped)
+
+
 # errors ---------------------------------------------------------------------------------------
 def test_a_refused_token_is_an_auth_error_naming_the_key(harness: DigisacHarness) -> None:
     settings = harness.settings()
@@ -379,6 +434,7 @@ ALLOWED = {
     ("chat.py", '"/messages"'): "listed (GET) for reads and posted only with type comment in send()",
     ("chat.py", ".post("): "send(): the one write, an internal comment (type comment, dontOpenTicket)",
     ("client.py", ".post("): "the client's POST helper, used only by send()",
+    ("contacts.py", '"number"'): "reads a contact's data.number, keeping its last two digits only",
 }
 
 

@@ -17,6 +17,9 @@ from hygiene.cli import cli
 from hygiene.clock import SystemClock
 from hygiene.lock import run_lock
 from hygiene.store import Store
+from sandbox.demo_digisac import running, tokens_in_env
+from sandbox.digisac_api import DigisacState
+from sandbox.gclick_api import GClickState
 from sandbox.slack_api import SlackSandbox, SlackState
 from tests.conftest import SCENARIO
 
@@ -365,3 +368,36 @@ def test_demo_on_the_client_side_golden() -> None:
         "duplicates_on_rerun": 0,
     }
     assert "Fernanda (Brascont)" in result.stdout and "99876" not in result.stdout, "names, never phone numbers"
+
+
+def test_check_config_lists_the_digisac_contacts_with_no_client(tmp_path: Path) -> None:
+    """Digisac beside G Click: the contacts neither the mapping nor the client directory place are
+    listed after the ok line (a warning, exit 0), shown by first name and never by phone number."""
+    data = json.loads((SCENARIO.parent / "accounting.json").read_text(encoding="utf-8"))
+    gclick = GClickState.from_tickets(data.get("tickets", []), SystemClock())
+    digisac = DigisacState.from_scenario(clock=SystemClock())
+    config = tmp_path / "hygiene.toml"
+    with gclick.server() as desk, gclick.credentials_in_env(), running(digisac) as chat:
+        config.write_text(
+            f"""
+[hygiene]
+state_dir = "{tmp_path / "state"}"
+[[chat]]
+kind = "digisac"
+base_url = "{chat.base_url}"
+channels = ["WhatsApp Horizonte"]
+retries = 1
+[helpdesk]
+kind = "gclick"
+base_url = "{desk.base_url}"
+retries = 1
+""",
+            encoding="utf-8",
+        )
+        with tokens_in_env("unused", chat.token):
+            result = CliRunner().invoke(cli, ["check-config", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    ok, warning = result.output.strip().splitlines()[-2:]
+    assert "ok (1 channels: #WhatsApp Horizonte; G Click:" in ok
+    assert warning == "warning: chat[0]: 1 contacts with no known client (map them in chat[0].contacts): contato (…44)"
+    assert "5511955554444" not in result.output

@@ -55,6 +55,14 @@ def test_the_client_side_fields_survive_the_store(store: Store, clock: FrozenClo
     assert (stored.author_side, stored.sent_at, stored.department) == ("client", AT - timedelta(days=3), "Fiscal")
 
 
+def test_the_client_hint_is_stored_and_follows_a_new_mapping(store: Store, clock: FrozenClock) -> None:
+    message = replace(whatsapp("client"), client_hint="Padaria")
+    assert store.messages.upsert(message, clock.now()) == "new"
+    assert store.messages.upsert(replace(message, client_hint="Padaria Pão Quente"), clock.now()) == "same"
+    (stored,) = store.messages.since("digisac", "s1", AT - timedelta(hours=1))
+    assert stored.client_hint == "Padaria Pão Quente"
+
+
 def test_team_rules_never_judge_a_conversation_with_a_client() -> None:
     rules = [rule for rule in build_rules({}) if isinstance(rule, Rule)]
     team = [rule for rule in rules if not rule.judges_client_side]

@@ -61,7 +61,7 @@ def old_store(tmp_path: Path) -> Path:
 def test_the_v3_store_migrates_with_its_data_keyed_by_the_slack_chat(old_store: Path) -> None:
     store = Store.open(old_store / "hygiene.db")
     try:
-        assert store.schema_version == len(MIGRATIONS) == 7
+        assert store.schema_version == len(MIGRATIONS) == 8
         (sides,) = store.db.execute("select group_concat(distinct author_side) from messages").fetchone()
         assert sides == "team", "every message stored before the client side was the team's"
         sources = {row[0] for row in store.db.execute("select distinct source from messages")}

@@ -71,8 +71,11 @@ def message(text: str, minutes_ago: float, *, user: str = AUTHOR, channel: str =
     )
 
 
-def in_conversation(text: str, minutes_ago: float, side: str, contact: str, n: int) -> ChatMessage:
-    """A message of a WhatsApp conversation (Digisac's shape: the contact's id is the thread)."""
+def in_conversation(
+    text: str, minutes_ago: float, side: str, contact: str, n: int, hint: str | None = None
+) -> ChatMessage:
+    """A message of a WhatsApp conversation (Digisac's shape: the contact's id is the thread), with
+    the client hint a connector's contact mapping gives (a case's ``client_hint``)."""
     user = "contact-1" if side == "client" else AGENT
     return ChatMessage(
         channel="SWHATSAPP",
@@ -87,16 +90,18 @@ def in_conversation(text: str, minutes_ago: float, side: str, contact: str, n: i
         thread_id="contact-1",
         author_side=side,  # type: ignore[arg-type]
         department="Fiscal",
+        client_hint=hint,
     )
 
 
 def build_client_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
     contact = case.get("contact", "Fernanda (Brascont)")
-    judged = in_conversation(case["text"], 30, case["side"], contact, 0)
+    hint = case.get("client_hint")
+    judged = in_conversation(case["text"], 30, case["side"], contact, 0, hint)
     if "sent_days_ago" in case:
         judged = replace(judged, sent_at=judged.at - timedelta(days=case["sent_days_ago"]))
     later = [
-        in_conversation(item["text"], 30 - item["after_minutes"], item["side"], contact, n)
+        in_conversation(item["text"], 30 - item["after_minutes"], item["side"], contact, n, hint)
         for n, item in enumerate(case.get("conversation", []), start=1)
     ]
     tickets = TicketSnapshot([] if case.get("no_tickets") else TICKETS)

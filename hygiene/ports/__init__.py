@@ -4,7 +4,16 @@ The engine talks to chats (:mod:`hygiene.ports.chat`) and a helpdesk (:mod:`hygi
 rules see only a :class:`RuleContext` (:mod:`hygiene.ports.rules`). Nothing here knows a platform.
 """
 
-from hygiene.ports.chat import Capabilities, ChannelFetch, ChannelInfo, Chat, ChatSink, ChatSource, ReadWindow
+from hygiene.ports.chat import (
+    Capabilities,
+    ChannelFetch,
+    ChannelInfo,
+    Chat,
+    ChatSink,
+    ChatSource,
+    ContactDirectory,
+    ReadWindow,
+)
 from hygiene.ports.helpdesk import ClientRecord, Helpdesk, SyncBatch, TicketDraft
 from hygiene.ports.rules import RuleContext, TicketContext, TicketLookup
 
@@ -16,6 +25,7 @@ __all__ = [
     "ChatSink",
     "ChatSource",
     "ClientRecord",
+    "ContactDirectory",
     "Helpdesk",
     "ReadWindow",
     "RuleContext",

@@ -12,10 +12,10 @@ typed (:mod:`hygiene.errors`): ``ChannelGone``, ``RateLimited``, ``TransientErro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from hygiene.errors import BudgetExhausted, ChannelGone, ExternalError, RateLimited
 from hygiene.models import Action, ChatMessage
@@ -157,3 +157,15 @@ class ChatSink(Protocol):
 
 class Chat(ChatSource, ChatSink, Protocol):
     """A platform hygiene both reads and writes (Slack, Rocket.Chat)."""
+
+
+@runtime_checkable
+class ContactDirectory(Protocol):
+    """A chat with clients whose contacts are mapped to helpdesk clients (Digisac): ``hygiene
+    check-config`` lists the contacts nobody mapped, so someone can map them."""
+
+    def unmapped_contacts(self, find_client: Callable[[str], str | None]) -> list[str]:
+        """The contacts whose client neither the chat's mapping nor ``find_client`` (the client
+        matcher) determines, each shown without a phone number (a first name, at most the last
+        two digits)."""
+        ...

@@ -41,6 +41,7 @@ def message_to_row(message: ChatMessage) -> dict[str, Any]:
         "author_side": message.author_side,
         "sent_at": instant(message.sent_at) if message.sent_at else None,
         "department": message.department,
+        "client_hint": message.client_hint,
     }
 
 
@@ -69,6 +70,7 @@ def message_from_row(row: dict[str, Any]) -> ChatMessage:
         author_side=row.get("author_side") or "team",
         sent_at=datetime.fromisoformat(row["sent_at"]) if row.get("sent_at") else None,
         department=row.get("department"),
+        client_hint=row.get("client_hint"),
     )
 
 
@@ -79,14 +81,23 @@ class Messages:
         self.db = db
 
     def upsert(self, message: ChatMessage, now: datetime) -> str:
-        """Store a message; returns ``new``, ``changed`` (text edited or undeleted) or ``same``."""
+        """Store a message; returns ``new``, ``changed`` (text edited or undeleted) or ``same``. A new
+        client hint (the contact mapped since) is stored too, as ``same``: the text did not change."""
         row = message_to_row(message)
         existing = self.db.execute(
-            "select text_hash, deleted_at, reply_count, latest_reply, reactions, text is null from messages"
-            " where source = ? and channel = ? and id = ?",
+            "select text_hash, deleted_at, reply_count, latest_reply, reactions, text is null, client_hint"
+            " from messages where source = ? and channel = ? and id = ?",
             [message.source, message.channel, message.id],
         ).fetchone()
-        unchanged = (row["text_hash"], None, row["reply_count"], row["latest_reply"], row["reactions"], 0)
+        unchanged = (
+            row["text_hash"],
+            None,
+            row["reply_count"],
+            row["latest_reply"],
+            row["reactions"],
+            0,
+            row["client_hint"],
+        )
         if existing is not None and tuple(existing) == unchanged:
             return "same"
         row |= {"deleted_at": None, "updated_at": iso(now)}

@@ -376,6 +376,12 @@ def _v7_client_side(db: sqlite_utils.Database) -> None:
     messages.add_column("department", str)
 
 
+def _v8_client_hint(db: sqlite_utils.Database) -> None:
+    """Which client a client channel's contact is, as the connector's contact mapping says: kept
+    with the message so the client-side rules judge stored conversations as they judged them new."""
+    db.table("messages").add_column("client_hint", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_waiting_and_emails,
@@ -384,6 +390,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v5_mentions,
     _v6_feedback,
     _v7_client_side,
+    _v8_client_hint,
 ]
 
 

@@ -39,6 +39,8 @@ def build(settings: DigisacSettings, context: ChatBuild) -> DigisacChat:
         page_size=settings.page_size,
         overlap=timedelta(seconds=settings.overlap_seconds),
         users=context.users,
+        client_from=settings.client_from,
+        contact_clients=settings.contacts,
     )
 
 

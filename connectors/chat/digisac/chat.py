@@ -17,14 +17,21 @@ other action kind is refused: hygiene never writes to clients. A comment ends wi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 
 from connectors.chat.digisac.client import SYSTEM, DigisacClient, envelope
-from connectors.chat.digisac.contacts import CONTACTS_QUERY, Contact, DigisacTicket, to_contact, to_ticket
+from connectors.chat.digisac.contacts import (
+    CONTACTS_QUERY,
+    Contact,
+    DigisacTicket,
+    client_label,
+    to_contact,
+    to_ticket,
+)
 from connectors.chat.digisac.messages import (
     MalformedMessage,
     Names,
@@ -81,6 +88,8 @@ class DigisacChat:
         page_size: int = 100,
         overlap: timedelta = timedelta(minutes=2),
         users: Mapping[str, tuple[str, bool]] | None = None,
+        client_from: Sequence[str] = ("organization", "name"),
+        contact_clients: Mapping[str, str] | None = None,
     ) -> None:
         self.api = api
         self.source = source
@@ -92,6 +101,9 @@ class DigisacChat:
         self._services: list[dict[str, Any]] | None = None
         self._agents: list[dict[str, Any]] | None = None
         self._departments: dict[str, str] | None = None
+        self.client_from = tuple(client_from)
+        self.contact_clients = dict(contact_clients or {})
+        self._clients: dict[str, str] | None = None
 
     @property
     def bot_user_id(self) -> str:
@@ -252,11 +264,38 @@ class DigisacChat:
 
     def _with_contacts(self, names: Names) -> Names:
         contacts = {key: value[0] for key, value in self.users.items()}
-        return Names(names.me, names.agents, contacts, names.departments)
+        return Names(names.me, names.agents, contacts, names.departments, names.clients)
 
     def _names(self) -> Names:
         agents = {str(u["id"]): str(u.get("name") or u["id"]) for u in self._users() if isinstance(u.get("id"), str)}
-        return Names(self._me, agents, {}, self._department_names())
+        return Names(self._me, agents, {}, self._department_names(), self._client_labels())
+
+    def _client_labels(self) -> dict[str, str]:
+        """Contact id → its client's label by the mapping, read once per cycle; none when the contacts
+        list fails (the rules then match the contact's name and the text, as before)."""
+        if self._clients is None:
+            try:
+                contacts = self.contacts()
+            except (BudgetExhausted, ExternalError) as exc:
+                log.warning("digisac.contacts_unread", reason=str(exc))
+                contacts = []
+            self._clients = {c.id: label for c in contacts if (label := self.client_label(c))}
+        return self._clients
+
+    def client_label(self, contact: Contact) -> str | None:
+        """The contact's client label by this chat's ``client_from`` and explicit contacts."""
+        return client_label(contact, self.client_from, self.contact_clients)
+
+    def unmapped_contacts(self, find_client: Callable[[str], str | None]) -> list[str]:
+        """The contacts (shown by first name and the number's last two digits) whose client neither
+        the mapping nor the contact's name gives, as ``find_client`` (the client matcher) judges:
+        the ones someone should map in ``[chat.contacts]``, sorted by how they are shown."""
+        unmapped: list[str] = []
+        for contact in self.contacts():
+            label = self.client_label(contact)
+            if not any(find_client(text) for text in (label, contact.name) if text):
+                unmapped.append(contact.shown())
+        return sorted(unmapped, key=str.casefold)
 
     def _department_names(self) -> dict[str, str]:
         """Department id → name, read once per cycle; ids stand for names when the list fails."""

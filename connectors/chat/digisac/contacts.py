@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,15 @@ class Contact:
     document: str | None = None
     organizations: tuple[str, ...] = ()
     current_ticket: str | None = None
+    phone_end: str | None = None
+    """The last two digits of the contact's number (``data.number``): all of it hygiene keeps."""
+
+    def shown(self) -> str:
+        """How hygiene names the contact where the team reads it: a first name and the number's last
+        two digits, never the whole number."""
+        words = (w for w in re.sub(r"\[[^\]]*\]", " ", self.name).split() if w.isalpha())
+        first = next(words, "cliente" if self.name == "cliente" else "contato")
+        return f"{first} (…{self.phone_end})" if self.phone_end else first
 
 
 @dataclass(frozen=True)
@@ -65,16 +75,60 @@ def to_contact(raw: Mapping[str, Any]) -> Contact | None:
         name=contact_name(raw),
         service=_text(raw.get("serviceId")),
         tags=tuple(str(t["label"]) for t in _list(raw.get("tags")) if isinstance(t.get("label"), str)),
-        custom_fields={
-            str(v["customFieldId"]): mask_phones(str(v.get("value") or ""))
-            for v in _list(raw.get("customFieldValues"))
-            if isinstance(v.get("customFieldId"), str)
-        },
+        custom_fields=_custom_fields(raw),
         person=_text(person.get("name")),
         document=_text(person.get("document")),
         organizations=tuple(str(o["name"]) for o in _list(person.get("organizations")) if _text(o.get("name"))),
         current_ticket=_text(raw.get("currentTicketId")),
+        phone_end=_phone_end(_dict(raw.get("data")).get("number")),
     )
+
+
+def _phone_end(number: Any) -> str | None:
+    digits = re.sub(r"\D", "", str(number)) if isinstance(number, str | int) else ""
+    return digits[-2:] if len(digits) >= 2 else None
+
+
+def _custom_fields(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Custom field values by the field's id, and by its name too when the value carries its field
+    (``customField.name``: UNVERIFIED, so ``custom_field:<id>`` always works)."""
+    fields: dict[str, str] = {}
+    for value in _list(raw.get("customFieldValues")):
+        if not isinstance(value.get("customFieldId"), str):
+            continue
+        text = mask_phones(str(value.get("value") or ""))
+        fields[value["customFieldId"]] = text
+        if name := _text(_dict(value.get("customField")).get("name")):
+            fields.setdefault(name, text)
+    return fields
+
+
+def client_label(contact: Contact, sources: Sequence[str], explicit: Mapping[str, str]) -> str | None:
+    """The client a contact belongs to, as its Digisac data says: the explicit entry for its id or
+    name, else the first of ``sources`` that gives a value. A label for the client matcher: the
+    connector does not know the helpdesk's client names."""
+    mapped = explicit.get(contact.id) or _by_name(explicit, contact.name)
+    if mapped:
+        return mapped
+    return next((label for source in sources if (label := _label(contact, source))), None)
+
+
+def _by_name(explicit: Mapping[str, str], name: str) -> str | None:
+    wanted = name.strip().casefold()
+    return next((client for key, client in explicit.items() if key.strip().casefold() == wanted), None)
+
+
+def _label(contact: Contact, source: str) -> str | None:
+    """One source's value: ``organization``, ``custom_field:<id or name>``, ``tag:<prefix>`` or ``name``."""
+    if source == "organization":
+        return next(iter(contact.organizations), None) or contact.person
+    if source == "name":
+        return contact.name if contact.name != "cliente" else None
+    if source.startswith("custom_field:"):
+        return _text(contact.custom_fields.get(source.removeprefix("custom_field:").strip(), "").strip())
+    prefix = source.removeprefix("tag:").strip().casefold()
+    tagged = (tag[len(prefix) :].strip(" :-=/") for tag in contact.tags if tag.casefold().startswith(prefix))
+    return next((label for label in tagged if label), None)
 
 
 def to_ticket(raw: Mapping[str, Any]) -> DigisacTicket | None:
@@ -95,6 +149,10 @@ def to_ticket(raw: Mapping[str, Any]) -> DigisacTicket | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[dict[str, Any]]:

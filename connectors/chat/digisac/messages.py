@@ -22,7 +22,9 @@ marked:
 
 The neutral fields the core reads: ``author_side`` (``client`` for the contact's messages,
 ``agent`` for the team's, ``note`` for internal comments), ``sent_at`` (the WhatsApp time) and
-``department`` (the Digisac ticket's department, by name when ``GET /departments`` lists it).
+``department`` (the Digisac ticket's department, by name when ``GET /departments`` lists it) and
+``client_hint`` (the contact's client as the ``client_from`` mapping reads it, on every message of
+the conversation).
 
 The conversation is the thread: ``thread_id`` is the contact's id, present on every message
 (``ticketId`` is null on late-synced history), so the rules see everything the client and the
@@ -79,13 +81,14 @@ def mask_phones(text: str) -> str:
 
 @dataclass(frozen=True)
 class Names:
-    """Who people are: the token's user, agents by id, contacts by id (already masked), and the
-    departments' names by id."""
+    """Who people are: the token's user, agents by id, contacts by id (already masked), the
+    departments' names by id, and each contact's client as the contact mapping says."""
 
     me: str
     agents: Mapping[str, str]
     contacts: Mapping[str, str]
     departments: Mapping[str, str] = field(default_factory=dict)
+    clients: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -143,6 +146,7 @@ def to_chat_message(raw: Mapping[str, Any], channel: ChannelInfo, names: Names, 
         author_side="note" if comment else "agent" if from_team else "client",
         sent_at=sent_at,
         department=names.departments.get(department, department) if department else None,
+        client_hint=names.clients.get(contact),
         extras=_extras(raw, contact, from_team, comment, at, sent_at),
     )
 

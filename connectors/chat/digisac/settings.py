@@ -6,6 +6,11 @@ the recorded traffic, douglara/digisac ``spec/cassettes``), while a department b
 Digisac ticket (``ticketDepartmentId``) and is absent on messages outside one (late-synced
 history has ``ticketId: null``). The department stays available to rules in each message's
 ``extras``.
+
+``client_from`` says where a contact's client is read, in order: the organization (its person's
+organization, else the person), a custom field (``custom_field:<id or name>``), a tag
+(``tag:<prefix>``: the rest of the first tag that starts with it) or the contact's name.
+``contacts`` maps the odd contacts (by id or by name) straight to a client.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ DEFAULT_BUDGET = {
     "departments.list": 5,
 }
 """Calls per kind of request per cycle (Digisac publishes no rate limits: research §1.4)."""
+CLIENT_SOURCES = ("organization", "name")
+"""Sources named alone in ``client_from``; ``custom_field:`` and ``tag:`` take a name after them."""
+NAMED_SOURCES = ("custom_field:", "tag:")
 
 
 class DigisacSettings(ChatSettings, HttpSettings):
@@ -45,6 +53,14 @@ class DigisacSettings(ChatSettings, HttpSettings):
         120, ge=0, le=3600, description="Each read starts this far before the newest createdAt already read."
     )
     budget: dict[str, int] = Field(default_factory=dict, description="Calls per request kind per cycle.")
+    client_from: list[str] = Field(
+        default_factory=lambda: list(CLIENT_SOURCES),
+        description='Where a contact\'s client is read, in order: "organization", "custom_field:<id or name>", '
+        '"tag:<prefix>", "name".',
+    )
+    contacts: dict[str, str] = Field(
+        default_factory=dict, description="Contact id or name → client, for contacts the sources cannot map."
+    )
 
     _url = field_validator("base_url")(http_url)
     _env = field_validator("token_env")(env_name)
@@ -57,6 +73,28 @@ class DigisacSettings(ChatSettings, HttpSettings):
                 raise ValueError(f"unknown Digisac request {name!r} (known: {', '.join(sorted(DEFAULT_BUDGET))})")
             if calls < 1:
                 raise ValueError(f"{name}: a budget below 1 means hygiene can never call it; give it at least 1")
+        return value
+
+    @field_validator("client_from")
+    @classmethod
+    def _known_sources(cls, value: list[str]) -> list[str]:
+        for source in value:
+            if source in CLIENT_SOURCES:
+                continue
+            prefix = next((p for p in NAMED_SOURCES if source.startswith(p)), None)
+            if prefix is None:
+                known = ", ".join([*CLIENT_SOURCES, "custom_field:<name>", "tag:<prefix>"])
+                raise ValueError(f"unknown client source {source!r} (known: {known})")
+            if not source[len(prefix) :].strip():
+                raise ValueError(f"{source!r}: name the {prefix[:-1].replace('_', ' ')} after the colon")
+        return value
+
+    @field_validator("contacts")
+    @classmethod
+    def _clients_named(cls, value: dict[str, str]) -> dict[str, str]:
+        for contact, client in value.items():
+            if not contact.strip() or not client.strip():
+                raise ValueError(f"{contact!r} = {client!r}: both the contact and the client need a name")
         return value
 
     def call_budget(self) -> dict[str, int]:

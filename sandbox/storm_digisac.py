@@ -13,6 +13,7 @@ import json
 import re
 import sqlite3
 import tempfile
+import time
 import traceback
 from collections import Counter
 from pathlib import Path
@@ -25,7 +26,7 @@ from sandbox.demo_digisac import demo_config, running, tokens_in_env
 from sandbox.digisac_api import DigisacState, make_id
 from sandbox.gclick_api import GClickState
 from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
-from sandbox.storm import TICKET_ID, Outcome, Quiet
+from sandbox.storm import TICKET_ID, Outcome, Quiet, Storm
 
 CYCLE_MINUTES = 5
 NOTE_KEY = re.compile(r"\[hygiene:([^\]]+)\]")
@@ -37,15 +38,20 @@ def _plain(text: str) -> str:
     return TICKET_ID.sub("<id>", LOOPBACK.sub("<sandbox>", text))
 
 
-def run_digisac_scenario(cycles: int, clean: int = 2, kills: list[tuple[str, int]] | None = None) -> Outcome:
-    """``cycles`` cycles (killable at ``kills``) and then ``clean`` calm ones; ``client_visible`` on the
-    outcome counts writes a client could see (always 0)."""
+def run_digisac_scenario(
+    cycles: int, clean: int = 2, kills: list[tuple[str, int]] | None = None, storm: Storm | None = None
+) -> Outcome:
+    """``cycles`` cycles (killable at ``kills``, stormy on every endpoint of the three sandboxes when
+    ``storm``) and then ``clean`` calm ones; ``faults`` on the outcome counts the writes a client
+    could see (always 0) and the faults injected."""
     data = json.loads((SCENARIOS / "accounting.json").read_text(encoding="utf-8"))
     clock = Quiet(DEMO_START)
     slack = SlackState.from_scenario(SCENARIOS / "accounting.json", clock)
     gclick = GClickState.from_tickets(data.get("tickets", []), clock)
     digisac = DigisacState.from_scenario(clock=clock)
     outcome = Outcome(Counter(), Counter())
+    if storm is not None:
+        slack.faults.chaos = gclick.faults.chaos = digisac.faults.chaos = storm
     failpoints.disarm_all()
     for name, hit in kills or []:
         failpoints.arm(name, hit)
@@ -61,6 +67,8 @@ def run_digisac_scenario(cycles: int, clean: int = 2, kills: list[tuple[str, int
             Path(tmp) / "state", slack_server.base_url, gclick_server.base_url, digisac_server.base_url
         )
         for index in range(cycles + clean):
+            if storm is not None:
+                storm.on = index < cycles
             if index == cycles:
                 outcome.hits = failpoints.hits()
                 failpoints.disarm_all()
@@ -69,11 +77,20 @@ def run_digisac_scenario(cycles: int, clean: int = 2, kills: list[tuple[str, int
                     slack.post_as(item["user"], item["channel"], item["text"])
                 digisac.client_writes(make_id("fernanda"), "URGENTE: o banco pediu o balanço de setembro hoje?")
             _cycle(config, clock, outcome)
+            _let_late_writes_land(slack, gclick, digisac)
             clock.advance(minutes=CYCLE_MINUTES)
         failpoints.disarm_all()
         _collect(config, slack, gclick, digisac, outcome)
         outcome.faults = {"client_visible": len(digisac.client_visible())}
+        if storm is not None:
+            outcome.faults["injected"] = sum(sum(state.faults.injected.values()) for state in (slack, gclick, digisac))
     return outcome
+
+
+def _let_late_writes_land(slack: SlackState, gclick: GClickState, digisac: DigisacState) -> None:
+    wait = max(slack.faults.busy_until, gclick.faults.busy_until, digisac.faults.busy_until) - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
 
 
 def _cycle(config: Config, clock: Quiet, outcome: Outcome) -> None:

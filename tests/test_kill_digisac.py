@@ -1,4 +1,4 @@
-"""Random kills with Digisac beside Slack and G Click: a crash mid-read, mid-post or mid-note, then a
+"""Random kills and a fault storm with Digisac beside Slack and G Click: a crash mid-read, mid-post or mid-note,
 rerun, never doubles a post, a note or a pre-task, loses none, and nothing ever reaches a client
 (sandbox/storm_digisac.py runs the script; each killed run is compared with a calm one).
 
@@ -13,7 +13,7 @@ import random
 import pytest
 
 from hygiene.failpoints import POINTS
-from sandbox.storm import Outcome, compare, difference
+from sandbox.storm import Outcome, Storm, compare, difference
 from sandbox.storm_digisac import run_digisac_scenario
 
 CYCLES = 4
@@ -41,3 +41,14 @@ def test_random_kills_end_like_a_calm_run_and_reach_no_client(calm: Outcome) -> 
         assert killed.tickets == calm.tickets, difference(calm, killed)
         assert result.extra == result.missing, result
         assert killed.faults == {"client_visible": 0}
+
+
+def test_a_fault_storm_on_every_endpoint_ends_like_a_calm_run_and_reaches_no_client(calm: Outcome) -> None:
+    stormy = run_digisac_scenario(CYCLES, storm=Storm(0.3, random.Random(9), max_retry_after=20))
+    result = compare(calm, stormy)
+    assert stormy.faults["injected"] >= 10
+    assert (stormy.duplicates, stormy.failed, stormy.tracebacks) == (0, 0, []), difference(calm, stormy)
+    assert len(stormy.keyed) == len(calm.keyed), ("a post or note lost or added", difference(calm, stormy))
+    assert stormy.tickets == calm.tickets, difference(calm, stormy)
+    assert result.extra == result.missing, result
+    assert stormy.faults["client_visible"] == 0

@@ -1,6 +1,6 @@
-"""Random kills and a fault storm with Digisac beside Slack and G Click: a crash mid-read, mid-post or mid-note,
-rerun, never doubles a post, a note or a pre-task, loses none, and nothing ever reaches a client
-(sandbox/storm_digisac.py runs the script; each killed run is compared with a calm one).
+"""Random kills and a fault storm with Digisac beside Slack and G Click: a crash (mid-read, mid-post,
+mid-note) or a storm, then calm cycles, never doubles a post, a note or a pre-task, loses none, and nothing
+ever reaches a client (sandbox/storm_digisac.py runs the script; each run is compared with a calm one).
 
 A killed run makes other calls than the calm one, so the Digisac sandbox numbers the messages
 written during the run differently and a wait may be reported five minutes later: posts are

@@ -231,3 +231,20 @@ def test_without_fork_the_audit_runs_in_one_process(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(multiprocessing, "get_context", None)  # a worker pool would fail
     result = run(str(path), "--format", "jsonl", "--jobs", "3")
     assert result.exit_code == 0 and json.loads(result.stdout)["rule"] == "HY101"
+
+
+def test_message_lines_can_carry_a_client_conversation(tmp_path: Path) -> None:
+    lines = tmp_path / "whatsapp.jsonl"
+    rows = [
+        {"channel": "whatsapp", "ts": "1795300000.000100", "user": "C01", "side": "client",
+         "client": "Padaria Pão Quente", "text": "Vocês são demais, obrigado pela agilidade com a nota!",
+         "labels": ["HY304"]},
+        {"channel": "whatsapp", "ts": "1795300900.000100", "user": "C01", "side": "client",
+         "client": "Padaria Pão Quente", "text": "ok, recebido", "labels": []},
+        {"channel": "whatsapp", "ts": "1795301800.000100", "user": "C02", "side": "robot", "text": "x"},
+    ]  # fmt: skip
+    lines.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["audit", str(lines), "--labels", "--jobs", "1", "--rules", "HY304,HY101"])
+    assert "HY304      1     0     0     1.000   1.000" in result.stderr
+    assert "'side' must be one of agent, client, note, team, not 'robot'" in result.stderr
+    assert result.exit_code == 1, "the malformed line is reported"

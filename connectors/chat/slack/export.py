@@ -19,7 +19,7 @@ from __future__ import annotations
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,7 +27,7 @@ import orjson
 
 from connectors.chat.slack.messages import MalformedMessage, to_chat_message
 from hygiene.errors import HygieneError
-from hygiene.models import ChatEvent
+from hygiene.models import ChatEvent, ChatMessage
 from hygiene.ports import ChannelInfo
 from hygiene.textfiles import FALLBACK, FIX
 
@@ -110,7 +110,7 @@ class MessageReader:
         subtype = raw.get("subtype")
         try:
             if subtype is None:
-                message = to_chat_message(raw, self._channel(channel), self.user)
+                message = with_line_keys(to_chat_message(raw, self._channel(channel), self.user), raw)
                 yield ChatEvent("message", channel, message.id, message, labels, where, seq)
             elif subtype in IGNORED_EVENTS:
                 return
@@ -123,7 +123,7 @@ class MessageReader:
                 edit = to_chat_message(inner, self._channel(channel), self.user)
                 yield ChatEvent("changed", channel, str(inner["ts"]), edit, labels, where, seq, _at(raw))
             else:
-                message = to_chat_message(raw, self._channel(channel), self.user)
+                message = with_line_keys(to_chat_message(raw, self._channel(channel), self.user), raw)
                 yield ChatEvent("message", channel, message.id, message, labels, where, seq)
         except MalformedMessage as exc:
             self.skips.append((seq, f"{where}: {exc}"))
@@ -275,3 +275,24 @@ class Archive:
         if self.zip is not None:
             return self.zip.getinfo(self.prefix + day).file_size
         return (self.path / day).stat().st_size
+
+
+LINE_SIDES = frozenset({"team", "agent", "client", "note"})
+
+
+def with_line_keys(message: ChatMessage, raw: dict[str, Any]) -> ChatMessage:
+    """hygiene's own keys of a message line, beside Slack's: ``side`` (``client``, ``agent``, ``note``
+    or ``team``: who wrote it in a conversation with a client), ``client`` (the client the writer
+    belongs to) and ``department`` — so a client conversation can be audited and scored like chat."""
+    side = raw.get("side")
+    client, department = raw.get("client"), raw.get("department")
+    if side is None and client is None and department is None:
+        return message
+    if side is not None and side not in LINE_SIDES:
+        raise ValueError(f"'side' must be one of {', '.join(sorted(LINE_SIDES))}, not {side!r}")
+    return replace(
+        message,
+        author_side=side or message.author_side,
+        client_hint=str(client) if isinstance(client, str) and client else message.client_hint,
+        department=str(department) if isinstance(department, str) and department else message.department,
+    )

@@ -25,8 +25,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from connectors.budget import CallBudget
 from connectors.chat.rocketchat.chat import RocketChat
-from connectors.chat.rocketchat.client import CallBudget, RocketChatClient
+from connectors.chat.rocketchat.client import RocketChatClient
 from connectors.chat.rocketchat.markup import render as render_rocketchat
 from connectors.chat.rocketchat.messages import to_chat_message as rocketchat_message
 from connectors.chat.rocketchat.settings import DEFAULT_BUDGET as ROCKETCHAT_BUDGET

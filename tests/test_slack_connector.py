@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk import WebClient
 
+from connectors.budget import CallBudget
 from connectors.chat.slack.chat import SlackChat
-from connectors.chat.slack.client import CallBudget, SlackClient
+from connectors.chat.slack.client import SlackClient
 from connectors.chat.slack.settings import DEFAULT_BUDGET
 from hygiene.clock import FrozenClock
 from hygiene.errors import AuthError, ConfigError, ExternalError, OutcomeUnknown

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from connectors.budget import CallBudget
 from connectors.chat.digisac.chat import UUID, DigisacChat
-from connectors.chat.digisac.client import SYSTEM, CallBudget, DigisacClient
+from connectors.chat.digisac.client import SYSTEM, DigisacClient
 from connectors.chat.digisac.settings import DigisacSettings
 from connectors.http import HttpClient
 from hygiene.kinds import ChatBuild, ChatKind

@@ -21,25 +21,11 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from connectors.budget import CallBudget
 from connectors.http import HttpClient
-from hygiene.errors import AuthError, BudgetExhausted, TransientError
+from hygiene.errors import AuthError, TransientError
 
 SYSTEM = "digisac"
-
-
-class CallBudget:
-    """Calls allowed per request kind in one cycle."""
-
-    def __init__(self, limits: Mapping[str, int]) -> None:
-        self.limits = dict(limits)
-        self.used: dict[str, int] = {}
-
-    def spend(self, name: str) -> None:
-        used = self.used.get(name, 0)
-        limit = self.limits.get(name, 10)
-        if used >= limit:
-            raise BudgetExhausted(name, f"call budget of {limit} per cycle spent")
-        self.used[name] = used + 1
 
 
 class DigisacClient:

@@ -8,8 +8,9 @@ ApiClass.ts), both read from the environment variables the settings name.
 
 from __future__ import annotations
 
+from connectors.budget import CallBudget
 from connectors.chat.rocketchat.chat import ROOM_ID, RocketChat
-from connectors.chat.rocketchat.client import CallBudget, RocketChatClient
+from connectors.chat.rocketchat.client import RocketChatClient
 from connectors.chat.rocketchat.markup import render
 from connectors.chat.rocketchat.settings import RocketChatSettings
 from hygiene.kinds import ChatBuild, ChatKind

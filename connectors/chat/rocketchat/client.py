@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 import requests
 import structlog
 
+from connectors.budget import CallBudget
 from connectors.retry import Retry, SleepBudget, SleepCapReached, Unsure, connection_cause, retrying
 from hygiene.clock import Clock
 from hygiene.errors import (
@@ -52,27 +53,6 @@ ROOM_ENDPOINTS = frozenset(
 ROOM_GONE = frozenset({"error-room-not-found", "error-not-allowed", "error-room-archived", "error-action-not-allowed"})
 NOT_FOUND = frozenset({"error-message-not-found", "error-invalid-message", "error-invalid-user"})
 WAIT_SECONDS = re.compile(r"wait (\d+) seconds")
-
-
-class CallBudget:
-    """Calls allowed per endpoint in one cycle; endpoints rate-limited for long are closed."""
-
-    def __init__(self, limits: Mapping[str, int]) -> None:
-        self.limits = dict(limits)
-        self.used: dict[str, int] = {}
-        self.closed: dict[str, str] = {}
-
-    def spend(self, endpoint: str) -> None:
-        if endpoint in self.closed:
-            raise BudgetExhausted(endpoint, self.closed[endpoint])
-        used = self.used.get(endpoint, 0)
-        limit = self.limits.get(endpoint, 10)
-        if used >= limit:
-            raise BudgetExhausted(endpoint, f"call budget of {limit} per cycle spent")
-        self.used[endpoint] = used + 1
-
-    def close(self, endpoint: str, reason: str) -> None:
-        self.closed[endpoint] = reason
 
 
 class RocketChatClient:

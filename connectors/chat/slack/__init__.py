@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
+from connectors.budget import CallBudget
 from connectors.chat.slack.chat import CHANNEL_ID, SlackChat
-from connectors.chat.slack.client import CallBudget, SlackClient
+from connectors.chat.slack.client import SlackClient
 from connectors.chat.slack.markup import render
 from connectors.chat.slack.settings import SlackSettings
 from connectors.chat.slack.socket import SlackEvents

@@ -13,7 +13,7 @@ cause (DNS, refused, TLS, HTTP status), never the token.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlparse
@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from connectors.budget import CallBudget
 from connectors.retry import Retry, SleepBudget, SleepCapReached, Unsure, connection_cause, retrying
 from hygiene.clock import Clock
 from hygiene.errors import (
@@ -50,26 +51,6 @@ NON_JSON = "Received a response in a non-JSON format"
 WRITES = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete", "reactions.add"})
 """Methods never re-sent blind after a failure that may have carried them out."""
 CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
-
-
-class CallBudget:
-    """Calls allowed per Slack method in one cycle; methods rate-limited for long are closed."""
-
-    def __init__(self, limits: Mapping[str, int]) -> None:
-        self.limits = dict(limits)
-        self.used: dict[str, int] = {}
-        self.closed: dict[str, str] = {}
-
-    def spend(self, method: str) -> None:
-        if method in self.closed:
-            raise BudgetExhausted(method, self.closed[method])
-        used = self.used.get(method, 0)
-        if used >= self.limits.get(method, 10):
-            raise BudgetExhausted(method, f"call budget of {self.limits.get(method, 10)} per cycle spent")
-        self.used[method] = used + 1
-
-    def close(self, method: str, reason: str) -> None:
-        self.closed[method] = reason
 
 
 class SlackClient:

@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.chat.digisac.messages import contact_name, mask_phones, parse_time
+from connectors.chat.fields import mapping as _dict
+from connectors.chat.fields import text as _text
 
 
 @dataclass(frozen=True)
@@ -145,14 +147,6 @@ def to_ticket(raw: Mapping[str, Any]) -> DigisacTicket | None:
         started_at=parse_time(raw.get("startedAt")),
         ended_at=parse_time(raw.get("endedAt")),
     )
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[dict[str, Any]]:

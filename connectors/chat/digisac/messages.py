@@ -40,6 +40,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.chat.digisac.client import SYSTEM
+from connectors.chat.fields import mapping as _dict
+from connectors.chat.fields import text as _str
 from hygiene.errors import ExternalError
 from hygiene.logs import mask_tokens
 from hygiene.models import ChatMessage
@@ -178,11 +180,3 @@ def _extras(
         "sent_at": sent_at.isoformat() if sent_at else None,
         "late_sync": bool(sent_at and at - sent_at > LATE_SYNC),
     }
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

@@ -26,6 +26,9 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from connectors.chat.fields import count as _count
+from connectors.chat.fields import mapping as _dict
+from connectors.chat.fields import scalar as _str
 from connectors.chat.rocketchat.markup import render
 from hygiene.errors import ExternalError
 from hygiene.logs import mask_tokens
@@ -126,20 +129,6 @@ def to_chat_message(
         ours=own and message_id.startswith(OWN_PREFIX) and len(message_id) == 17,
         mentions=_mentions(raw.get("mentions")),
     )
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    return str(value) or None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _mentions(value: Any) -> tuple[str, ...]:

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.chat.fields import count as _count
+from connectors.chat.fields import mapping as _dict
+from connectors.chat.fields import scalar as _str
 from connectors.chat.slack.markup import render
 from hygiene.errors import ExternalError
 from hygiene.logs import mask_tokens
@@ -110,21 +113,6 @@ def _moment(value: Any) -> datetime | None:
         return from_slack_ts(text) if text else None
     except (ValueError, OverflowError, OSError):
         return None
-
-
-def _str(value: Any) -> str | None:
-    """A scalar as text (Slack ids and timestamps are strings; numbers are accepted); else None."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    return str(value) or None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _reactions(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:

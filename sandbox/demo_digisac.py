@@ -14,10 +14,9 @@ may reach a client (``messages_to_clients`` is the Digisac sandbox's client-visi
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from hygiene.cycle import CycleReport
 from hygiene.wiring import run_cycle
 from sandbox.demo import DEMO_START, describe, print_posts
 from sandbox.digisac_api import DigisacSandbox, DigisacState, make_id
+from sandbox.environment import variables
 from sandbox.gclick_api import GClickState
 from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
@@ -67,19 +67,9 @@ def demo_config(
     )
 
 
-@contextmanager
-def tokens_in_env(slack: str, digisac: str) -> Iterator[None]:
+def tokens_in_env(slack: str, digisac: str) -> AbstractContextManager[None]:
     """The sandboxes' tokens in the variables the config names (two chats: one token each)."""
-    saved = {name: os.environ.get(name) for name in ("SLACK_BOT_TOKEN", "DIGISAC_TOKEN")}
-    os.environ.update(SLACK_BOT_TOKEN=slack, DIGISAC_TOKEN=digisac)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return variables(SLACK_BOT_TOKEN=slack, DIGISAC_TOKEN=digisac)
 
 
 def run_digisac_demo(out: Printer = print) -> dict[str, int]:

@@ -12,11 +12,10 @@ Zendesk sandboxes received; each post's rule is read from the outbox row that se
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport
 from hygiene.wiring import run_cycle
 from sandbox.demo import DEMO_START, ZONE, describe
+from sandbox.environment import variables
 from sandbox.rocketchat_api import SCENARIOS, RocketChatSandbox, RocketChatState
 from sandbox.zendesk_api import ZendeskState
 
@@ -111,18 +111,9 @@ def seeded_zendesk(tickets: list[dict[str, Any]], clock: FrozenClock) -> Zendesk
     return state
 
 
-@contextmanager
-def zendesk_token(state: ZendeskState) -> Iterator[None]:
+def zendesk_token(state: ZendeskState) -> AbstractContextManager[None]:
     """The sandbox Zendesk's API token in the environment variable the config names, for the demo only."""
-    before = os.environ.get("ZENDESK_API_TOKEN")
-    os.environ["ZENDESK_API_TOKEN"] = state.token
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("ZENDESK_API_TOKEN", None)
-        else:
-            os.environ["ZENDESK_API_TOKEN"] = before
+    return variables(ZENDESK_API_TOKEN=state.token)
 
 
 def run_rocketchat_demo(out: Printer = print) -> dict[str, int]:

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from hygiene.clock import Clock, SystemClock
+from sandbox.environment import variables
 from sandbox.http_server import FaultBook, JsonApiServer, Reply, Request
 
 
@@ -214,16 +214,8 @@ class GClickState:
     @contextmanager
     def credentials_in_env(self) -> Iterator[None]:
         """The sandbox's own (not secret) credentials, where a config expects them, for the duration."""
-        saved = {name: os.environ.get(name) for name in ("GCLICK_CLIENT_ID", "GCLICK_CLIENT_SECRET")}
-        os.environ["GCLICK_CLIENT_ID"], os.environ["GCLICK_CLIENT_SECRET"] = self.client_id, self.client_secret
-        try:
+        with variables(GCLICK_CLIENT_ID=self.client_id, GCLICK_CLIENT_SECRET=self.client_secret):
             yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 def _page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from hygiene.text import guess_language, matchable
 from rules.analysis import analyze
 from rules.phrases import phrases_for
 from rules.signals import speech_inputs
-from rules.speech import Judgement, SpeechSettings, event_question, judge, status_cues, subject_fit
+from rules.speech import Judgement, SpeechSettings, event_question, judge, scan, status_cues, subject_fit
 
 STATUS_NAMES = {
     "pt": {"open": "aberto", "pending": "pendente", "solved": "resolvido", "closed": "fechado"},
@@ -151,7 +151,7 @@ def _about_the_thread(message: ChatMessage, ctx: RuleContext, settings: RuleSett
     name a ticket, or a client whose open ticket(s) the thread is about."""
     inputs = speech_inputs(settings, status=phrases_for("HY102", settings))
     analysis = analyze(message.plain)
-    hits = inputs.cues.scan(analysis)
+    hits = scan(analysis, inputs)
     cues = status_cues(analysis, hits, inputs.status) or event_question(analysis, hits, bool(hits.get("ask")))
     if not cues or not analysis.asks:  # a reply that answers ("sai hj a tarde") asks nothing
         return None

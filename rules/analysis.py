@@ -19,6 +19,10 @@ from rules.lemmas import lemma_of
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _VOCATIVE = re.compile(r"\s*@?[^\W\d_][\w.-]*\s*,")
 _BOUNDARY = re.compile(r"[.!?:;\n—–(]|\s-\s")
+_FULL_STOP = re.compile(r"[.!?;\n]")
+# "Velo cargo bike type, has the config gone in?": after a topic and a comma, the question starts.
+_YES_NO = frozenset("did has have is are".split())  # noqa: SIM905
+_OBJECTS = frozenset("them him her me us you it this that".split())  # noqa: SIM905
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,10 @@ class Analysis:
     """Indices of the tokens that open a sentence: the first, and those after . ! ? : ; or a line break."""
     question_ends: tuple[int, ...] = ()
     """Indices of the tokens a question mark follows."""
+    opener: int = 0
+    """Index of the first word of the first sentence: 1 after a name the message is addressed to."""
+    asides: frozenset[int] = frozenset()
+    """Sentence starts that only open a parenthesis or a dash: "(MEI)?" still ends the question."""
 
     @property
     def asks(self) -> bool:
@@ -56,19 +64,64 @@ def analyze(plain: str) -> Analysis:
     starts: set[int] = set()
     end = 0
     questions: list[int] = []
+    asides: set[int] = set()
+    topics: list[int] = []
     for match in _TOKEN.finditer(lowered):
         if match.start() and lowered[match.start() - 1] == "@":
             continue  # a mention names someone; it is not a word of the sentence
         if raw_tokens and "?" in lowered[end : match.start()]:
             questions.append(len(raw_tokens) - 1)
+        if raw_tokens and match.group(0) in _YES_NO and "," in lowered[end : match.start()]:
+            topics.append(len(raw_tokens))
         if not raw_tokens or _BOUNDARY.search(lowered, end, match.start()):
             starts.add(len(raw_tokens))
+            if raw_tokens and not _FULL_STOP.search(lowered, end, match.start()):
+                asides.add(len(raw_tokens))
         raw_tokens.append(match.group(0))
         end = match.end()
-    if len(raw_tokens) > 1 and 1 not in starts and _VOCATIVE.match(plain):
+    opener = 0
+    if len(raw_tokens) > 1 and (_VOCATIVE.match(plain) or _addressed(raw_tokens, "?" in lowered)):
         starts.add(1)  # "Sam, did the reversals clear?": the sentence starts after the name
+        opener = 1
+    # "Velo cargo bike type, has the config gone in?": after a topic and a comma, a question starts
+    # ("…, have them clear the cache" is an imperative, not a question)
+    starts.update(i for i in topics if i + 1 < len(raw_tokens) and raw_tokens[i + 1] not in _OBJECTS)
     if raw_tokens and "?" in lowered[end:]:
         questions.append(len(raw_tokens) - 1)
-    tokens = tuple(fold(token) for token in raw_tokens)
+    # "é" (is) is not "e" (and): "…? é o mesmo problema" does not open "e o …?"
+    tokens = tuple("eh" if token == "é" else fold(token) for token in raw_tokens)
     lemmas = tuple(lemma_of(token) for token in tokens)
-    return Analysis(plain, folded, matchable(plain), tokens, lemmas, language, frozenset(starts), tuple(questions))
+    return Analysis(
+        plain,
+        folded,
+        matchable(plain),
+        tokens,
+        lemmas,
+        language,
+        frozenset(starts),
+        tuple(questions),
+        opener,
+        frozenset(asides),
+    )
+
+
+def _addressed(raw_tokens: list[str], asks: bool) -> bool:
+    """A first word that names whom the message is for, with no comma: "Dani como estamos com…",
+    "jake how's the … coming along": a short word that is no word of the sentence, before a word
+    that opens a question."""
+    first, second = fold(raw_tokens[0]), fold(raw_tokens[1])
+    if second == "e" and not asks:
+        return False  # "pão e o café": "e" joins two words unless the message asks ("Ju e o balancete?")
+    return second in _QUESTION_WORDS and 2 <= len(first) <= 12 and first not in _NOT_A_NAME and first.isalpha()
+
+
+# Words that open a question right after the name of the person asked.
+_QUESTION_WORDS = frozenset(
+    "como cade kd e alguma algum how how's hows any anything where where's wheres what's whats".split()  # noqa: SIM905
+)
+# Words a sentence starts with that are not a name.
+_NOT_A_NAME = frozenset(
+    """e o a os as um uma mas e ai entao gente pessoal oi ola bom boa so tipo isso esse essa aqui la nao sim
+    ok and but so the a an hi hey hello yes no ok just also then well now oh is are did does has have how
+    what where when who why can could will would should ja ainda tem""".split()  # noqa: SIM905
+)

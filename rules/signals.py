@@ -12,7 +12,7 @@ from hygiene.refs import TicketRef, find_refs
 from hygiene.rulebase import RuleSettings
 from hygiene.text import fold
 from rules.phrases import PhraseSet, per_settings, phrases_for
-from rules.speech import BARE_NUMBER, Inputs, cue_matcher
+from rules.speech import BARE_NUMBER, KEYED_NUMBER, Inputs, cue_matcher
 
 
 def thread_refs(message: ChatMessage, ctx: RuleContext) -> list[TicketRef]:
@@ -25,7 +25,8 @@ def thread_refs(message: ChatMessage, ctx: RuleContext) -> list[TicketRef]:
         if item.is_bot:
             continue
         refs += find_refs(item.plain, ctx.url_patterns)
-        refs += [TicketRef(n, n) for n in BARE_NUMBER.findall(item.plain) if ctx.tickets.known(n) is not None]
+        numbers = BARE_NUMBER.findall(item.plain) + KEYED_NUMBER.findall(item.plain)
+        refs += [TicketRef(n, n) for n in numbers if ctx.tickets.known(n) is not None]
     return refs
 
 
@@ -113,7 +114,8 @@ def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -
 
 def _capitalized(plain: str, matched: str) -> bool:
     """The client's word is written as a name ("Bluefin reporting…"), not as a common word ("a padaria")."""
-    return any(word[:1].isupper() and fold(word) == matched for word in re.findall(r"[^\W_]+", plain))
+    written = {fold(word) for word in re.findall(r"[^\W_]+", plain) if word[:1].isupper()}
+    return all(part in written for part in matched.split())
 
 
 # Capitalised words that start sentences but name no client.

@@ -39,9 +39,11 @@ Act = Literal["status", "request", "none"]
 
 # "o 4533 foi resolvido?": a plain number counts when the helpdesk has a ticket with that number.
 BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w/%-]|[.,]\d)")
+# "SR-4629", "CF-5120": a helpdesk key, when its number is a ticket the helpdesk knows.
+KEYED_NUMBER = re.compile(r"(?<![\w/-])[A-Za-z]{2,6}-(\d{2,7})\b")
 # A pasted message: a line that starts with ">", or 20 characters or more in double quotes.
-_QUOTED = re.compile(r"(?:^|\n)\s*>|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]")
-_QUOTED_TEXT = re.compile(r"(?:^|\n)\s*>[^\n]*|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]")
+_QUOTED = re.compile(r"(?:^|\n)\s*>|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]|:\s*['‘][^'’\n]{20,}['’]")
+_QUOTED_TEXT = re.compile(r"(?:^|\n)\s*>[^\n]*|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]|(?<=:)\s*['‘][^'’\n]{20,}['’]")
 # Endings of a verb in the past (preterite third person, participle) in Portuguese.
 _PT_PAST = ("ou", "aram", "eram", "iram", "iu", "eu", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas")
 _STOP = frozenset(
@@ -160,8 +162,14 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     if len(analysis.text) < 8:
         return Judgement("none", "too short to judge")
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
-    hits = _as_judged(inputs.cues.scan(analysis), analysis, requested)
-    ask = [p for p in requested if not p.startswith(_INABILITY)] + hits.get("ask", []) + hits.get("wants", [])
+    hits = scan(analysis, inputs, requested)
+    social = {word for cue in hits.get("social", []) for word in cue.split()}
+    ask = [
+        p
+        for p in requested
+        if not p.startswith(_INABILITY) and not _offers(analysis, p, social) and not _speakers_own(analysis, p, True)
+    ]
+    ask += hits.get("ask", []) + hits.get("wants", [])
     # Someone asked to act ("pode lançar…?", "can someone send…") makes it a request unless it asks
     # plainly for the state of things; a client's wants reported ("a dona quer saber") do not.
     forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(message.plain))
@@ -174,6 +182,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     done = done_report(analysis, hits)
     ticket, typed, ticket_score = referenced_ticket(message, ctx)
     if ticket is not None or typed is not None:
+        if _WHY.intersection(analysis.tokens[analysis.opener : analysis.opener + 2]):
+            return Judgement("none", "asks why, not how the ticket stands")  # "pq o 6144 caiu na minha fila?"
         if done:
             return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
         status = status or event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
@@ -189,6 +199,11 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     client = ctx.tickets.find_client(message.plain)
     open_tickets = ctx.tickets.open_for_client(client.client) if client else []
     new_work = bool(hits.get("new_work"))
+    if new_work and set(hits["new_work"]) <= _WEAK_NEW and open_tickets and client is not None:
+        # "X also asked about the fee on their statements — did that get corrected?": "also" adds a
+        # question about the subject of an open ticket, it does not set new work apart
+        best = subject_fit(analysis, open_tickets, client)
+        new_work = not (best and _overlap(analysis, best[0], client) >= 2 and event_question(analysis, hits, False))
     if not status and client is not None and open_tickets and not done:
         # "did 5.2.1 bring back the missing ELD logs?": an event asked about, on the subject of an open ticket
         event = event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
@@ -209,22 +224,71 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     return _request(message, analysis, hits, ask, inputs, client, open_tickets, new_work, bool(status) and question)
 
 
-_REQUEST_LISTS = ("problem", "forward", "relay")
+_REQUEST_LISTS = ("problem", "forward", "relay", "event")
+_WHY = frozenset("pq porque por why".split())  # noqa: SIM905
+# Someone else asked: a how-to question they put is theirs ("pediu orientação de como fazer").
+_ASKED = frozenset("pediu pediram pede pedem perguntou perguntaram solicitou asked asks requested".split())  # noqa: SIM905
+
+
+def scan(analysis: Analysis, inputs: Inputs, requested: list[str] | None = None) -> dict[str, list[str]]:
+    """The cue hits of a message as the judgement reads them (``requested``: HY101's request phrases found)."""
+    return _as_judged(inputs.cues.scan(analysis), analysis, requested or [])
 
 
 def _as_judged(hits: dict[str, list[str]], analysis: Analysis, requested: list[str]) -> dict[str, list[str]]:
     """The cue hits as the judgement reads them (a new dict: the matcher's own is shared):
     wants in the first person are the speaker's, and an inability a request phrase names
     ("não consegue") is a problem reported."""
-    wants = [w for w in hits.get("wants", []) if not _speakers_own(analysis, w)]
+    social = {word for cue in hits.get("social", []) for word in cue.split()}
+    wants = [w for w in hits.get("wants", []) if not _speakers_own(analysis, w) and not _offers(analysis, w, social)]
+    ask = [cue for cue in hits.get("ask", []) if not _offers(analysis, cue, social)]
     problem = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
-    return {**hits, "wants": wants, "problem": problem}
+    indirect = hits.get("indirect", []) or _long_indirect(analysis)
+    asked = bool(indirect)  # "preciso saber se a rescisão sai essa semana"
+    due = [cue for cue in hits.get("due", []) if asked or _in_question(analysis, cue.split()[0])]
+    info_request = hits.get("info_request", []) + due
+    judged = {**hits, "wants": wants, "ask": ask, "problem": problem, "info_request": info_request}
+    if indirect:
+        judged["indirect"] = indirect
+    return judged
+
+
+def _long_indirect(analysis: Analysis) -> list[str]:
+    """An asking verb, then "se/if/whether" further on in the same sentence: "perguntou no culto de
+    domingo (…) se a certidão saiu", "asked me at dinner last night whether SSO will be sorted"."""
+    tokens = analysis.tokens
+    for index, token in enumerate(tokens):
+        if token not in _ASKING_VERBS:
+            continue
+        for later in range(index + 1, min(len(tokens), index + 14)):
+            if later in analysis.sentence_starts and later not in analysis.asides:
+                break
+            if tokens[later] in _IF:
+                return [f"{token} … {tokens[later]}"]
+    return []
+
+
+_ASKING_VERBS = frozenset("perguntou perguntaram perguntando asked asking wondering".split())  # noqa: SIM905
+_IF = frozenset(["se", "if", "whether"])
+
+
+def _offers(analysis: Analysis, cue: str, social: set[str]) -> bool:
+    """An ask or a want whose object is coffee or lunch ("alguém quer pão de queijo?", "alguém prepara
+    café?"): talk among colleagues, not client work."""
+    if not social:
+        return False
+    words = cue.split()
+    if words[0] not in analysis.tokens:
+        return False
+    start = analysis.tokens.index(words[0])
+    return bool(social.intersection(analysis.tokens[start : start + len(words) + 3]))
 
 
 _NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
 
 
 _CHASING = frozenset("cobrando cobrou cobrar chasing".split())  # noqa: SIM905
+_CONTACTED = frozenset("ligou ligaram called pinged emailed messaged rang chased".split())  # noqa: SIM905
 _ASKING_ABOUT = frozenset(
     "perguntou perguntaram perguntando pergunta perguntam cobrando cobrou cobrar asked asking asks ask chasing".split()  # noqa: SIM905
 )
@@ -242,7 +306,12 @@ def _tracked_request(
     best = [t for overlap, t in scored if overlap and overlap == scored[0][0]]
     chasing = [w for w in hits.get("wants", []) if w.split()[0] in _CHASING]
     asked_about = any(w.split()[0] in _ASKING_ABOUT for w in hits.get("wants", [])) or bool(hits.get("indirect"))
-    strong = scored[0][0] >= 1 and bool(hits.get("again")) and (asked_about or bool(chasing))
+    asked_about = asked_about or bool(_CONTACTED.intersection(analysis.tokens))  # "MedRoute called again about…"
+    quoted = _quoted_words(analysis.plain)
+    again = [cue for cue in hits.get("again", []) if cue.split()[0] not in quoted]  # not the client's "again"
+    strong = scored[0][0] >= 1 and bool(again) and (asked_about or bool(chasing))
+    if _asks_what_may(analysis, hits.get("indirect", [])):
+        return None  # "de novo: querem saber se podem usar o crédito…": a new question, asked again
     if not best or not strong or len(best) > 2:
         return None
     referent = _client_referent(client)
@@ -308,12 +377,15 @@ def _request(
     text = analysis.text
     forward = hits.get("forward", []) + (["(quoted)"] if _QUOTED.search(message.plain) else [])
     own_words = matchable(_QUOTED_TEXT.sub(" ", message.plain)) if forward else text
+    if forward and not (ask or hits.get("problem")) and (praise := _quoted_praise(message.plain, inputs)):
+        return Judgement("none", f"forwards a client's thanks ({praise[0]!r})", praise)
     if blocked := inputs.request.matches("not_request", own_words):
         return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)
     # A how-to question is the asker's own, unless a client's question is relayed or pasted.
-    if not (forward or hits.get("indirect")) and (how := inputs.request.matches("how_to", own_words)):
+    relayed = forward or hits.get("indirect") or any(_ASKED.intersection(w.split()) for w in hits.get("wants", []))
+    if not relayed and (how := inputs.request.matches("how_to", own_words)):
         return Judgement("none", f"not a new request ({how[0]!r}): a how-to question", how)
-    problem = hits.get("problem", [])
+    problem = hits.get("problem", []) + hits.get("event", [])
     relay = hits.get("relay", [])
     if marked_urgent(message.plain):
         problem = []  # an URGENT incident follows the urgent path (an answer in ten minutes, HY104)
@@ -363,7 +435,8 @@ def status_cues(
     count, and asking someone to check ("verificar se") leaves it a request.
     """
     if asked_to_act and phrases.any("check_request", analysis.text):
-        return []
+        # "alguém já conseguiu ver se…?": whether the check was done, not a check asked for
+        return [cue for cue in hits.get("standing", []) if "ja" in cue.split()]
     if _PERSON_WH.intersection(analysis.tokens):
         return list(hits.get("standing", []))  # "who's on 8809?", "which tech is on 8813 now it's done?"
     found = list(phrases.matches("status", analysis.text)) + hits.get("standing", [])
@@ -373,12 +446,21 @@ def status_cues(
         found += hits["info_request"]
     if analysis.asks:
         found += hits.get("waiting", [])  # "to esperando fechar a folha" tells; "still waiting on X?" asks
-    progress = hits.get("progress", [])
+    # beside a question, a progress verb in a sentence that asks nothing tells ("…? chegou uma marmita")
+    progress = [
+        cue
+        for cue in hits.get("progress", [])
+        if (not analysis.asks or _in_question(analysis, cue.split()[0])) and not _needed(analysis, cue)
+    ]
     if not asked_to_act and progress and (hits.get("aspect") or (loose and _past(analysis, progress))):
         found += progress + hits.get("aspect", [])
     openers = [cue for cue in hits.get("info_request", []) if cue.split()[0] in ("did", "has", "have")]
     if openers and hits.get("aspect") and not asked_to_act:
         found += openers + hits["aspect"]  # "did Tidepool's dispute ever get decided"
+    elif not asked_to_act and "yet" in analysis.tokens and _PERFECT.intersection(analysis.tokens):
+        yet = analysis.tokens.index("yet")
+        if any(t in _PERFECT for t in analysis.tokens[max(0, yet - 10) : yet]):
+            found.append("did … yet")  # "…, did legal sign off on the discount yet"
     indirect = [] if asked_to_act else hits.get("indirect", [])
     already = _already_done_question(analysis, require_mark=not indirect)
     if indirect and _asks_what_happened(analysis, indirect[0].split()[0], progress):
@@ -390,6 +472,28 @@ def status_cues(
     return _unique(found)
 
 
+def _asks_what_may(analysis: Analysis, indirect: list[str]) -> bool:
+    """The embedded question asks what may or must be done ("se podem usar o crédito", "if they need
+    a new CNAE"), not whether something already happened."""
+    if not indirect or indirect[0].split()[0] not in analysis.tokens:
+        return False
+    start = analysis.tokens.index(indirect[0].split()[0]) + 1
+    tail = analysis.tokens[start : start + 6]
+    return bool(_NEEDS.intersection(tail)) or (
+        bool(_MODALS.intersection(tail[:4])) and not _ASPECT.intersection(tail[:4])
+    )
+
+
+def _needed(analysis: Analysis, cue: str) -> bool:
+    """The verb follows a need ("precisa transmitir a DCTFWeb", "needs to send"): work still to do."""
+    word = cue.split()[0]
+    if word not in analysis.tokens:
+        return False
+    index = analysis.tokens.index(word)
+    before = analysis.tokens[max(0, index - 2) : index]
+    return bool(_NEEDS.intersection(before)) or (before[-1:] == ("que",) and "tem" in before)
+
+
 def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) -> bool:
     """After "perguntou se" / "asked if": whether something already happened ("se a junta já
     registrou", "if the refund has gone out yet"), not whether something can be done."""
@@ -397,8 +501,12 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     tail = analysis.tokens[start + 1 :]
     end = next((i for i, token in enumerate(tail) if token in _CLAUSE_ENDS), len(tail))
     tail = tail[:end]  # the embedded question only: "whether the fix is live so they can restart…"
+    if _NEEDS.intersection(tail):
+        return False  # "se precisa de CNAE novo": what must be done is new work
     if _ASPECT.intersection(tail):
-        return True
+        return True  # "se já dá pra escriturar", "if the export is live yet"
+    if _MODALS.intersection(tail[:3]):
+        return False  # "se posso vender ostra pra…": what may be done is a new question
     lemmas = analysis.lemmas[start + 1 : start + 1 + end]
     if any(
         _past_form(token) and (token != lemma or token in _EN_IRREGULAR_PAST)
@@ -406,21 +514,26 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     ):
         return True
     # "se a prestação de contas fica pronta antes da assembleia": completion asked, not ability
-    completion = {
-        lemma for token, lemma in zip(analysis.tokens[start + 1 :], analysis.lemmas[start + 1 :], strict=True)
-    }
+    completion = set(lemmas)
     return bool(_COMPLETION & completion) and not _MODALS.intersection(tail)
 
 
 # Words that ask whether a named ticket's work is finished ("o 4520 fica pronto até terça?").
 _DONE_WORDS = frozenset("sair chegar terminar concluir finalizar pronto ready done live".split())  # noqa: SIM905
 _COMPLETION = frozenset(
-    "ficar sair chegar terminar concluir finalizar pronto ready done go live land ship happen clear will vai".split()  # noqa: SIM905
+    """ficar sair chegar terminar concluir finalizar fechar pronto ready done go live land ship happen clear
+    will vai""".split()  # noqa: SIM905
 )
 
 
+_PERFECT = frozenset(["did", "has", "have", "had"])
+_YES_NO = frozenset(["is", "are", "was", "were", "did", "has", "have", "will", "does", "do"])
 _CLAUSE_ENDS = frozenset("so because since but pq porque mas pois".split())  # noqa: SIM905
-_MODALS = frozenset("pode podem poderia da consegue conseguem can could may should".split())  # noqa: SIM905
+_MODALS = frozenset("pode podem poderia da consegue conseguem posso podemos can could may should".split())  # noqa: SIM905
+# Need and obligation: "precisa transmitir", "se precisa de CNAE novo", "needs to send".
+_NEEDS = frozenset(
+    "precisa precisam preciso precisamos precisaria devo deve devem must need needs required".split()  # noqa: SIM905
+)
 
 
 def _looks_past(token: str) -> bool:
@@ -489,7 +602,7 @@ def asks(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> 
         return True
     if hits.get("info_request") or hits.get("standing") or hits.get("indirect"):
         return True
-    opener = next(iter(sorted(analysis.sentence_starts)), 0)
+    opener = analysis.opener
     if opener >= len(analysis.tokens):
         return False
     first = analysis.tokens[opener]
@@ -499,15 +612,39 @@ def asks(analysis: Analysis, hits: dict[str, list[str]], phrases: PhraseSet) -> 
 def done_report(analysis: Analysis, hits: dict[str, list[str]]) -> list[str]:
     """Words that report work done or a ticket updated, in a sentence that is not itself a question
     ("emiti o DARF e mandei pro financeiro. anexo no 4547 ou abro outro chamado?" reports)."""
-    return [cue for cue in hits.get("done", []) if not _in_question(analysis, cue.split()[0])]
+    embedded = _first_index(analysis, hits.get("indirect", []))
+    return [
+        cue
+        for cue in hits.get("done", [])
+        if not _in_question(analysis, cue.split()[0])
+        and not embedded < _first_index(analysis, [cue])
+        and not _opens_as_question(analysis, _first_index(analysis, [cue]))
+    ]
+
+
+def _opens_as_question(analysis: Analysis, index: int) -> bool:
+    """The sentence of the token at ``index`` opens like a question ("is 9345 fixed")."""
+    start = max((s for s in analysis.sentence_starts if s <= index), default=0)
+    return start < len(analysis.tokens) and analysis.tokens[start] in _YES_NO
+
+
+def _first_index(analysis: Analysis, cues: list[str]) -> int:
+    """Where the first of ``cues`` starts in the message (past the end when none is there)."""
+    found = [analysis.tokens.index(c.split()[0]) for c in cues if c.split()[0] in analysis.tokens]
+    return min(found, default=len(analysis.tokens))
 
 
 def _in_question(analysis: Analysis, word: str) -> bool:
     """The sentence where ``word`` first stands ends with a question mark."""
     if word not in analysis.tokens:
         return analysis.asks
-    index = analysis.tokens.index(word)
-    end = min((start - 1 for start in analysis.sentence_starts if start > index), default=len(analysis.tokens) - 1)
+    return _sentence_asks(analysis, analysis.tokens.index(word))
+
+
+def _sentence_asks(analysis: Analysis, index: int) -> bool:
+    """The sentence of the token at ``index`` ends with a question mark."""
+    full_stops = analysis.sentence_starts - analysis.asides
+    end = min((start - 1 for start in full_stops if start > index), default=len(analysis.tokens) - 1)
     return any(index <= question <= end for question in analysis.question_ends)
 
 
@@ -526,7 +663,9 @@ def _past(analysis: Analysis, progress: list[str]) -> bool:
         if asked_right_after and not _boundary_between(analysis, index):
             return True  # "…voltou com erro de novo?", "…saiu no eSocial?": any verb in the past
         after_start = index in analysis.sentence_starts or (index and tokens[index - 1] in _AUXILIARIES)
-        if token in first_words and after_start:
+        # "…da esquina? chegou uma marmita": beside a question, a sentence without one tells
+        told = analysis.asks and not _sentence_asks(analysis, index)
+        if token in first_words and after_start and not told:
             return True
     return False
 
@@ -599,11 +738,19 @@ def referenced_ticket(message: ChatMessage, ctx: RuleContext) -> tuple[Ticket | 
             return ticket, ref.key, 0.95
         if not len(ctx.tickets) and any(word in TICKET_WORDS for word in words(fold(ref.matched))):
             return None, ref.key, 0.8
-    for number in BARE_NUMBER.findall(message.plain):
+    for number in BARE_NUMBER.findall(message.plain) + KEYED_NUMBER.findall(message.plain):
         ticket = ctx.tickets.known(number)
         if ticket is not None:
             return ticket, number, 0.85
     return None, None, 0.0
+
+
+_WEAK_NEW = frozenset(["also", "tambem", "tb", "tbm"])
+
+
+def _overlap(analysis: Analysis, ticket: Ticket, client: ClientMatch | None) -> int:
+    content = content_lemmas(analysis) - (set(words(fold(client.client))) if client else set())
+    return len(content & subject_lemmas(ticket.subject))
 
 
 def subject_fit(analysis: Analysis, tickets: list[Ticket], client: ClientMatch | None) -> list[Ticket]:
@@ -640,14 +787,39 @@ def marked_urgent(plain: str) -> bool:
 _INABILITY = ("nao ", "sem ")
 
 
-def _speakers_own(analysis: Analysis, cue: str) -> bool:
-    """A want in the first person ("I need…", "want to reuse…", "pergunto pq…"): the speaker's, not a client's."""
+def _speakers_own(analysis: Analysis, cue: str, spelled_out: bool = False) -> bool:
+    """A want in the first person ("I need…", "want to reuse…", "pergunto pq…"): the speaker's, not a
+    client's; with ``spelled_out``, only when the pronoun is written ("I want to order a bag"). A
+    want inside a pasted client message is the client's."""
     word = cue.split()[0]
-    if word not in analysis.tokens:
+    if word not in analysis.tokens or word in _quoted_words(analysis.plain):
         return False
     index = analysis.tokens.index(word)
     before = analysis.tokens[index - 1] if index else ""
-    return before in _FIRST_PERSON or (index in analysis.sentence_starts and word in _BARE_FIRST_PERSON)
+    bare = not spelled_out and index in analysis.sentence_starts and word in _BARE_FIRST_PERSON
+    return before in _FIRST_PERSON or bare
+
+
+_SIGN_OFF = frozenset(["obrigado", "obrigada", "obrigados", "obrigadas", "valeu", "thank you", "thanks", "thx"])
+
+
+def _quoted_praise(plain: str, inputs: Inputs) -> list[str]:
+    """Praise in a pasted client message: thanks it opens with ("'obrigado pessoal, a admissão foi
+    rapidinho'"), or words of praise beyond a thank-you sign-off ("Preciso da 2ª via… Obrigada!")."""
+    found: list[str] = []
+    for match in _QUOTED_TEXT.finditer(plain):
+        quoted = matchable(match.group(0))
+        praise = inputs.request.matches("not_request", quoted)
+        opening = " ".join(quoted.split()[:4])
+        found += [p for p in praise if p not in _SIGN_OFF or p in opening]
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _quoted_words(plain: str) -> frozenset[str]:
+    if not _QUOTED.search(plain):
+        return frozenset()
+    return frozenset(words(fold(" ".join(m.group(0) for m in _QUOTED_TEXT.finditer(plain)))))
 
 
 _FIRST_PERSON = frozenset("i we i'd we'd i'll eu nos gente to tou estou".split())  # noqa: SIM905

@@ -59,16 +59,19 @@ def test_precision_and_recall(corpus: str, code: str) -> None:
 
 # What the detector reaches on each blind set (bench/detection.md has the history: before, unseen,
 # after tuning). A pin against regressions, a little under today's figures; the goal is precision
-# 0.95 and recall 0.90 everywhere. Sets 6 and 7 were scored unseen, then tuned on once; set 8 never was.
+# 0.95 and recall 0.90 everywhere. Each set was scored once unseen, then tuned on (sets 8, 9 and 10
+# in this order; set 11 has never been tuned on).
 BLIND_FLOOR = {  # set: (HY101 precision, HY101 recall, HY102 precision, HY102 recall)
-    "set1": (0.97, 0.94, 0.96, 0.96),
-    "set2": (0.97, 0.88, 0.96, 0.90),
-    "set3": (0.96, 0.88, 0.93, 0.86),
-    "set4": (0.96, 0.92, 0.96, 0.93),
-    "set5": (0.93, 0.90, 0.96, 0.93),
-    "set6": (0.90, 0.90, 0.96, 0.86),
-    "set7": (0.90, 0.94, 0.89, 0.84),
-    "set8": (0.87, 0.89, 0.87, 0.80),
+    "set1": (0.97, 0.95, 0.97, 0.96),
+    "set2": (0.97, 0.90, 0.96, 0.90),
+    "set3": (0.96, 0.89, 0.96, 0.89),
+    "set4": (0.96, 0.93, 0.97, 0.95),
+    "set5": (0.94, 0.90, 0.97, 0.95),
+    "set6": (0.90, 0.90, 0.96, 0.89),
+    "set7": (0.90, 0.95, 0.91, 0.85),
+    "set8": (0.97, 0.95, 0.96, 0.95),
+    "set9": (0.96, 0.92, 0.97, 0.89),
+    "set10": (0.92, 0.92, 0.95, 0.85),
 }
 
 

@@ -6,7 +6,7 @@ import re
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,22 @@ from hygiene.clients import ClientMatch, ClientMatcher
 from hygiene.errors import HygieneError
 from hygiene.models import ChatMessage, Staleness, Ticket
 from hygiene.text import fold
+
+
+def _open_at(ticket: Ticket, at: datetime, zone: tzinfo) -> bool:
+    """Open at ``at``: active now, or closed only later (created by then, last updated after)."""
+    if ticket.is_active:
+        return True
+    if ticket.created_at is not None and _aware(ticket.created_at, zone) > at:
+        return False
+    return ticket.updated_at is not None and _aware(ticket.updated_at, zone) > at
+
+
+def _aware(moment: datetime, zone: tzinfo) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+_KEY = re.compile(r"^([A-Za-z]{2,10})-(\d+)$")
 
 
 class TicketSnapshot:
@@ -35,25 +51,46 @@ class TicketSnapshot:
         for ticket in self._tickets:
             if ticket.number:
                 self._by_ref[ticket.number] = ticket
+        for ticket in self._tickets:
+            for key in (ticket.number, ticket.id):
+                keyed = _KEY.match(key or "")
+                if key and keyed:  # "CF-5120" is typed "CF-5120", "cf-5120" and "5120"
+                    self._by_ref.setdefault(keyed.group(2), ticket)
+                    self._by_ref.setdefault(key.upper(), ticket)
         self._active = [t for t in self._tickets if t.is_active]
+        self._moments: dict[tzinfo, list[datetime]] = {}
         self._clients = sorted({t.client for t in self._tickets if t.client} | set(extra_clients))
         self._matcher = ClientMatcher(self._clients, aliases, threshold)
 
     def by_ref(self, key: str) -> Ticket | None:
-        return self._by_ref.get(key)
+        return self._by_ref.get(key) or self._by_ref.get(key.upper())
 
     def known(self, key: str) -> Ticket | None:
-        return self._by_ref.get(key)
+        return self.by_ref(key)
 
     def clients(self) -> list[str]:
         return self._clients
 
-    def open_for_client(self, client: str) -> list[Ticket]:
+    def open_for_client(self, client: str, at: datetime | None = None, zone: tzinfo | None = None) -> list[Ticket]:
         wanted = fold(client)
-        return [t for t in self._active if t.client and fold(t.client) == wanted]
+        return [t for t in self.active(at, zone) if t.client and fold(t.client) == wanted]
 
-    def active(self) -> list[Ticket]:
-        return self._active
+    def active(self, at: datetime | None = None, zone: tzinfo | None = None) -> list[Ticket]:
+        if at is None:
+            return self._active
+        return [t for t in self._tickets if _open_at(t, at, zone or UTC)]
+
+    def epoch(self, at: datetime, zone: tzinfo | None = None) -> int:
+        zone = zone or UTC
+        if zone not in self._moments:
+            self._moments[zone] = sorted(
+                _aware(moment, zone)
+                for t in self._tickets
+                if not t.is_active
+                for moment in (t.created_at, t.updated_at)
+                if moment is not None
+            )
+        return bisect_right(self._moments[zone], at)
 
     def find_client(self, text: str) -> ClientMatch | None:
         return self._matcher.find(text)
@@ -88,11 +125,14 @@ class LiveTickets:
     def clients(self) -> list[str]:
         return self.snapshot.clients()
 
-    def open_for_client(self, client: str) -> list[Ticket]:
-        return self.snapshot.open_for_client(client)
+    def open_for_client(self, client: str, at: datetime | None = None, zone: tzinfo | None = None) -> list[Ticket]:
+        return self.snapshot.open_for_client(client, at, zone)
 
-    def active(self) -> list[Ticket]:
-        return self.snapshot.active()
+    def active(self, at: datetime | None = None, zone: tzinfo | None = None) -> list[Ticket]:
+        return self.snapshot.active(at, zone)
+
+    def epoch(self, at: datetime, zone: tzinfo | None = None) -> int:
+        return self.snapshot.epoch(at, zone)
 
     def find_client(self, text: str) -> ClientMatch | None:
         return self.snapshot.find_client(text)

@@ -166,7 +166,7 @@ def _about_the_thread(message: ChatMessage, ctx: RuleContext, settings: RuleSett
                 )
     for item in earlier:
         client = ctx.tickets.find_client(item.plain)
-        open_tickets = ctx.tickets.open_for_client(client.client) if client else []
+        open_tickets = ctx.tickets.open_for_client(client.client, message.at, ctx.zone) if client else []
         if client is None or not open_tickets:
             continue
         fitting = subject_fit(analyze(f"{item.plain} {message.plain}"), open_tickets, client)

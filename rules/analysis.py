@@ -110,15 +110,19 @@ def _addressed(raw_tokens: list[str], asks: bool) -> bool:
     "jake how's the … coming along": a short word that is no word of the sentence, before a word
     that opens a question."""
     first, second = fold(raw_tokens[0]), fold(raw_tokens[1])
-    if second == "e" and not asks:
+    if second in _ASKED_ONLY and not asks:
         return False  # "pão e o café": "e" joins two words unless the message asks ("Ju e o balancete?")
-    return second in _QUESTION_WORDS and 2 <= len(first) <= 12 and first not in _NOT_A_NAME and first.isalpha()
+    return second in _QUESTION_WORDS or (
+        second in _ASKED_ONLY and 2 <= len(first) <= 12 and first not in _NOT_A_NAME and first.isalpha()
+    )
 
 
 # Words that open a question right after the name of the person asked.
 _QUESTION_WORDS = frozenset(
-    "como cade kd e alguma algum how how's hows any anything where where's wheres what's whats".split()  # noqa: SIM905
+    "como cade kd alguma algum how how's hows any anything where where's wheres what's whats".split()  # noqa: SIM905
 )
+# Words that open a question after a name only when the message asks ("Lauren did Lakeside get…?").
+_ASKED_ONLY = frozenset(["e", "did", "has", "have"])
 # Words a sentence starts with that are not a name.
 _NOT_A_NAME = frozenset(
     """e o a os as um uma mas e ai entao gente pessoal oi ola bom boa so tipo isso esse essa aqui la nao sim

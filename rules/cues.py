@@ -72,7 +72,7 @@ def parse_cue(list_name: str, text: str) -> Cue:
         words = frozenset(o for o in options if not o.endswith("*") and not o.startswith(("=", "*")))
         exact = frozenset(o[1:] for o in options if o.startswith("=") and len(o) > 1)
         prefixes = tuple(o[:-1] for o in options if o.endswith("*") and len(o) > 2)
-        suffixes = tuple(o[1:] for o in options if o.startswith("*") and len(o) > 2)
+        suffixes = tuple(o[1:] for o in options if o.startswith("*") and len(o) > 1)
         elements.append(_Element(words, prefixes, exact, suffixes))
     return Cue(list_name, text, tuple(elements), sentence_start)
 

@@ -144,7 +144,9 @@ def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     # What the judgement reads of the message is its text and whether it is a reply; the same text
     # in the same helpdesk snapshot is judged the same ("bom dia", bots, the same request pasted twice).
     patterns = tuple(pattern.pattern for pattern in ctx.url_patterns)
-    key = (message.plain, message.is_reply, id(ctx.tickets), len(ctx.tickets), patterns, id(inputs))
+    # Which tickets were open depends on when it was said (an audit replays a later export).
+    epoch = ctx.tickets.epoch(message.at, ctx.zone)
+    key = (message.plain, message.is_reply, id(ctx.tickets), len(ctx.tickets), epoch, patterns, id(inputs))
     cached = _CACHE.get(key)
     if cached is None:
         cached = _judge(message, ctx, inputs)
@@ -197,7 +199,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
             )
         return Judgement("none", f"names ticket {ticket.reference if ticket else typed}: the work is tracked")
     client = ctx.tickets.find_client(message.plain)
-    open_tickets = ctx.tickets.open_for_client(client.client) if client else []
+    open_tickets = ctx.tickets.open_for_client(client.client, message.at, ctx.zone) if client else []
     new_work = bool(hits.get("new_work"))
     if new_work and set(hits["new_work"]) <= _WEAK_NEW and open_tickets and client is not None:
         # "X also asked about the fee on their statements — did that get corrected?": "also" adds a
@@ -339,9 +341,12 @@ def _status_about_client(
     if client is None or not open_tickets or other_work:
         return None  # "separate from the nexus setup, …": not about the open ticket
     fitting = subject_fit(analysis, open_tickets, client)
-    if not fitting and len(open_tickets) > 2:
+    # without a subject that fits, only the client's tickets open now can be meant (not one an
+    # audit counts as open at the time only because it was closed later)
+    candidates = fitting or [t for t in open_tickets if t.is_active]
+    if not candidates or (not fitting and len(candidates) > 2):
         return None
-    chosen = tuple(fitting[:2] or open_tickets[:2])
+    chosen = tuple(candidates[:2])
     how = "subject of an open ticket" if fitting else "the client's open ticket"
     referent = _client_referent(client)
     referent["ticket"] = how
@@ -498,16 +503,18 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     """After "perguntou se" / "asked if": whether something already happened ("se a junta já
     registrou", "if the refund has gone out yet"), not whether something can be done."""
     start = analysis.tokens.index(opener) if opener in analysis.tokens else 0
+    # from the conjunction on: "like to know whether …", "quer saber se …"
+    start = next((i for i in range(start, min(start + 14, len(analysis.tokens))) if analysis.tokens[i] in _IF), start)
     tail = analysis.tokens[start + 1 :]
     end = next((i for i, token in enumerate(tail) if token in _CLAUSE_ENDS), len(tail))
-    tail = tail[:end]  # the embedded question only: "whether the fix is live so they can restart…"
+    tail = tail[: min(end, _EMBEDDED)]  # the embedded question only: "whether the fix is live so they can…"
     if _NEEDS.intersection(tail):
         return False  # "se precisa de CNAE novo": what must be done is new work
     if _ASPECT.intersection(tail):
         return True  # "se já dá pra escriturar", "if the export is live yet"
     if _MODALS.intersection(tail[:3]):
         return False  # "se posso vender ostra pra…": what may be done is a new question
-    lemmas = analysis.lemmas[start + 1 : start + 1 + end]
+    lemmas = analysis.lemmas[start + 1 : start + 1 + len(tail)]
     if any(
         _past_form(token) and (token != lemma or token in _EN_IRREGULAR_PAST)
         for token, lemma in zip(tail, lemmas, strict=True)
@@ -528,6 +535,8 @@ _COMPLETION = frozenset(
 
 _PERFECT = frozenset(["did", "has", "have", "had"])
 _YES_NO = frozenset(["is", "are", "was", "were", "did", "has", "have", "will", "does", "do"])
+_EMBEDDED = 10
+"""Words of an embedded question read after "se/if" ("se compensa ir pro lucro real em 2027 (…), o dono pediu")."""
 _CLAUSE_ENDS = frozenset("so because since but pq porque mas pois".split())  # noqa: SIM905
 _MODALS = frozenset("pode podem poderia da consegue conseguem posso podemos can could may should".split())  # noqa: SIM905
 # Need and obligation: "precisa transmitir", "se precisa de CNAE novo", "needs to send".

@@ -120,11 +120,70 @@ def test_a_close_spelling_is_looked_for_only_among_clients_sharing_a_word() -> N
         ("a rescisão do João já foi assinada?", "status", ("700",)),
         ("Emiti a guia do FGTS da Vila Verde e anexei no atendimento", "none", ()),
         ("Como está o trânsito aí?", "none", ()),
+        # a name the message is addressed to, with no comma
+        ("Ana como estamos com a rescisão da Vila Verde? eles precisam pra sexta", "status", ("700",)),
+        ("Bia e o parcelamento do Simples do Mercado Sol?", "status", ("702", "703")),
+        # what may or must be done is a new question, not progress
+        ("o Mercado Sol quer saber se precisa de inscrição estadual nova pra filial", "request", ("702", "703")),
+        ("a Vila Verde perguntou se pode pagar a rescisão em duas vezes", "request", ("700", "701")),
+        ("a Vila Verde perguntou se já dá pra pagar a rescisão", "status", ("700",)),
+        # a progress verb after a need asks for the work
+        (
+            "Mercado Sol: precisa transmitir a DCTFWeb de outubro, não tem nada aberto disso ainda",
+            "request",
+            ("702", "703"),
+        ),
+        # a question put far from its verb
+        ("o síndico da Vila Verde perguntou na reunião de ontem (longa, aliás) se a rescisão saiu", "status", ("700",)),
+        ("Umbra's CFO asked me at lunch yesterday whether the October refund went out", "status", ("704",)),
+        # a client's business changing: work for the firm
+        ("a Padaria Pão de Mel vai registrar a primeira funcionária segunda", "request", ()),
+        # offered among colleagues, the shift covered, the client's thanks forwarded
+        ("alguém quer café? to passando na Padaria Pão de Mel", "none", ()),
+        ("alguém consegue me cobrir amanhã? só tem o fechamento da Padaria Pão de Mel pendente", "none", ()),
+        ("olha o que a Padaria Pão de Mel mandou: 'obrigada pessoal, vocês são demais com a folha'", "none", ()),
+        # "é" is not "e"
+        ("dá pra juntar o 701 com o 700? é o mesmo assunto", "none", ()),
+        # why a ticket is where it is is no progress question
+        ("pq o 702 caiu na fila do fiscal?", "none", ()),
     ],
 )
 def test_the_act_and_the_tickets_it_is_about(text: str, act: str, tickets: tuple[str, ...]) -> None:
     found_act, found_tickets, reason = judged(text)
     assert (found_act, found_tickets) == (act, tickets), reason
+
+
+def test_helpdesk_keys_are_read_with_or_without_their_prefix() -> None:
+    keyed = Ticket(
+        id="CF-5120", number="CF-5120", subject="Fee schedule load", client="Bluewater Dental", status="open"
+    )
+    plain = Ticket(id="4633", number="4633", subject="POD signature box", client="Hollis Medical", status="open")
+    snapshot = TicketSnapshot([keyed, plain])
+    assert snapshot.known("CF-5120") is keyed and snapshot.known("cf-5120") is keyed and snapshot.known("5120") is keyed
+    message = ChatMessage(
+        channel="C1", channel_name="geral", id=TS, at=at_of(TS), text="x", plain="logged as SR-4633, on it", user="U1"
+    )
+    from rules.signals import thread_refs
+
+    assert [ref.key for ref in thread_refs(message, WindowContext(NOW, [message], snapshot))] == ["4633"]
+
+
+def test_an_audit_sees_the_tickets_open_when_the_message_was_written() -> None:
+    said = at_of(TS)
+    solved_later = Ticket(  # type: ignore[call-arg]
+        id="710",
+        number="710",
+        subject="Certidão negativa",
+        client="Mercado Sol Ltda",
+        status="solved",
+        created_at=datetime(2026, 11, 1, 9, 0),
+        updated_at=datetime(2026, 12, 20, 9, 0),
+    )
+    solved_before = solved_later.model_copy(update={"id": "711", "number": "711", "updated_at": datetime(2026, 11, 2)})
+    snapshot = TicketSnapshot([solved_later, solved_before])
+    assert snapshot.open_for_client("Mercado Sol Ltda") == []
+    assert snapshot.open_for_client("Mercado Sol Ltda", said, UTC) == [solved_later]
+    assert snapshot.epoch(said, UTC) != snapshot.epoch(datetime(2026, 12, 21, tzinfo=UTC), UTC)
 
 
 def test_a_status_question_fitting_two_tickets_is_answered_with_both() -> None:

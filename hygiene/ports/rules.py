@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -28,10 +28,18 @@ class TicketLookup(Protocol):
 
     def clients(self) -> list[str]: ...
 
-    def open_for_client(self, client: str) -> list[Ticket]: ...
+    def open_for_client(self, client: str, at: datetime | None = None, zone: tzinfo | None = None) -> list[Ticket]:
+        """The client's open or pending tickets; with ``at``, those that were open then (created
+        before, and still active or updated after: an audit replays chat against a later export)."""
+        ...
 
-    def active(self) -> list[Ticket]:
-        """Every open or pending ticket (to find one by its subject)."""
+    def active(self, at: datetime | None = None, zone: tzinfo | None = None) -> list[Ticket]:
+        """Every open or pending ticket (to find one by its subject); ``at`` as above."""
+        ...
+
+    def epoch(self, at: datetime, zone: tzinfo | None = None) -> int:
+        """Which tickets are open at ``at`` changes only at a few moments: the number of those
+        passed by ``at`` (two moments with the same epoch see the same open tickets)."""
         ...
 
     def find_client(self, text: str) -> ClientMatch | None:

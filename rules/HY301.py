@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pydantic import Field
 
 from hygiene.models import ChatMessage, Mode, Ticket
@@ -11,9 +9,9 @@ from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
 from rules.client_side import client_of, late_synced, refs_after, sent, subject_stems, who
+from rules.client_speech import client_cue_matcher, judge_client
+from rules.HY304 import praise_in
 from rules.phrases import phrases_for
-from rules.signals import speech_inputs
-from rules.speech import SpeechSettings, judge
 
 NUDGE = {
     "pt": (
@@ -67,8 +65,15 @@ class HY301(Rule):
     tells_team = "department"
     client_figure = "untracked"
 
-    class Settings(SpeechSettings):
+    class Settings(RuleSettings):
         business_hours: float = Field(2, ge=0, description="Business hours a request may wait for its ticket.")
+        client_cues: dict[str, dict[str, list[str]]] = Field(
+            default_factory=dict,
+            description=(
+                "Extra cues by language and list (rules/data/client_speech.toml), e.g. "
+                "{pt = {ask = ['me arruma']}}: words match their inflections too."
+            ),
+        )
 
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY301.Settings)
@@ -79,10 +84,13 @@ class HY301(Rule):
         waited = ctx.calendar.between(sent(message), ctx.now).total_seconds() / 3600
         if waited < settings.business_hours:
             return Verdict.no(f"waited {waited:.1f} of {settings.business_hours:g} business hours for a ticket")
-        inputs = speech_inputs(settings, request=phrases_for("HY101", settings))
-        judgement = judge(replace(message, thread_id=None), ctx, inputs)
+        work = phrases_for("HY101", _SHIPPED)
+        judgement = judge_client(message.plain, client_cue_matcher(settings.client_cues or None), work)
         if judgement.act != "request":
             return Verdict.no(f"not a new request: {judgement.reason}", phrases=judgement.cues)
+        praise = praise_in(phrases_for("HY304", _SHIPPED), matchable(message.plain))
+        if praise and not _plainly_asks(message.plain, judgement.cues):
+            return Verdict.no(f"praise, no ask ({praise[0]!r}): HY304's case", phrases=praise)
         refs = refs_after(message, ctx)
         if refs:
             return Verdict.no(f"a ticket is referenced in the conversation ({refs[0]})")
@@ -102,6 +110,17 @@ class HY301(Rule):
         }
         says = NUDGE[language].format(who=who(message, client), hours=f"{waited:.1f}")
         return Verdict.yes(0.8 if client else 0.7, evidence, says)
+
+
+_SHIPPED = RuleSettings()
+# Words of an ask that praise does not explain away ("vcs são demais… me manda o informe").
+_PLAIN_ASK = frozenset("me nos manda mande envia envie preciso precisamos pfv please need".split())  # noqa: SIM905
+
+
+def _plainly_asks(plain: str, cues: list[str]) -> bool:
+    """Beside praise, an ask that is a question or an imperative, not a figure of speech ("dá pra
+    ver o cuidado", "queria registrar que…")."""
+    return "?" in plain or bool(_PLAIN_ASK.intersection(" ".join(cues).split()))
 
 
 def _matching(message: ChatMessage, tickets: list[Ticket]) -> Ticket | None:

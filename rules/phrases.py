@@ -17,6 +17,7 @@ from importlib import resources
 from typing import TypeVar, cast
 
 from hygiene.rulebase import RuleSettings, compile_configured
+from rules.literals import list_literals
 
 LANGUAGES = ("pt", "en")
 
@@ -25,20 +26,41 @@ LANGUAGES = ("pt", "en")
 class PhraseSet:
     """Named lists of compiled patterns, each list also joined into one alternation.
 
-    Most messages match no pattern of most lists: one search of the joined alternation says so,
-    and only a list that matches is searched pattern by pattern for its evidence.
+    Most messages match no pattern of most lists. Before any pattern runs, a literal gate says
+    so cheaply: the strings one of which every match of a pattern must contain (read from the
+    pattern itself, :mod:`rules.literals`), looked for in the text with one search of their
+    alternation. A list whose gate finds none of them cannot match; one that passes is searched
+    with its joined alternation, and only a list that matches is searched pattern by pattern
+    (each pattern behind its own gate) for its evidence.
     """
 
     lists: dict[str, tuple[re.Pattern[str], ...]]
     joined: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    gates: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    """Per list: the alternation of the literals any match of its patterns contains (absent: no gate)."""
+    pattern_gates: dict[str, tuple[re.Pattern[str] | None, ...]] = field(default_factory=dict)
+    """Per list, per pattern: the same gate for that pattern alone (None: no gate)."""
 
     @classmethod
     def compile(cls, lists: dict[str, list[re.Pattern[str]]], joinable: dict[str, list[str]]) -> PhraseSet:
         """``joinable``: the lists made only of shipped patterns (a team's patterns run on RE2, alone)."""
         joined = {name: pattern for name, patterns in joinable.items() if (pattern := _join(patterns))}
-        return cls({name: tuple(patterns) for name, patterns in lists.items()}, joined)
+        gates: dict[str, re.Pattern[str]] = {}
+        pattern_gates: dict[str, tuple[re.Pattern[str] | None, ...]] = {}
+        for name, patterns in lists.items():
+            if (gate := _gate([pattern.pattern for pattern in patterns if isinstance(pattern, re.Pattern)])) and all(
+                isinstance(pattern, re.Pattern) for pattern in patterns
+            ):
+                gates[name] = gate
+            pattern_gates[name] = tuple(
+                _gate([pattern.pattern]) if isinstance(pattern, re.Pattern) else None for pattern in patterns
+            )
+        return cls({name: tuple(patterns) for name, patterns in lists.items()}, joined, gates, pattern_gates)
 
     def _may_match(self, name: str, folded: str) -> bool:
+        gate = self.gates.get(name)
+        if gate is not None and gate.search(folded) is None:
+            return False
         joined = self.joined.get(name)
         return joined is None or joined.search(folded) is not None
 
@@ -47,7 +69,11 @@ class PhraseSet:
         found: list[str] = []
         if not self._may_match(name, folded):
             return found
-        for pattern in self.lists.get(name, ()):
+        patterns = self.lists.get(name, ())
+        gates = self.pattern_gates.get(name) or (None,) * len(patterns)
+        for pattern, gate in zip(patterns, gates, strict=True):
+            if gate is not None and gate.search(folded) is None:
+                continue
             match = pattern.search(folded)
             if match:
                 text = match.group(0).strip(" ,.;:!?")
@@ -57,13 +83,31 @@ class PhraseSet:
 
     def distinct(self, name: str, folded: str) -> set[str]:
         """Every different text any pattern of list ``name`` matches (not just the first of each)."""
+        gate = self.gates.get(name)
+        if gate is not None and gate.search(folded) is None:
+            return set()
         return {m.group(0).strip() for pattern in self.lists.get(name, ()) for m in pattern.finditer(folded)}
 
     def any(self, name: str, folded: str) -> bool:
+        gate = self.gates.get(name)
+        if gate is not None and gate.search(folded) is None:
+            return False
         joined = self.joined.get(name)
         if joined is not None:
             return joined.search(folded) is not None
         return any(pattern.search(folded) for pattern in self.lists.get(name, ()))
+
+
+MAX_GATE_LITERALS = 100
+"""A gate of more literals than this costs about what the list's own search costs: none is built."""
+
+
+def _gate(patterns: list[str]) -> re.Pattern[str] | None:
+    """One search for the literals any match of ``patterns`` contains (None when they cannot be told)."""
+    literals = list_literals(patterns) if patterns else None
+    if not literals or len(literals) > MAX_GATE_LITERALS:
+        return None
+    return re.compile("|".join(re.escape(literal) for literal in sorted(literals, key=lambda lit: (-len(lit), lit))))
 
 
 def _join(patterns: list[str]) -> re.Pattern[str] | None:

@@ -82,6 +82,10 @@ class HY104(Rule):
         evidence = {"phrases": ["URGENTE"], "answer_minutes": settings.answer_minutes, "replies": len(answers)}
         return Verdict.yes(0.95, evidence, ESCALATE[language].format(who=who, minutes=minutes))
 
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """Only a thread's first message can fire."""
+        return not message.is_reply
+
 
 def _within(reply: ChatMessage, message: ChatMessage, window: timedelta) -> bool:
     return reply.at - message.at <= window

@@ -23,6 +23,8 @@ Literals = frozenset[str]
 """Any match of the pattern contains at least one of these strings."""
 
 _REPEATS = frozenset({_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)})
+_ZERO_WIDTH = frozenset({_c.AT, _c.ASSERT, _c.ASSERT_NOT})
+"""Items that match no character: the literals on either side of them are adjacent in the text."""
 
 
 @cache
@@ -37,45 +39,91 @@ def required_literals(pattern: str, flags: int = 0) -> Literals | None:
     return _required(parsed)
 
 
+MAX_ALTERNATIVES = 128
+"""Literals spelled out of adjacent alternatives ("ja " + "foi|saiu") are kept up to this many."""
+
+_Requirement = tuple[Literals, bool]
+"""Literals one of which a match contains, and whether a match is exactly one of them."""
+
+
 def _required(sequence: Any) -> Literals | None:
-    """The best requirement of a sequence of parsed items (each item must match, in order)."""
+    requirement = _sequence(sequence)
+    return None if requirement is None or "" in requirement[0] else requirement[0]
+
+
+def _sequence(sequence: Any) -> _Requirement | None:
+    """The best requirement of a sequence of parsed items (each item matches in turn, adjacent).
+
+    Items that match exactly one of a few strings are spelled out together ("ja " then "foi" or
+    "saiu": "ja foi", "ja saiu"); zero-width items (``\b``, ``^``, look-arounds) keep their
+    neighbours adjacent. The longest requirement is kept (a longer literal is rarer in text).
+    """
     candidates: list[Literals] = []
-    run: list[str] = []
+    spelled: set[str] = {""}
+    exact = True
     for op, value in sequence:
-        if op is _c.LITERAL:
-            run.append(chr(value))
+        if op in _ZERO_WIDTH:
             continue
-        if run:
-            candidates.append(frozenset(["".join(run)]))
-            run = []
-        required = _required_of(op, value)
-        if required is not None:
-            candidates.append(required)
-    if run:
-        candidates.append(frozenset(["".join(run)]))
+        requirement = _item(op, value)
+        if requirement is not None and requirement[1] and len(spelled) * len(requirement[0]) <= MAX_ALTERNATIVES:
+            spelled = {before + after for before in spelled for after in requirement[0]}
+            continue
+        if spelled != {""}:
+            candidates.append(frozenset(spelled))
+        spelled, exact = {""}, False
+        if requirement is None:
+            continue
+        if requirement[1]:  # exact, but too many to spell out with what came before: start again from it
+            spelled = set(requirement[0])
+        else:
+            candidates.append(requirement[0])
+    if exact:
+        return frozenset(spelled), True
+    if spelled != {""}:
+        candidates.append(frozenset(spelled))
+    candidates = [literals for literals in candidates if "" not in literals]
     if not candidates:
         return None
-    return max(candidates, key=lambda literals: (min(map(len, literals)), -len(literals)))
+    return max(candidates, key=lambda literals: (min(map(len, literals)), -len(literals))), False
 
 
-def _required_of(op: Any, value: Any) -> Literals | None:
+def _item(op: Any, value: Any) -> _Requirement | None:
+    if op is _c.LITERAL:
+        return frozenset([chr(value)]), True
+    if op is _c.IN:
+        return _char_set(value)
     if op is _c.SUBPATTERN:
         _, add_flags, _, inner = value
-        return None if add_flags & re.IGNORECASE else _required(inner)
+        return None if add_flags & re.IGNORECASE else _sequence(inner)
     if op is _c.BRANCH:
         union: set[str] = set()
+        exact = True
         for branch in value[1]:
-            required = _required(branch)
-            if required is None:
+            requirement = _sequence(branch)
+            if requirement is None:
                 return None
-            union |= required
-        return frozenset(union)
+            union |= requirement[0]
+            exact = exact and requirement[1]
+        return frozenset(union), exact
     if op in _REPEATS:
-        low, _, item = value
-        return _required(item) if low >= 1 else None
+        low, high, item = value
+        requirement = _sequence(item)
+        if requirement is None or low < 1:
+            return None
+        return requirement[0], requirement[1] and low == high == 1
     if op is getattr(_c, "ATOMIC_GROUP", None):
-        return _required(value)
-    return None  # character classes, any character, anchors, look-arounds, back-references
+        return _sequence(value)
+    return None  # any character, categories, back-references
+
+
+def _char_set(items: Any) -> _Requirement | None:
+    """``[oa]``: exactly one of a few characters (None for ranges, categories and negated sets)."""
+    chars = set()
+    for op, value in items:
+        if op is not _c.LITERAL:
+            return None
+        chars.add(chr(value))
+    return (frozenset(chars), True) if 0 < len(chars) <= 8 else None
 
 
 def list_literals(patterns: list[str]) -> Literals | None:

@@ -16,6 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import TypeVar, cast
 
+import re2
+
 from hygiene.rulebase import RuleSettings, compile_configured
 from rules.literals import list_literals
 
@@ -98,16 +100,25 @@ class PhraseSet:
         return any(pattern.search(folded) for pattern in self.lists.get(name, ()))
 
 
-MAX_GATE_LITERALS = 100
-"""A gate of more literals than this costs about what the list's own search costs: none is built."""
+RE2_GATE_LITERALS = 16
+"""Gates of more literals than this search with RE2, whose automaton costs the same for any number
+of literals (Python's re tries every literal at every position). A pure literal alternation means
+the same to both engines on any text."""
 
 
 def _gate(patterns: list[str]) -> re.Pattern[str] | None:
     """One search for the literals any match of ``patterns`` contains (None when they cannot be told)."""
     literals = list_literals(patterns) if patterns else None
-    if not literals or len(literals) > MAX_GATE_LITERALS:
+    if not literals:
         return None
-    return re.compile("|".join(re.escape(literal) for literal in sorted(literals, key=lambda lit: (-len(lit), lit))))
+    alternation = "|".join(re.escape(literal) for literal in sorted(literals, key=lambda lit: (-len(lit), lit)))
+    try:
+        gate = compile_configured(alternation) if len(literals) > RE2_GATE_LITERALS else re.compile(alternation)
+    except (re.error, re2.error):
+        return None
+    if not all(gate.search(literal) for literal in literals):  # the escaping read the literals back as written
+        return None
+    return gate
 
 
 def _join(patterns: list[str]) -> re.Pattern[str] | None:

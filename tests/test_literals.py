@@ -20,8 +20,10 @@ CORPUS = Path(__file__).parent / "corpus"
 
 def test_required_literals_of_simple_patterns() -> None:
     assert required_literals(r"\bpediu\b") == {"pediu"}
-    # the parser takes the common "o" out of the branches
-    assert required_literals(r"\b(cancelar|rescindir) (o contrato|os servicos)\b") == {" contrato", "s servicos"}
+    spelled = {"cancelar o contrato", "cancelar os servicos", "rescindir o contrato", "rescindir os servicos"}
+    assert required_literals(r"\b(cancelar|rescindir) (o contrato|os servicos)\b") == spelled
+    assert required_literals(r"\birritad[oa]s?\b") == {"irritado", "irritada"}
+    assert required_literals(r"\bja (foi|saiu)\b.*\?") == {"ja foi", "ja saiu"}
     assert required_literals(r"\b(muito|super)\b") == {"muito", "super"}
     assert required_literals(r"(?i)pediu") is None  # case-insensitive: the literal's case is not the text's
     assert required_literals(r"[a-z]+") is None

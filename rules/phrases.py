@@ -24,7 +24,7 @@ from rules.literals import list_literals
 LANGUAGES = ("pt", "en")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PhraseSet:
     """Named lists of compiled patterns, each list also joined into one alternation.
 
@@ -140,12 +140,23 @@ def shipped(code: str) -> dict[str, dict[str, list[str]]]:
 
 
 def phrases_for(code: str, settings: RuleSettings) -> PhraseSet:
-    """Every language's lists for a rule, with the settings' extra patterns merged in."""
-    return per_settings(
-        f"phrases:{code}",
-        settings,
-        lambda: _compiled(code, json.dumps(settings.phrases, sort_keys=True), settings.replace_phrases),
-    )
+    """Every language's lists for a rule, with the settings' extra patterns merged in.
+
+    Rules ask for their lists on every message: the answer is kept per (rule, settings object),
+    with the settings kept alive beside it so that its id is not reused while the entry stands.
+    """
+    key = (code, id(settings))
+    known = _PHRASES.get(key)
+    if known is not None and known[0] is settings:
+        return known[1]
+    phrases = _compiled(code, json.dumps(settings.phrases, sort_keys=True), settings.replace_phrases)
+    if len(_PHRASES) > 1024:
+        _PHRASES.clear()
+    _PHRASES[key] = (settings, phrases)
+    return phrases
+
+
+_PHRASES: dict[tuple[str, int], tuple[RuleSettings, PhraseSet]] = {}
 
 
 T = TypeVar("T")

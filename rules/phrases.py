@@ -145,6 +145,11 @@ def phrases_for(code: str, settings: RuleSettings) -> PhraseSet:
     Rules ask for their lists on every message: the answer is kept per (rule, settings object),
     with the settings kept alive beside it so that its id is not reused while the entry stands.
     """
+    if not settings.phrases and not settings.replace_phrases:  # the shipped lists (rules build such settings anew)
+        shipped_lists = _SHIPPED_SETS.get(code)
+        if shipped_lists is None:
+            shipped_lists = _SHIPPED_SETS[code] = _compiled(code, json.dumps({}), False)
+        return shipped_lists
     key = (code, id(settings))
     known = _PHRASES.get(key)
     if known is not None and known[0] is settings:
@@ -157,6 +162,7 @@ def phrases_for(code: str, settings: RuleSettings) -> PhraseSet:
 
 
 _PHRASES: dict[tuple[str, int], tuple[RuleSettings, PhraseSet]] = {}
+_SHIPPED_SETS: dict[str, PhraseSet] = {}
 
 
 T = TypeVar("T")

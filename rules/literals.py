@@ -17,7 +17,9 @@ import re
 from functools import cache
 from re import _constants as _c  # type: ignore[attr-defined]  # the re module's own parser (3.11+)
 from re import _parser as _sre  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Protocol
+
+import re2
 
 Literals = frozenset[str]
 """Any match of the pattern contains at least one of these strings."""
@@ -143,3 +145,37 @@ def list_literals(patterns: list[str]) -> Literals | None:
         if not any(short in literal for short in kept):
             kept.append(literal)
     return frozenset(kept)
+
+
+class Gate(Protocol):
+    """What a gate needs: a search that is None when none of its literals is in the text."""
+
+    def search(self, string: str, /) -> object | None: ...
+
+
+class RE2Literals:
+    """A literal alternation searched by RE2 without the wrapper's match objects (a yes or no is enough).
+
+    RE2's own search (its automaton, falling back to its NFA when the automaton runs out of
+    memory) answers for any number of literals at the cost of one pass; ``re2``'s Python wrapper
+    would add a few microseconds per call building spans and a match object.
+    """
+
+    __slots__ = ("_compiled", "_match", "_unanchored")
+
+    def __init__(self, compiled: Any) -> None:
+        self._compiled = compiled
+        regexp = getattr(compiled, "_regexp", None)
+        anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+        self._match = getattr(regexp, "Match", None)
+        self._unanchored = anchor
+
+    def search(self, string: str, /) -> bool | None:
+        if self._match is None or self._unanchored is None:
+            return True if self._compiled.search(string) else None
+        try:
+            encoded = string.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: let the patterns themselves decide
+            return True
+        spans = self._match(self._unanchored, encoded, 0, len(encoded))
+        return True if spans and spans[0][0] >= 0 else None

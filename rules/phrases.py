@@ -19,7 +19,7 @@ from typing import TypeVar, cast
 import re2
 
 from hygiene.rulebase import RuleSettings, compile_configured
-from rules.literals import list_literals
+from rules.literals import Gate, RE2Literals, list_literals
 
 LANGUAGES = ("pt", "en")
 
@@ -38,17 +38,17 @@ class PhraseSet:
 
     lists: dict[str, tuple[re.Pattern[str], ...]]
     joined: dict[str, re.Pattern[str]] = field(default_factory=dict)
-    gates: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    gates: dict[str, Gate] = field(default_factory=dict)
     """Per list: the alternation of the literals any match of its patterns contains (absent: no gate)."""
-    pattern_gates: dict[str, tuple[re.Pattern[str] | None, ...]] = field(default_factory=dict)
+    pattern_gates: dict[str, tuple[Gate | None, ...]] = field(default_factory=dict)
     """Per list, per pattern: the same gate for that pattern alone (None: no gate)."""
 
     @classmethod
     def compile(cls, lists: dict[str, list[re.Pattern[str]]], joinable: dict[str, list[str]]) -> PhraseSet:
         """``joinable``: the lists made only of shipped patterns (a team's patterns run on RE2, alone)."""
         joined = {name: pattern for name, patterns in joinable.items() if (pattern := _join(patterns))}
-        gates: dict[str, re.Pattern[str]] = {}
-        pattern_gates: dict[str, tuple[re.Pattern[str] | None, ...]] = {}
+        gates: dict[str, Gate] = {}
+        pattern_gates: dict[str, tuple[Gate | None, ...]] = {}
         for name, patterns in lists.items():
             if (gate := _gate([pattern.pattern for pattern in patterns if isinstance(pattern, re.Pattern)])) and all(
                 isinstance(pattern, re.Pattern) for pattern in patterns
@@ -106,14 +106,18 @@ of literals (Python's re tries every literal at every position). A pure literal 
 the same to both engines on any text."""
 
 
-def _gate(patterns: list[str]) -> re.Pattern[str] | None:
+def _gate(patterns: list[str]) -> Gate | None:
     """One search for the literals any match of ``patterns`` contains (None when they cannot be told)."""
     literals = list_literals(patterns) if patterns else None
     if not literals:
         return None
     alternation = "|".join(re.escape(literal) for literal in sorted(literals, key=lambda lit: (-len(lit), lit)))
     try:
-        gate = compile_configured(alternation) if len(literals) > RE2_GATE_LITERALS else re.compile(alternation)
+        gate: Gate
+        if len(literals) > RE2_GATE_LITERALS:
+            gate = RE2Literals(compile_configured(alternation))
+        else:
+            gate = re.compile(alternation)
     except (re.error, re2.error):
         return None
     if not all(gate.search(literal) for literal in literals):  # the escaping read the literals back as written

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hygiene.text import matchable
 from rules import REGISTRY
-from rules.literals import list_literals, required_literals
+from rules.literals import RE2Literals, list_literals, required_literals
 from rules.phrases import PhraseSet, phrases_for, shipped
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -75,3 +75,21 @@ def test_gate_never_hides_a_match(bits: list[str]) -> None:
             gate = phrases.gates.get(name)
             if gate is not None and any(isinstance(p, re.Pattern) and p.search(text) for p in patterns):
                 assert gate.search(text) is not None, (name, text)
+
+
+_STATUS = phrases_for("HY102", REGISTRY["HY102"].Settings())
+_STATUS_LITERALS = sorted(list_literals([p.pattern for p in _STATUS.lists["status"]]) or [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_STATUS_LITERALS) | st.text(max_size=8), max_size=8))
+def test_re2_gate_finds_a_literal_exactly_when_one_is_in_the_text(bits: list[str]) -> None:
+    text = "".join(bits)
+    gate = _STATUS.gates["status"]
+    assert isinstance(gate, RE2Literals)
+    expected = any(literal in text for literal in _STATUS_LITERALS)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        expected = True  # a lone surrogate: the gate lets the patterns decide
+    assert bool(gate.search(text)) == expected, text

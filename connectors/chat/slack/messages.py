@@ -104,7 +104,7 @@ def to_chat_message(
 
 def mentioned(text: str) -> tuple[str, ...]:
     """The user ids a message's markup mentions (``<@U123>``, ``<@U123|name>``), first mention first."""
-    return tuple(dict.fromkeys(MENTION.findall(text)))
+    return tuple(dict.fromkeys(MENTION.findall(text))) if "<@" in text else ()
 
 
 def _moment(value: Any) -> datetime | None:

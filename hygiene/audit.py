@@ -162,6 +162,10 @@ class Auditor:
         self.summary = AuditSummary(scores={rule.code: Score() for rule in self.rules})
         self._channels: dict[str, _Channel] = {}
         self._count = 0  # messages judged so far on the current event
+        # Rule.judges reads three properties of a message, so the rules that judge one are those of its kind
+        # (unless a rule asks something else of a message: then every message is asked)
+        self._by_kind: dict[tuple[bool, bool, bool], list[tuple[int, Rule]]] = {}
+        self._kinds_decide = all(type(rule).judges is Rule.judges for rule in self.rules)
 
     def run(self, events: Iterable[ChatEvent]) -> Iterator[tuple[Finding, str]]:
         """Findings with the action the policy would take, in the order messages are judged."""
@@ -277,9 +281,7 @@ class Auditor:
         context = channel.context
         context.now = message.at + self._delta
         fired: set[str] = set()
-        for index, rule in enumerate(self.rules):
-            if not rule.judges(message):
-                continue
+        for index, rule in self._judging(message):
             finding = rule.check(message, context)
             if finding is None:
                 continue
@@ -289,6 +291,18 @@ class Auditor:
             found.append((finding_key, finding, static_action(self.policy, rule.settings_for(message), message)))
         if item.labels is not None:
             self._score(message, key, set(item.labels), fired)
+
+    def _judging(self, message: ChatMessage) -> list[tuple[int, Rule]]:
+        """The rules (with their index) that judge the message: the same for every message of a kind."""
+        if not self._kinds_decide:
+            return [(index, rule) for index, rule in enumerate(self.rules) if rule.judges(message)]
+        kind = (message.in_client_channel, message.judged, message.automated)
+        rules = self._by_kind.get(kind)
+        if rules is None:
+            rules = self._by_kind[kind] = [
+                (index, rule) for index, rule in enumerate(self.rules) if rule.judges(message)
+            ]
+        return rules
 
     def _score(self, message: ChatMessage, key: Key, expected: set[str], fired: set[str]) -> None:
         self.summary.labeled += 1

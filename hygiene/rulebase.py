@@ -217,6 +217,15 @@ class Rule(RuleBase):
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         """Judge ``message`` with the settings that apply in its channel."""
 
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """A cheap test, read from the rule's own data, that ``evaluate`` can fire on the message at all.
+
+        False only when it cannot (no cue of the rule's lists in the text, no charter in the channel,
+        a reply where only thread starts are judged …): :meth:`check` then skips ``evaluate``, so a
+        finding never depends on it. :meth:`verdict` (what ``explain`` shows) always evaluates.
+        """
+        return True
+
     def verdict(self, message: ChatMessage, ctx: RuleContext) -> Verdict:
         settings = self.settings_for(message)
         if settings.mode == Mode.OFF:
@@ -224,8 +233,11 @@ class Rule(RuleBase):
         return self.evaluate(message, ctx, settings)
 
     def check(self, message: ChatMessage, ctx: RuleContext) -> Finding | None:
-        """A finding when the rule fires on ``message``, else None."""
-        verdict = self.verdict(message, ctx)
+        """A finding when the rule fires on ``message``, else None (the verdict's, behind :meth:`may_fire`)."""
+        settings = self.settings_for(message)
+        if settings.mode == Mode.OFF or not self.may_fire(message, ctx, settings):
+            return None
+        verdict = self.evaluate(message, ctx, settings)
         return self.finding(message, verdict) if verdict.fired else None
 
     def finding(self, message: ChatMessage, verdict: Verdict) -> Finding:

@@ -77,5 +77,12 @@ class HY103(Rule):
         evidence = {"phrases": urgent + client.words, "client": client.client, "language": language}
         return Verdict.yes(score, evidence, NUDGE[language])
 
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """Only a thread's first message with a phrase of the leaving or urgent lists can fire."""
+        if message.is_reply:
+            return False
+        phrases, text = phrases_for(self.code, settings), matchable(message.plain)
+        return phrases.any("leaving", text) or phrases.any("urgent", text)
+
 
 _SHIPPED = RuleSettings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from pydantic import Field
 
@@ -12,6 +13,9 @@ from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
 from rules.speech import marked_urgent
+
+# Whether a text starts with URGENTE depends on the text alone: kept for the texts that come back.
+_marked_urgent = lru_cache(maxsize=8192)(marked_urgent)
 
 ESCALATE = {
     "pt": "{who}mensagem URGENTE sem resposta há {minutes} minutos. Alguém pode assumir e responder aqui?",
@@ -81,6 +85,10 @@ class HY104(Rule):
         minutes = f"{settings.answer_minutes:g}"
         evidence = {"phrases": ["URGENTE"], "answer_minutes": settings.answer_minutes, "replies": len(answers)}
         return Verdict.yes(0.95, evidence, ESCALATE[language].format(who=who, minutes=minutes))
+
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """Only a thread's first message marked URGENTE can fire."""
+        return not message.is_reply and _marked_urgent(message.plain)
 
 
 def _within(reply: ChatMessage, message: ChatMessage, window: timedelta) -> bool:

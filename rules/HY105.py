@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 from pydantic import Field
 
@@ -69,8 +70,7 @@ class HY105(Rule):
 
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY105.Settings)
-        bare = re.sub(r"\s+", " ", _PUNCT.sub(" ", matchable(strip_emoji(message.plain)))).strip()
-        shape = bare_shape(bare, phrases_for(self.code, settings))
+        bare, shape = _shaped(message.plain, phrases_for(self.code, settings))
         if shape is None:
             return Verdict.no("says something beyond a greeting")
         grace = timedelta(minutes=settings.grace_minutes)
@@ -80,6 +80,14 @@ class HY105(Rule):
         language = guess_language(matchable(message.plain))
         evidence = {"phrases": [bare], "shape": shape, "grace_minutes": settings.grace_minutes, "language": language}
         return Verdict.yes(0.9, evidence, NUDGE[language])
+
+
+@lru_cache(maxsize=8192)
+def _shaped(plain: str, phrases: PhraseSet) -> tuple[str, str | None]:
+    """The message's words without emoji and punctuation, and their shape (once per text: "ok", "bom dia"
+    and "+1" come back all day)."""
+    bare = re.sub(r"\s+", " ", _PUNCT.sub(" ", matchable(strip_emoji(plain)))).strip()
+    return bare, bare_shape(bare, phrases)
 
 
 def bare_shape(bare: str, phrases: PhraseSet) -> str | None:

@@ -72,3 +72,7 @@ class HY106(Rule):
         client = f" ({signal.client})" if signal.client else ""
         evidence = {"phrases": signal.words, "client": signal.client, "replies": len(replies)}
         return Verdict.yes(0.85, evidence, NUDGE[language].format(client=client, replies=len(replies)))
+
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """Only a thread's first message can fire."""
+        return not message.is_reply

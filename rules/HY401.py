@@ -81,3 +81,7 @@ class HY401(Rule):
         }
         says = NUDGE[language].format(purpose=charter.purpose, where=place(charter.ask_instead, language))
         return Verdict.yes(0.95, evidence, says)
+
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """Only a message in a channel with a charter can fire."""
+        return ctx.charter(message) is not None

@@ -108,6 +108,10 @@ class HY402(Rule):
         language = guess_language(matchable(message.plain)) if settings.language == "auto" else settings.language
         return _escalation(message, charter, duty, owners, ctx, language)
 
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """Only an automated alert that starts a thread, in a channel whose charter asks a status reply, can fire."""
+        return message.automated and not message.is_reply and _duty(ctx.charter(message)) is not None
+
 
 def _duty(charter: Charter | None) -> StatusDuty | None:
     return charter.status if charter is not None else None

@@ -74,6 +74,10 @@ class HY403(Rule):
             return _points(message, charter, analysis, "question", ["?"], where, None, QUESTION[analysis.language])
         return Verdict.no("no cue of a kind the charter sends elsewhere")
 
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """Only a message in a channel with a charter can fire."""
+        return ctx.charter(message) is not None
+
 
 def _points(
     message: ChatMessage,

@@ -16,29 +16,53 @@ from functools import cache
 from importlib import resources
 from typing import TypeVar, cast
 
+import re2
+
 from hygiene.rulebase import RuleSettings, compile_configured
+from rules.literals import Gate, RE2Literals, list_literals
 
 LANGUAGES = ("pt", "en")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PhraseSet:
     """Named lists of compiled patterns, each list also joined into one alternation.
 
-    Most messages match no pattern of most lists: one search of the joined alternation says so,
-    and only a list that matches is searched pattern by pattern for its evidence.
+    Most messages match no pattern of most lists. Before any pattern runs, a literal gate says
+    so cheaply: the strings one of which every match of a pattern must contain (read from the
+    pattern itself, :mod:`rules.literals`), looked for in the text with one search of their
+    alternation. A list whose gate finds none of them cannot match; one that passes is searched
+    with its joined alternation, and only a list that matches is searched pattern by pattern
+    (each pattern behind its own gate) for its evidence.
     """
 
     lists: dict[str, tuple[re.Pattern[str], ...]]
     joined: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    gates: dict[str, Gate] = field(default_factory=dict)
+    """Per list: the alternation of the literals any match of its patterns contains (absent: no gate)."""
+    pattern_gates: dict[str, tuple[Gate | None, ...]] = field(default_factory=dict)
+    """Per list, per pattern: the same gate for that pattern alone (None: no gate)."""
 
     @classmethod
     def compile(cls, lists: dict[str, list[re.Pattern[str]]], joinable: dict[str, list[str]]) -> PhraseSet:
         """``joinable``: the lists made only of shipped patterns (a team's patterns run on RE2, alone)."""
         joined = {name: pattern for name, patterns in joinable.items() if (pattern := _join(patterns))}
-        return cls({name: tuple(patterns) for name, patterns in lists.items()}, joined)
+        gates: dict[str, Gate] = {}
+        pattern_gates: dict[str, tuple[Gate | None, ...]] = {}
+        for name, patterns in lists.items():
+            if (gate := _gate([pattern.pattern for pattern in patterns if isinstance(pattern, re.Pattern)])) and all(
+                isinstance(pattern, re.Pattern) for pattern in patterns
+            ):
+                gates[name] = gate
+            pattern_gates[name] = tuple(
+                _gate([pattern.pattern]) if isinstance(pattern, re.Pattern) else None for pattern in patterns
+            )
+        return cls({name: tuple(patterns) for name, patterns in lists.items()}, joined, gates, pattern_gates)
 
     def _may_match(self, name: str, folded: str) -> bool:
+        gate = self.gates.get(name)
+        if gate is not None and gate.search(folded) is None:
+            return False
         joined = self.joined.get(name)
         return joined is None or joined.search(folded) is not None
 
@@ -47,7 +71,11 @@ class PhraseSet:
         found: list[str] = []
         if not self._may_match(name, folded):
             return found
-        for pattern in self.lists.get(name, ()):
+        patterns = self.lists.get(name, ())
+        gates = self.pattern_gates.get(name) or (None,) * len(patterns)
+        for pattern, gate in zip(patterns, gates, strict=True):
+            if gate is not None and gate.search(folded) is None:
+                continue
             match = pattern.search(folded)
             if match:
                 text = match.group(0).strip(" ,.;:!?")
@@ -57,13 +85,44 @@ class PhraseSet:
 
     def distinct(self, name: str, folded: str) -> set[str]:
         """Every different text any pattern of list ``name`` matches (not just the first of each)."""
+        gate = self.gates.get(name)
+        if gate is not None and gate.search(folded) is None:
+            return set()
         return {m.group(0).strip() for pattern in self.lists.get(name, ()) for m in pattern.finditer(folded)}
 
     def any(self, name: str, folded: str) -> bool:
+        gate = self.gates.get(name)
+        if gate is not None and gate.search(folded) is None:
+            return False
         joined = self.joined.get(name)
         if joined is not None:
             return joined.search(folded) is not None
         return any(pattern.search(folded) for pattern in self.lists.get(name, ()))
+
+
+RE2_GATE_LITERALS = 16
+"""Gates of more literals than this search with RE2, whose automaton costs the same for any number
+of literals (Python's re tries every literal at every position). A pure literal alternation means
+the same to both engines on any text."""
+
+
+def _gate(patterns: list[str]) -> Gate | None:
+    """One search for the literals any match of ``patterns`` contains (None when they cannot be told)."""
+    literals = list_literals(patterns) if patterns else None
+    if not literals:
+        return None
+    alternation = "|".join(re.escape(literal) for literal in sorted(literals, key=lambda lit: (-len(lit), lit)))
+    try:
+        gate: Gate
+        if len(literals) > RE2_GATE_LITERALS:
+            gate = RE2Literals(compile_configured(alternation))
+        else:
+            gate = re.compile(alternation)
+    except (re.error, re2.error):
+        return None
+    if not all(gate.search(literal) for literal in literals):  # the escaping read the literals back as written
+        return None
+    return gate
 
 
 def _join(patterns: list[str]) -> re.Pattern[str] | None:
@@ -85,12 +144,29 @@ def shipped(code: str) -> dict[str, dict[str, list[str]]]:
 
 
 def phrases_for(code: str, settings: RuleSettings) -> PhraseSet:
-    """Every language's lists for a rule, with the settings' extra patterns merged in."""
-    return per_settings(
-        f"phrases:{code}",
-        settings,
-        lambda: _compiled(code, json.dumps(settings.phrases, sort_keys=True), settings.replace_phrases),
-    )
+    """Every language's lists for a rule, with the settings' extra patterns merged in.
+
+    Rules ask for their lists on every message: the answer is kept per (rule, settings object),
+    with the settings kept alive beside it so that its id is not reused while the entry stands.
+    """
+    if not settings.phrases and not settings.replace_phrases:  # the shipped lists (rules build such settings anew)
+        shipped_lists = _SHIPPED_SETS.get(code)
+        if shipped_lists is None:
+            shipped_lists = _SHIPPED_SETS[code] = _compiled(code, json.dumps({}), False)
+        return shipped_lists
+    key = (code, id(settings))
+    known = _PHRASES.get(key)
+    if known is not None and known[0] is settings:
+        return known[1]
+    phrases = _compiled(code, json.dumps(settings.phrases, sort_keys=True), settings.replace_phrases)
+    if len(_PHRASES) > 1024:
+        _PHRASES.clear()
+    _PHRASES[key] = (settings, phrases)
+    return phrases
+
+
+_PHRASES: dict[tuple[str, int], tuple[RuleSettings, PhraseSet]] = {}
+_SHIPPED_SETS: dict[str, PhraseSet] = {}
 
 
 T = TypeVar("T")

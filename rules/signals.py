@@ -34,7 +34,26 @@ _SHIPPED = RuleSettings()
 
 
 def speech_inputs(settings: RuleSettings, request: PhraseSet | None = None, status: PhraseSet | None = None) -> Inputs:
-    """What the shared judgement reads: the calling rule's own (extended) lists, the other's shipped ones."""
+    """What the shared judgement reads: the calling rule's own (extended) lists, the other's shipped ones.
+
+    Asked by several rules on every message: the answer is kept per settings object and lists,
+    kept alive beside it so that their ids are not reused while the entry stands.
+    """
+    call = (id(settings), id(request), id(status))
+    known = _BY_CALL.get(call)
+    if known is not None and known[0] is settings and known[1] is request and known[2] is status:
+        return known[3]
+    inputs = _speech_inputs(settings, request, status)
+    if len(_BY_CALL) > 1024:
+        _BY_CALL.clear()
+    _BY_CALL[call] = (settings, request, status, inputs)
+    return inputs
+
+
+_BY_CALL: dict[tuple[int, int, int], tuple[RuleSettings, PhraseSet | None, PhraseSet | None, Inputs]] = {}
+
+
+def _speech_inputs(settings: RuleSettings, request: PhraseSet | None, status: PhraseSet | None) -> Inputs:
     request = request or phrases_for("HY101", _SHIPPED)
     status = status or phrases_for("HY102", _SHIPPED)
     cues = per_settings("cues", settings, lambda: json.dumps(getattr(settings, "cues", None) or {}, sort_keys=True))

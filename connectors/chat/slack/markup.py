@@ -18,6 +18,8 @@ UserNamer = Callable[[str], str | None]
 
 def render(markup: str, users: Mapping[str, str] | UserNamer | None = None) -> str:
     """Render Slack message markup as the plain text a person reads."""
+    if not markup or ("<" not in markup and "&" not in markup):
+        return markup or ""  # no markup and nothing escaped: most chat
 
     def name_of(user_id: str) -> str | None:
         if users is None:

@@ -68,7 +68,8 @@ def to_chat_message(
     except (ValueError, OverflowError, OSError):
         raise MalformedMessage(f"'ts' {ts!r} is not a Slack timestamp") from None
     user = _str(raw.get("user"))
-    subtype = _str(raw.get("subtype"))
+    # Most optional keys are absent from most messages: an absent key is None without its field reader.
+    subtype = None if (value := raw.get("subtype")) is None else _str(value)
     profile = _dict(raw.get("user_profile"))
     is_bot = bool(
         raw.get("bot_id") or subtype == "bot_message" or (user and user == bot_user_id) or (user and user_of(user)[1])
@@ -86,25 +87,25 @@ def to_chat_message(
         id=ts,
         at=at,
         source=source,
-        thread_id=_str(raw.get("thread_ts")),
+        thread_id=None if (thread_ts := raw.get("thread_ts")) is None else _str(thread_ts),
         user=user,
         user_name=name,
         text=text,
         plain=render(text, lambda user_id: user_of(user_id)[0]),
         system=subtype if subtype not in HUMAN_SUBTYPES else None,
         is_bot=is_bot,
-        edited_at=_moment(_dict(raw.get("edited")).get("ts")),
+        edited_at=_moment(edited.get("ts")) if isinstance(edited := raw.get("edited"), dict) else None,
         reply_count=_count(raw.get("reply_count")),
-        latest_reply=_str(raw.get("latest_reply")),
-        reactions=_reactions(raw.get("reactions")),
-        ours=_str(_dict(raw.get("metadata")).get("event_type")) == METADATA_EVENT,
+        latest_reply=None if (latest := raw.get("latest_reply")) is None else _str(latest),
+        reactions=() if (reactions := raw.get("reactions")) is None else _reactions(reactions),
+        ours=isinstance(metadata := raw.get("metadata"), dict) and _str(metadata.get("event_type")) == METADATA_EVENT,
         mentions=mentioned(text),
     )
 
 
 def mentioned(text: str) -> tuple[str, ...]:
     """The user ids a message's markup mentions (``<@U123>``, ``<@U123|name>``), first mention first."""
-    return tuple(dict.fromkeys(MENTION.findall(text)))
+    return tuple(dict.fromkeys(MENTION.findall(text))) if "<@" in text else ()
 
 
 def _moment(value: Any) -> datetime | None:

@@ -103,8 +103,8 @@ class CueMatcher:
         known = self._scanned.get(id(analysis))
         if known is not None and known[0] is analysis:
             return known[1]
-        if len(self._scanned) > 256:
-            self._scanned.clear()
+        if len(self._scanned) >= 1024:
+            del self._scanned[next(iter(self._scanned))]
         hits = self._scan(analysis)
         self._scanned[id(analysis)] = (analysis, hits)
         return hits

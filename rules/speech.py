@@ -150,8 +150,8 @@ def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     cached = _CACHE.get(key)
     if cached is None:
         cached = _judge(message, ctx, inputs)
-        if len(_CACHE) > 4096:
-            _CACHE.clear()
+        if len(_CACHE) >= 4096:
+            del _CACHE[next(iter(_CACHE))]  # the oldest: a long audit keeps its recent texts
         _CACHE[key] = cached
     return cached
 

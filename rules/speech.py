@@ -229,7 +229,9 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
 _REQUEST_LISTS = ("problem", "forward", "relay", "event")
 _WHY = frozenset("pq porque por why".split())  # noqa: SIM905
 # Someone else asked: a how-to question they put is theirs ("pediu orientação de como fazer").
-_ASKED = frozenset("pediu pediram pede pedem perguntou perguntaram solicitou asked asks requested".split())  # noqa: SIM905
+_ASKED = frozenset(
+    "pediu pediram pede pedem perguntou perguntaram solicitou quer querem queria asked asks requested".split()  # noqa: SIM905
+)
 
 
 def scan(analysis: Analysis, inputs: Inputs, requested: list[str] | None = None) -> dict[str, list[str]]:
@@ -510,7 +512,8 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     tail = tail[: min(end, _EMBEDDED)]  # the embedded question only: "whether the fix is live so they can…"
     if _NEEDS.intersection(tail):
         return False  # "se precisa de CNAE novo": what must be done is new work
-    if _ASPECT.intersection(tail):
+    aspect = [t for i, t in enumerate(tail) if t in _ASPECT and tail[i + 1 : i + 2] not in (("q",), ("que",))]
+    if aspect:  # "já que" is "since"
         return True  # "se já dá pra escriturar", "if the export is live yet"
     if _MODALS.intersection(tail[:3]):
         return False  # "se posso vender ostra pra…": what may be done is a new question

@@ -25,8 +25,9 @@ from rules.phrases import PhraseSet
 from rules.speech import Judgement, cue_matcher, done_report
 
 _OWN_CASE = frozenset(
-    "eu meu minha meus minhas posso devo tenho preciso precisa to estou nos nosso nossa i my we our me".split()  # noqa: SIM905
+    "eu meu minha meus minhas posso devo tenho preciso precisa to estou vi nos nosso nossa i my we our me".split()  # noqa: SIM905
 )
+_TOLD = frozenset("saber saberem sabendo avisar contar dizer constar registrar".split())  # noqa: SIM905
 _TO_THE_FIRM = frozenset("vc voce vcs voces ces you your".split())  # noqa: SIM905
 
 
@@ -61,9 +62,12 @@ def judge_client(plain: str, matcher: CueMatcher | None = None, work: PhraseSet 
         return Judgement("none", "too short to judge")
     hits = (matcher or client_cue_matcher()).scan(analysis)
     team = cue_matcher().scan(analysis)
-    if hits.get("fyi") and not analysis.asks:
-        return Judgement("none", "told for the firm to know", hits["fyi"])
     asks = _asks(analysis, hits)
+    if hits.get("fyi") and not analysis.asks:
+        told = _TOLD.intersection(word for cue in hits["fyi"] for word in cue.split())
+        asks = [cue for cue in asks if not told.intersection(cue.split())]  # "só pra vc saber"
+        if not asks:
+            return Judgement("none", "told for the firm to know", hits["fyi"])
     if asks:
         return Judgement("request", "the client asks the firm", asks)
     if done := done_report(analysis, team):

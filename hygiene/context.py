@@ -19,12 +19,10 @@ from hygiene.text import fold
 
 
 def _open_at(ticket: Ticket, at: datetime, zone: tzinfo) -> bool:
-    """Open at ``at``: active now, or closed only later (created by then, last updated after)."""
-    if ticket.is_active:
-        return True
+    """Open at ``at``: opened by then, and active now or closed only later (its last update)."""
     if ticket.created_at is not None and _aware(ticket.created_at, zone) > at:
-        return False
-    return ticket.updated_at is not None and _aware(ticket.updated_at, zone) > at
+        return False  # opened since: not what the message is about
+    return ticket.is_active or (ticket.updated_at is not None and _aware(ticket.updated_at, zone) > at)
 
 
 def _aware(moment: datetime, zone: tzinfo) -> datetime:

@@ -10,9 +10,10 @@ from hygiene.models import ChatMessage, Mode, Ticket
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
+from rules.analysis import analyze
 from rules.phrases import phrases_for
 from rules.signals import client_signal, speech_inputs, thread_refs
-from rules.speech import Judgement, SpeechSettings, judge
+from rules.speech import Judgement, SpeechSettings, judge, subject_fit
 
 NUDGE = {
     "pt": (
@@ -45,7 +46,9 @@ class HY101(Rule):
         updated, for how-to questions, announcements and praise, and for progress questions
         about tracked work (HY102's job). It waits ``grace_minutes`` so that someone can answer
         with the ticket number first. When the client already has open tickets, the nudge
-        lists them so the request can go there instead.
+        lists them so the request can go there instead; in ``auto`` mode it opens the ticket
+        itself, unless one of those open tickets names the same subject ("a nota da Padaria" and
+        "Emissão da nota fiscal"): then it offers, never a second ticket.
 
     Why it matters:
         Work asked for in chat has no owner, no due date and no history. The teams' rule is
@@ -101,6 +104,8 @@ class HY101(Rule):
         if not _asks(judgement) and not (signal.known_client or signal.words):
             return Verdict.no("a problem or a forward, but no client named for sure", phrases=judgement.cues)
         open_tickets = [t for t in judgement.tickets if t.is_active]
+        # open tickets of the client whose subject the request names: maybe the same work
+        fitting = subject_fit(analyze(message.plain), open_tickets, judgement.client) if open_tickets else []
         score = 0.45 + 0.35 * signal.score + (0.15 if signal.work else 0.0) + 0.05 * min(len(judgement.cues), 2)
         language = guess_language(text)
         evidence = {
@@ -112,6 +117,7 @@ class HY101(Rule):
             "act": judgement.reason,
             "ticket": None,
             "open_tickets": [t.reference for t in open_tickets[:3]],
+            "fitting_tickets": [t.reference for t in fitting[:3]],
             "language": language,
         }
         if score < settings.min_score:

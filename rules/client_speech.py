@@ -64,8 +64,8 @@ def judge_client(plain: str, matcher: CueMatcher | None = None, work: PhraseSet 
     team = cue_matcher().scan(analysis)
     asks = _asks(analysis, hits)
     if hits.get("fyi") and not analysis.asks:
-        told = _TOLD.intersection(word for cue in hits["fyi"] for word in cue.split())
-        asks = [cue for cue in asks if not told.intersection(cue.split())]  # "só pra vc saber"
+        fyi_words = _TOLD.intersection(word for cue in hits["fyi"] for word in cue.split())
+        asks = [cue for cue in asks if not fyi_words.intersection(cue.split())]  # "só pra vc saber"
         if not asks:
             return Judgement("none", "told for the firm to know", hits["fyi"])
     if asks:

@@ -18,6 +18,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -146,7 +147,8 @@ def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     patterns = tuple(pattern.pattern for pattern in ctx.url_patterns)
     # Which tickets were open depends on when it was said (an audit replays a later export).
     epoch = ctx.tickets.epoch(message.at, ctx.zone)
-    key = (message.plain, message.is_reply, id(ctx.tickets), len(ctx.tickets), epoch, patterns, id(inputs))
+    linked = tuple(ctx.linked_tickets(message))
+    key = (message.plain, message.is_reply, id(ctx.tickets), len(ctx.tickets), epoch, linked, patterns, id(inputs))
     cached = _CACHE.get(key)
     if cached is None:
         cached = _judge(message, ctx, inputs)
@@ -200,6 +202,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
         return Judgement("none", f"names ticket {ticket.reference if ticket else typed}: the work is tracked")
     client = ctx.tickets.find_client(message.plain)
     open_tickets = ctx.tickets.open_for_client(client.client, message.at, ctx.zone) if client else []
+    # a ticket opened for this very message is not work it asks about
+    open_tickets = [t for t in open_tickets if t.id not in ctx.linked_tickets(message)]
     new_work = bool(hits.get("new_work"))
     if new_work and set(hits["new_work"]) <= _WEAK_NEW and open_tickets and client is not None:
         # "X also asked about the fee on their statements — did that get corrected?": "also" adds a
@@ -212,7 +216,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
         if event and subject_fit(analysis, open_tickets, client):
             status, question = event, True
     if status and question and not done:
-        answer = _status_about_client(analysis, client, open_tickets, new_work, status)
+        existing = [t for t in open_tickets if _existed(t, message.at, ctx.zone)]
+        answer = _status_about_client(analysis, client, open_tickets, existing, new_work, status)
         if answer is None and client is None and not inputs.request.any("how_to", analysis.text):
             answer = _status_by_subject(analysis, ctx.tickets.active(), status)
         if answer is not None:
@@ -334,8 +339,21 @@ def _tracked_request(
     )
 
 
+def _existed(ticket: Ticket, at: datetime, zone: tzinfo) -> bool:
+    """The ticket had been opened when the message was written (or its opening is unknown)."""
+    if ticket.created_at is None:
+        return True
+    created = ticket.created_at if ticket.created_at.tzinfo else ticket.created_at.replace(tzinfo=zone)
+    return created <= at
+
+
 def _status_about_client(
-    analysis: Analysis, client: ClientMatch | None, open_tickets: list[Ticket], other_work: bool, cues: list[str]
+    analysis: Analysis,
+    client: ClientMatch | None,
+    open_tickets: list[Ticket],
+    existing: list[Ticket],
+    other_work: bool,
+    cues: list[str],
 ) -> Judgement | None:
     """A question about a client's open ticket: the one(s) its subject fits, else the client's only
     one or two. A progress question presupposes work under way, and a client's work under way is
@@ -343,9 +361,10 @@ def _status_about_client(
     if client is None or not open_tickets or other_work:
         return None  # "separate from the nexus setup, …": not about the open ticket
     fitting = subject_fit(analysis, open_tickets, client)
-    # without a subject that fits, only the client's tickets open now can be meant (not one an
-    # audit counts as open at the time only because it was closed later)
-    candidates = fitting or [t for t in open_tickets if t.is_active]
+    # without a subject that fits, only the client's tickets open now and opened before the message
+    # can be meant (not one an audit counts as open only because it was closed later, nor one
+    # opened since: "o lead da Globex já foi contatado?" is not about a ticket opened an hour later)
+    candidates = fitting or [t for t in existing if t.is_active]
     if not candidates or (not fitting and len(candidates) > 2):
         return None
     chosen = tuple(candidates[:2])

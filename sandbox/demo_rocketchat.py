@@ -16,6 +16,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from hygiene.wiring import run_cycle
 from sandbox.demo import DEMO_START, ZONE, describe
 from sandbox.environment import variables
 from sandbox.rocketchat_api import SCENARIOS, RocketChatSandbox, RocketChatState
-from sandbox.zendesk_api import ZendeskState
+from sandbox.zendesk_api import ZendeskState, _iso
 
 Printer = Callable[[str], None]
 CHANNELS = [
@@ -104,11 +105,23 @@ def seeded_zendesk(tickets: list[dict[str, Any]], clock: FrozenClock) -> Zendesk
             int(ticket["id"]),
             ticket["subject"],
             statuses[ticket["status"]],
+            at=_local(ticket.get("created_at")),
             priority=ticket.get("priority", "normal"),
             organization_id=500 + clients.index(ticket["client"]) if ticket.get("client") else None,
             assignee_id=by_email.get(ticket.get("assignee_email")),
         )
+        # opened when the scenario says (before the chat asks about it); an open ticket was last
+        # touched as the demo starts, a closed one when the scenario closed it
+        closed = ticket["status"] in ("solved", "closed") and ticket.get("updated_at")
+        touched = _iso(_local(ticket["updated_at"])) if closed else _iso(clock.now())  # type: ignore[arg-type]
+        state.tickets[int(ticket["id"])]["updated_at"] = touched
+        state.metrics[int(ticket["id"])]["assignee_updated_at"] = touched
     return state
+
+
+def _local(moment: str | None) -> datetime | None:
+    """A scenario's time, written in the demo's zone."""
+    return datetime.fromisoformat(moment).replace(tzinfo=ZONE) if moment else None
 
 
 def zendesk_token(state: ZendeskState) -> AbstractContextManager[None]:
@@ -199,6 +212,5 @@ def print_posts(state: RocketChatState, posts: list[dict[str, Any]], out: Printe
 
 
 def _clock(message: dict[str, Any]) -> str:
-    from datetime import datetime
 
     return f"{datetime.fromisoformat(str(message['ts']).replace('Z', '+00:00')).astimezone(ZONE):%H:%M}"

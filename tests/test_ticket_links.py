@@ -202,3 +202,15 @@ def test_the_helpdesk_is_synced_at_most_as_often_as_configured(
     clock.advance(minutes=7)
     cycle(config, clock, sandbox)
     assert gclick.faults.calls["tarefas"] > sweeps
+
+
+def test_auto_mode_offers_instead_of_opening_a_second_ticket_on_the_same_subject(
+    tmp_path: Path, clock: FrozenClock, sandbox: SlackSandbox, state: SlackState, gclick: GClickState
+) -> None:
+    gclick.add_task("9.1", "Emissão da nota fiscal de serviço de novembro", "Padaria Pão Quente")
+    config = config_for(tmp_path, sandbox, gclick, HY101={"channels": {"fiscal": {"mode": "auto"}}})
+    report = cycle(config, clock, sandbox)
+    assert report.ok, report.errors
+    assert gclick.created() == [], "the client's open ticket names the same subject: no second ticket"
+    (nudge,) = [p for p in posts(state, "HY101") if p["channel"] == "C02FISCAL"]
+    assert "Emissão da nota fiscal" in nudge["text"], "the open ticket is offered"

@@ -195,8 +195,9 @@ def plan_actions(
     """
     if decision not in ("nudge", "auto") or not finding.message:
         return []
-    if offers_ticket and decision == "auto":
+    if offers_ticket and decision == "auto" and not finding.evidence.get("fitting_tickets"):
         return [create_action(message, finding, zone or ZoneInfo("America/Sao_Paulo"), chat_name)]
+    # auto, but an open ticket of the client names the same subject: offer, never a second ticket
     text = finding.message
     if offers_ticket:
         text += OFFER.get(str(finding.evidence.get("language", "pt")), OFFER["pt"])

@@ -165,6 +165,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     analysis = analyze(message.plain)
     if len(analysis.text) < 8:
         return Judgement("none", "too short to judge")
+    if _social_only(analysis, inputs):
+        return Judgement("none", "talk among colleagues (food, outings), no client work")
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
     hits = scan(analysis, inputs, requested)
     social = {word for cue in hits.get("social", []) for word in cue.split()}
@@ -237,6 +239,21 @@ _WHY = frozenset("pq porque por why".split())  # noqa: SIM905
 _ASKED = frozenset(
     "pediu pediram pede pedem perguntou perguntaram solicitou quer querem queria asked asks requested".split()  # noqa: SIM905
 )
+
+
+def _social_only(analysis: Analysis, inputs: Inputs) -> bool:
+    """Lunch, coffee, a food truck outside: social talk that names a client's shop is no request
+    ("lunch at Umami was unreal, told them we're fans"), unless someone asks, wants or asks after
+    something (the café a client runs, a client's lunch-break rota)."""
+    hits = inputs.cues.scan(analysis)
+    if not hits.get("social") or any(hits.get(name) for name in _ASKING_LISTS):
+        return False
+    return not inputs.request.any("work", analysis.text)
+
+
+_ASKING_LISTS = (
+    "ask", "wants", "event", "forward", "standing", "waiting", "progress_noun", "info_request", "indirect", "again",
+)  # fmt: skip
 
 
 def scan(analysis: Analysis, inputs: Inputs, requested: list[str] | None = None) -> dict[str, list[str]]:
@@ -463,7 +480,7 @@ def status_cues(
     if asked_to_act and phrases.any("check_request", analysis.text):
         # "alguém já conseguiu ver se…?": whether the check was done, not a check asked for
         return [cue for cue in hits.get("standing", []) if "ja" in cue.split()]
-    if _PERSON_WH.intersection(analysis.tokens):
+    if _PERSON_WH.intersection(analysis.tokens) or _ASSIGNED.intersection(analysis.tokens):
         return list(hits.get("standing", []))  # "who's on 8809?", "which tech is on 8813 now it's done?"
     found = list(phrases.matches("status", analysis.text)) + hits.get("standing", [])
     if hits.get("progress_noun") and (hits.get("info_request") or (analysis.asks and not asked_to_act)):
@@ -587,6 +604,8 @@ def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act:
     progress question when it is about tracked work (a ticket named, or an open ticket's subject)."""
     if asked_to_act or not analysis.asks or _WH_WORDS.intersection(analysis.tokens):
         return []
+    if _ASSIGNED.intersection(analysis.tokens):
+        return []  # who holds it, not whether it happened
     openers = [cue for cue in hits.get("info_request", []) if cue.split()[0] in _EVENT_OPENERS]
     participles = [
         token
@@ -601,6 +620,8 @@ def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act:
 
 # "8814 can be closed, right?" asks for agreement, not for how the work stands.
 _TAG_QUESTION = re.compile(r"\b(right|ne|certo|correto|ok|yes)\s*\?")
+# Who holds a ticket is not how it stands: "is 18247 still assigned to Tom?".
+_ASSIGNED = frozenset("assigned assignee atribuido atribuida".split())  # noqa: SIM905
 _PERSON_WH = frozenset("quem who who's whos whom which".split())  # noqa: SIM905
 _WH_WORDS = frozenset(
     """quem qual quais quanto quantos onde who who's whos whom whose which what where why how""".split()  # noqa: SIM905

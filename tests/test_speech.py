@@ -146,6 +146,11 @@ def test_a_close_spelling_is_looked_for_only_among_clients_sharing_a_word() -> N
         ("dá pra juntar o 701 com o 700? é o mesmo assunto", "none", ()),
         # why a ticket is where it is is no progress question
         ("pq o 702 caiu na fila do fiscal?", "none", ()),
+        # nor who holds it
+        ("is 704 still assigned to Tom? I'm covering next week", "none", ()),
+        # lunch at a client's shop is talk among colleagues; a client's café is client work
+        ("lunch at Padaria Pão de Mel today was unreal, told them we're fans", "none", ()),
+        ("Padaria Pão de Mel's café card reader keeps declining cards since the update", "request", ()),
     ],
 )
 def test_the_act_and_the_tickets_it_is_about(text: str, act: str, tickets: tuple[str, ...]) -> None:

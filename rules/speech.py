@@ -483,6 +483,7 @@ def status_cues(
     if _PERSON_WH.intersection(analysis.tokens) or _ASSIGNED.intersection(analysis.tokens):
         return list(hits.get("standing", []))  # "who's on 8809?", "which tech is on 8813 now it's done?"
     found = list(phrases.matches("status", analysis.text)) + hits.get("standing", [])
+    found += [cue for cue in hits.get("state", []) if _in_question(analysis, cue.split()[0])]
     if hits.get("progress_noun") and (hits.get("info_request") or (analysis.asks and not asked_to_act)):
         found += hits["progress_noun"]
     if hits.get("info_request") and (hits.get("progress") or hits.get("progress_noun")):
@@ -555,7 +556,7 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
         return False  # "se posso vender ostra pra…": what may be done is a new question
     lemmas = analysis.lemmas[start + 1 : start + 1 + len(tail)]
     if any(
-        _past_form(token) and (token != lemma or token in _EN_IRREGULAR_PAST)
+        _past_form(token) and (token != lemma or token in _EN_IRREGULAR_PAST) and token not in _ADJECTIVES
         for token, lemma in zip(tail, lemmas, strict=True)
     ):
         return True
@@ -574,6 +575,8 @@ _COMPLETION = frozenset(
 
 _PERFECT = frozenset(["did", "has", "have", "had"])
 _YES_NO = frozenset(["is", "are", "was", "were", "did", "has", "have", "will", "does", "do"])
+# Participles that say what something is, not that it happened: "se é devido" asks what is owed.
+_ADJECTIVES = frozenset("devido devida devidos devidas indevido indevida valido valida".split())  # noqa: SIM905
 _EMBEDDED = 10
 """Words of an embedded question read after "se/if" ("se compensa ir pro lucro real em 2027 (…), o dono pediu")."""
 _CLAUSE_ENDS = frozenset("so because since but pq porque mas pois".split())  # noqa: SIM905

@@ -20,6 +20,7 @@ _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _VOCATIVE = re.compile(r"\s*@?[^\W\d_][\w.-]*\s*,")
 _BOUNDARY = re.compile(r"[.!?:;\n—–(]|\s-\s")
 _FULL_STOP = re.compile(r"[.!?;\n]")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}\b")
 # "Velo cargo bike type, has the config gone in?": after a topic and a comma, the question starts.
 _YES_NO = frozenset("did has have is are".split())  # noqa: SIM905
 _OBJECTS = frozenset("them him her me us you it this that".split())  # noqa: SIM905
@@ -48,6 +49,9 @@ class Analysis:
     """Index of the first word of the first sentence: 1 after a name the message is addressed to."""
     asides: frozenset[int] = frozenset()
     """Sentence starts that only open a parenthesis or a dash: "(MEI)?" still ends the question."""
+    acronyms: frozenset[str] = frozenset()
+    """Words written in capitals ("DAS", "FGTS", "ISS"), folded: names of work even when they spell a
+    common word ("das")."""
 
     @property
     def asks(self) -> bool:
@@ -102,6 +106,7 @@ def analyze(plain: str) -> Analysis:
         tuple(questions),
         opener,
         frozenset(asides),
+        frozenset(fold(word) for word in _ACRONYM.findall(plain)),
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -41,7 +42,7 @@ Act = Literal["status", "request", "none"]
 # "o 4533 foi resolvido?": a plain number counts when the helpdesk has a ticket with that number.
 BARE_NUMBER = re.compile(r"(?<![\w.,/#$-])(\d{3,7})(?![\w/%-]|[.,]\d)")
 # "SR-4629", "CF-5120": a helpdesk key, when its number is a ticket the helpdesk knows.
-KEYED_NUMBER = re.compile(r"(?<![\w/-])[A-Za-z]{2,6}-(\d{2,7})\b")
+KEYED_NUMBER = re.compile(r"(?<![\w/-])[A-Za-z]{2,6}[-#](\d{2,7})\b")
 # A pasted message: a line that starts with ">", or 20 characters or more in double quotes.
 _QUOTED = re.compile(r"(?:^|\n)\s*>|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]|:\s*['‘][^'’\n]{20,}['’]")
 _QUOTED_TEXT = re.compile(r"(?:^|\n)\s*>[^\n]*|(?:^|(?<=[\s:(]))[\"“][^\"”\n]{20,}[\"”]|(?<=:)\s*['‘][^'’\n]{20,}['’]")
@@ -193,6 +194,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
         if done:
             return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
         status = status or event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
+        if not status and analysis.asks and len(analysis.tokens) <= 2:
+            status = [f"{ticket.reference if ticket else typed}?"]  # "48174?": the ticket, asked after
         if not status and analysis.asks and not hits.get("ask") and _DONE_WORDS.intersection(analysis.lemmas):
             status = [f"? about {ticket.reference if ticket else typed}"]  # "o 4520 fica pronto até terça?"
         if status and question and not _TAG_QUESTION.search(analysis.text):
@@ -266,7 +269,11 @@ def _as_judged(hits: dict[str, list[str]], analysis: Analysis, requested: list[s
     wants in the first person are the speaker's, and an inability a request phrase names
     ("não consegue") is a problem reported."""
     social = {word for cue in hits.get("social", []) for word in cue.split()}
-    wants = [w for w in hits.get("wants", []) if not _speakers_own(analysis, w) and not _offers(analysis, w, social)]
+    wants = [
+        w
+        for w in hits.get("wants", [])
+        if not _speakers_own(analysis, w) and not _offers(analysis, w, social) and not _a_noun(analysis, w)
+    ]
     ask = [cue for cue in hits.get("ask", []) if not _offers(analysis, cue, social)]
     problem = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
     indirect = hits.get("indirect", []) or _long_indirect(analysis)
@@ -296,6 +303,19 @@ def _long_indirect(analysis: Analysis) -> list[str]:
 
 _ASKING_VERBS = frozenset("perguntou perguntaram perguntando asked asking wondering".split())  # noqa: SIM905
 _IF = frozenset(["se", "if", "whether"])
+
+
+def _a_noun(analysis: Analysis, cue: str) -> bool:
+    """ "their ask", "the request", "a need": a thing named, not someone asking."""
+    word = cue.split()[0]
+    if word not in _NOUN_TOO or word not in analysis.tokens:
+        return False
+    index = analysis.tokens.index(word)
+    return index > 0 and analysis.tokens[index - 1] in _DETERMINERS
+
+
+_NOUN_TOO = frozenset("ask asks request requests need needs want".split())  # noqa: SIM905
+_DETERMINERS = frozenset("their the a an our your that this his her its my".split())  # noqa: SIM905
 
 
 def _offers(analysis: Analysis, cue: str, social: set[str]) -> bool:
@@ -395,11 +415,11 @@ def _status_about_client(
 def _status_by_subject(analysis: Analysis, active: list[Ticket], cues: list[str]) -> Judgement | None:
     """No client named: an open ticket whose subject the question names closely enough."""
     content = content_lemmas(analysis)
-    scored = [(len(content & subject_lemmas(t.subject)), t) for t in active]
-    strong = [t for overlap, t in scored if overlap >= 2]
-    if len(strong) != 1:
-        return None
-    ticket = strong[0]
+    scored = sorted(((len(content & subject_lemmas(t.subject)), t) for t in active), key=lambda item: -item[0])
+    strong = [(overlap, t) for overlap, t in scored if overlap >= 2]
+    if not strong or (len(strong) > 1 and strong[1][0] == strong[0][0]):
+        return None  # none, or two that fit as well: not a guess
+    ticket = strong[0][1]
     referent = {"kind": "subject", "value": ticket.reference, "subject": ticket.subject, "score": 0.8}
     return Judgement("status", "asks about an open ticket by its subject", cues, (ticket,), None, None, referent, 0.8)
 
@@ -516,6 +536,11 @@ def status_cues(
     return _unique(found)
 
 
+def _has_to(tokens: tuple[str, ...] | list[str]) -> bool:
+    """ "tem que", "tem q", "temos que": an obligation."""
+    return any(a in ("tem", "temos", "tenho") and b in ("q", "que") for a, b in pairwise(tokens))
+
+
 def _asks_what_may(analysis: Analysis, indirect: list[str]) -> bool:
     """The embedded question asks what may or must be done ("se podem usar o crédito", "if they need
     a new CNAE"), not whether something already happened."""
@@ -547,8 +572,8 @@ def _asks_what_happened(analysis: Analysis, opener: str, progress: list[str]) ->
     tail = analysis.tokens[start + 1 :]
     end = next((i for i, token in enumerate(tail) if token in _CLAUSE_ENDS), len(tail))
     tail = tail[: min(end, _EMBEDDED)]  # the embedded question only: "whether the fix is live so they can…"
-    if _NEEDS.intersection(tail):
-        return False  # "se precisa de CNAE novo": what must be done is new work
+    if _NEEDS.intersection(tail) or _has_to(tail):
+        return False  # "se precisa de CNAE novo", "se tem q declarar": what must be done is new work
     aspect = [t for i, t in enumerate(tail) if t in _ASPECT and tail[i + 1 : i + 2] not in (("q",), ("que",))]
     if aspect:  # "já que" is "since"
         return True  # "se já dá pra escriturar", "if the export is live yet"
@@ -624,7 +649,8 @@ def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act:
 # "8814 can be closed, right?" asks for agreement, not for how the work stands.
 _TAG_QUESTION = re.compile(r"\b(right|ne|certo|correto|ok|yes)\s*\?")
 # Who holds a ticket is not how it stands: "is 18247 still assigned to Tom?".
-_ASSIGNED = frozenset("assigned assignee atribuido atribuida".split())  # noqa: SIM905
+# Nor is merging it with another: "mescla o 5512 com aquele outro?".
+_ASSIGNED = frozenset("assigned assignee atribuido atribuida merge mescla mesclar juntar unificar".split())  # noqa: SIM905
 _PERSON_WH = frozenset("quem who who's whos whom which".split())  # noqa: SIM905
 _WH_WORDS = frozenset(
     """quem qual quais quanto quantos onde who who's whos whom whose which what where why how""".split()  # noqa: SIM905
@@ -816,7 +842,7 @@ def subject_fit(analysis: Analysis, tickets: list[Ticket], client: ClientMatch |
 
 
 def content_lemmas(analysis: Analysis) -> set[str]:
-    found: set[str] = set()
+    found: set[str] = set(analysis.acronyms)
     for token, lemma in zip(analysis.tokens, analysis.lemmas, strict=True):
         if len(token) >= 3 and token not in _STOP and token not in GENERIC and not token.isdigit():
             found |= {token, lemma, token[:5]}
@@ -877,7 +903,7 @@ def _quoted_words(plain: str) -> frozenset[str]:
     return frozenset(words(fold(" ".join(m.group(0) for m in _QUOTED_TEXT.finditer(plain)))))
 
 
-_FIRST_PERSON = frozenset("i we i'd we'd i'll eu nos gente to tou estou".split())  # noqa: SIM905
+_FIRST_PERSON = frozenset("i we i'd we'd i'll eu nos gente to tou estou vou".split())  # noqa: SIM905
 _BARE_FIRST_PERSON = frozenset("want need pergunto preciso quero queria gostaria".split())  # noqa: SIM905
 
 

@@ -60,7 +60,7 @@ def test_precision_and_recall(corpus: str, code: str) -> None:
 # What the detector reaches on each blind set (bench/detection.md has the history: before, unseen,
 # after tuning). A pin against regressions, a little under today's figures; the goal is precision
 # 0.95 and recall 0.90 everywhere. Each set was scored once unseen, then tuned on (sets 8, 9 and 10
-# in this order, then sets 11 to 14; bench/detection.md has each set's unseen score).
+# in this order, then sets 11 to 15; set 16 never was. bench/detection.md has each set's unseen score).
 BLIND_FLOOR = {  # set: (HY101 precision, HY101 recall, HY102 precision, HY102 recall)
     "set1": (0.97, 0.95, 0.97, 0.96),
     "set2": (0.97, 0.90, 0.96, 0.90),
@@ -75,7 +75,9 @@ BLIND_FLOOR = {  # set: (HY101 precision, HY101 recall, HY102 precision, HY102 r
     "set11": (0.94, 0.93, 0.96, 0.85),
     "set12": (0.95, 0.90, 0.95, 0.84),
     "set13": (0.95, 0.95, 0.95, 0.93),
-    "set14": (0.91, 0.88, 0.93, 0.82),
+    "set14": (0.92, 0.88, 0.93, 0.84),
+    "set15": (0.90, 0.86, 0.94, 0.73),
+    "set16": (0.90, 0.88, 0.91, 0.82),  # never tuned on
 }
 
 

@@ -78,6 +78,20 @@ class TicketSnapshot:
             return self._active
         return [t for t in self._tickets if _open_at(t, at, zone or UTC)]
 
+    def closed_for_client(
+        self, client: str, at: datetime, within: timedelta, zone: tzinfo | None = None
+    ) -> list[Ticket]:
+        wanted, zone = fold(client), zone or UTC
+        return [
+            t
+            for t in self._tickets
+            if not t.is_active
+            and t.client
+            and fold(t.client) == wanted
+            and t.updated_at is not None
+            and at - within <= _aware(t.updated_at, zone) <= at
+        ]
+
     def epoch(self, at: datetime, zone: tzinfo | None = None) -> int:
         zone = zone or UTC
         if zone not in self._moments:
@@ -131,6 +145,11 @@ class LiveTickets:
 
     def epoch(self, at: datetime, zone: tzinfo | None = None) -> int:
         return self.snapshot.epoch(at, zone)
+
+    def closed_for_client(
+        self, client: str, at: datetime, within: timedelta, zone: tzinfo | None = None
+    ) -> list[Ticket]:
+        return self.snapshot.closed_for_client(client, at, within, zone)
 
     def find_client(self, text: str) -> ClientMatch | None:
         return self.snapshot.find_client(text)

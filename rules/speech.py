@@ -18,7 +18,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import cache, lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -223,6 +223,9 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     if status and question and not done:
         existing = [t for t in open_tickets if _existed(t, message.at, ctx.zone)]
         answer = _status_about_client(analysis, client, open_tickets, existing, new_work, status)
+        if answer is None and client is not None and not new_work:
+            closed = ctx.tickets.closed_for_client(client.client, message.at, _RECENTLY_CLOSED, ctx.zone)
+            answer = _status_of_closed(analysis, client, closed, status)
         if answer is None and client is None and not inputs.request.any("how_to", analysis.text):
             answer = _status_by_subject(analysis, ctx.tickets.active(), status)
         if answer is not None:
@@ -410,6 +413,43 @@ def _status_about_client(
     referent["ticket"] = how
     score = 0.6 + 0.3 * client.score + (0.05 if fitting else 0.0)
     return Judgement("status", f"asks about {client.client}'s {how}", cues, chosen, None, client, referent, score)
+
+
+_RECENTLY_CLOSED = timedelta(days=14)
+
+
+def _status_of_closed(
+    analysis: Analysis, client: ClientMatch, closed: list[Ticket], cues: list[str]
+) -> Judgement | None:
+    """ "a renovação do certificado saiu ou não?" about a ticket closed days ago: answered from it
+    (its status says it is done), when its subject fits closely (two content words) and alone."""
+    own = set(words(fold(client.client)))
+    scored = sorted(((_words_shared(analysis, t.subject, own), t) for t in closed), key=lambda item: -item[0])
+    strong = [(overlap, t) for overlap, t in scored if overlap >= 2]
+    if not strong or (len(strong) > 1 and strong[1][0] == strong[0][0]):
+        return None
+    ticket = strong[0][1]
+    referent = _client_referent(client)
+    referent["ticket"] = "subject of a ticket closed lately"
+    score = 0.6 + 0.3 * client.score
+    return Judgement(
+        "status", f"asks about {client.client}'s ticket closed lately", cues, (ticket,), None, client, referent, score
+    )
+
+
+def _words_shared(analysis: Analysis, subject: str, leave_out: set[str]) -> int:
+    """How many of the message's words (each with its lemma and stem) the subject holds."""
+    held = subject_lemmas(subject)
+    return sum(
+        1
+        for token, lemma in zip(analysis.tokens, analysis.lemmas, strict=True)
+        if len(token) >= 3
+        and token not in _STOP
+        and token not in GENERIC
+        and token not in leave_out
+        and not token.isdigit()
+        and {token, lemma, token[:5]} & held
+    )
 
 
 def _status_by_subject(analysis: Analysis, active: list[Ticket], cues: list[str]) -> Judgement | None:

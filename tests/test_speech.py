@@ -283,3 +283,23 @@ def test_configured_cue_words_learn_their_inflections() -> None:
     assert lemma_of("arquivaram") == "arquivaram"
     learn(["arquivar"])
     assert lemma_of("arquivaram") == "arquivar"
+
+
+def test_a_question_about_work_closed_days_ago_is_answered_from_that_ticket() -> None:
+    said = at_of(TS)
+    renewal = Ticket(  # type: ignore[call-arg]
+        id="720",
+        number="720",
+        subject="Renovação do certificado digital A1",
+        client="Mercado Sol Ltda",
+        status="solved",
+        created_at=datetime(2026, 11, 10, 9, 0),
+        updated_at=datetime(2026, 11, 16, 15, 0),
+    )
+    long_ago = renewal.model_copy(update={"id": "721", "number": "721", "updated_at": datetime(2026, 9, 1)})
+    for ticket, expected in ((renewal, ("status", ("720",))), (long_ago, ("request", ()))):
+        text = "o Mercado Sol ligou perguntando da renovação do certificado digital, saiu ou não?"
+        message = ChatMessage(channel="C1", channel_name="geral", id=TS, at=said, text=text, plain=text, user="U1")
+        context = WindowContext(NOW, [message], TicketSnapshot([ticket]))
+        result = judge(message, context, speech_inputs(SpeechSettings()))
+        assert (result.act, tuple(t.reference for t in result.tickets)) == expected, result.reason

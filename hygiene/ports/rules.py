@@ -37,6 +37,12 @@ class TicketLookup(Protocol):
         """Every open or pending ticket (to find one by its subject); ``at`` as above."""
         ...
 
+    def closed_for_client(
+        self, client: str, at: datetime, within: timedelta, zone: tzinfo | None = None
+    ) -> list[Ticket]:
+        """The client's tickets closed (solved or closed) in the ``within`` before ``at``."""
+        ...
+
     def epoch(self, at: datetime, zone: tzinfo | None = None) -> int:
         """Which tickets are open at ``at`` changes only at a few moments: the number of those
         passed by ``at`` (two moments with the same epoch see the same open tickets)."""

@@ -25,7 +25,8 @@ from rules.phrases import PhraseSet
 from rules.speech import Judgement, cue_matcher, done_report
 
 _OWN_CASE = frozenset(
-    "eu meu minha meus minhas posso devo tenho preciso precisa to estou vi nos nosso nossa i my we our me".split()  # noqa: SIM905
+    """eu meu minha meus minhas posso devo tenho preciso precisa to estou vi mando envio faco pago gente
+    nos nosso nossa i my we our me""".split()  # noqa: SIM905
 )
 _TOLD = frozenset("saber saberem sabendo avisar contar dizer constar registrar".split())  # noqa: SIM905
 _TO_THE_FIRM = frozenset("vc voce vcs voces ces you your".split())  # noqa: SIM905

@@ -12,15 +12,10 @@ with the team's lists for problems, client events and work done (rules/data/spee
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
-from functools import cache, lru_cache
-from importlib import resources
 
 from rules.analysis import Analysis, analyze
-from rules.cues import CueMatcher
-from rules.lemmas import cue_words, learn
+from rules.cues import CueMatcher, matcher_for
 from rules.phrases import PhraseSet
 from rules.speech import Judgement, cue_matcher, done_report
 
@@ -32,26 +27,8 @@ _TOLD = frozenset("saber saberem sabendo avisar contar dizer constar registrar".
 _TO_THE_FIRM = frozenset("vc voce vcs voces ces you your".split())  # noqa: SIM905
 
 
-@cache
-def shipped_client_cues() -> dict[str, dict[str, list[str]]]:
-    path = resources.files("rules").joinpath("data", "client_speech.toml")
-    return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
 def client_cue_matcher(extra: dict[str, dict[str, list[str]]] | None = None) -> CueMatcher:
-    return _matcher(json.dumps(extra or {}, sort_keys=True))
-
-
-@lru_cache(maxsize=16)
-def _matcher(extra_json: str) -> CueMatcher:
-    extra = json.loads(extra_json)
-    learn(cue_words(extra))
-    lists: dict[str, list[str]] = {}
-    for source in (shipped_client_cues(), extra):
-        for language_lists in source.values():
-            for name, cues in language_lists.items():
-                lists.setdefault(name, []).extend(cues)
-    return CueMatcher(lists)
+    return matcher_for("client_speech.toml", extra)
 
 
 def judge_client(plain: str, matcher: CueMatcher | None = None, work: PhraseSet | None = None) -> Judgement:

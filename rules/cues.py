@@ -18,11 +18,16 @@ over a message's tokens yields every list's hits (the single pass the audit's sp
 
 from __future__ import annotations
 
+import json
+import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
 
 from rules.analysis import Analysis
+from rules.lemmas import cue_words, learn
 
 GAP = "..."
 MAX_GAP = 3
@@ -145,3 +150,27 @@ def _match(
     if position >= len(tokens) or not element.matches(tokens[position], lemmas[position]):
         return None
     return _match(elements, at + 1, tokens, lemmas, position + 1)
+
+
+@cache
+def shipped_lists(data_file: str) -> dict[str, dict[str, list[str]]]:
+    """The cue lists by language of a data file under rules/data/ (``speech.toml``, ``client_speech.toml``)."""
+    return tomllib.loads(resources.files("rules").joinpath("data", data_file).read_text(encoding="utf-8"))
+
+
+def matcher_for(data_file: str, extra: dict[str, dict[str, list[str]]] | None = None) -> CueMatcher:
+    """One matcher over a data file's lists of every language and a team's extra cues (their words
+    learn their inflections), built once per file and extra."""
+    return _matcher_for(data_file, json.dumps(extra or {}, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _matcher_for(data_file: str, extra_json: str) -> CueMatcher:
+    extra = json.loads(extra_json)
+    learn(cue_words(extra))
+    lists: dict[str, list[str]] = {}
+    for source in (shipped_lists(data_file), extra):
+        for language_lists in source.values():
+            for name, cues in language_lists.items():
+                lists.setdefault(name, []).extend(cues)
+    return CueMatcher(lists)

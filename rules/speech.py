@@ -14,13 +14,11 @@ Both rules call :func:`judge`; the result is cached per message, so the second p
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any, Literal
 
@@ -33,8 +31,7 @@ from hygiene.refs import TICKET_WORDS, find_refs
 from hygiene.rulebase import RuleSettings
 from hygiene.text import fold, matchable, strip_emoji, words
 from rules.analysis import Analysis, analyze
-from rules.cues import CueMatcher, parse_cue
-from rules.lemmas import cue_words, learn
+from rules.cues import CueMatcher, matcher_for, parse_cue, shipped_lists
 from rules.phrases import PhraseSet
 
 Act = Literal["status", "request", "none"]
@@ -108,26 +105,12 @@ def speech_lists() -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for lists in shipped_cues().values() for name in lists))
 
 
-@cache
 def shipped_cues() -> dict[str, dict[str, list[str]]]:
-    path = resources.files("rules").joinpath("data", "speech.toml")
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return shipped_lists("speech.toml")
 
 
 def cue_matcher(extra: dict[str, dict[str, list[str]]] | None = None) -> CueMatcher:
-    return _matcher(json.dumps(extra or {}, sort_keys=True))
-
-
-@lru_cache(maxsize=64)
-def _matcher(extra_json: str) -> CueMatcher:
-    lists: dict[str, list[str]] = {}
-    extra = json.loads(extra_json)
-    learn(cue_words(extra))
-    for source in (shipped_cues(), extra):
-        for language_lists in source.values():
-            for name, cues in language_lists.items():
-                lists.setdefault(name, []).extend(cues)
-    return CueMatcher(lists)
+    return matcher_for("speech.toml", extra)
 
 
 @dataclass(frozen=True)
@@ -213,8 +196,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     if new_work and set(hits["new_work"]) <= _WEAK_NEW and open_tickets and client is not None:
         # "X also asked about the fee on their statements — did that get corrected?": "also" adds a
         # question about the subject of an open ticket, it does not set new work apart
-        best = subject_fit(analysis, open_tickets, client)
-        new_work = not (best and _overlap(analysis, best[0], client) >= 2 and event_question(analysis, hits, False))
+        fit = fitted(analysis, open_tickets, client)
+        new_work = not (fit and fit[0][0] >= 2 and event_question(analysis, hits, False))
     if not status and client is not None and open_tickets and not done:
         # "did 5.2.1 bring back the missing ELD logs?": an event asked about, on the subject of an open ticket
         event = event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
@@ -350,8 +333,7 @@ def _tracked_request(
     about the retention increase"): the work is tracked, so the answer comes from that ticket
     (HY102), not a new ticket (HY101). Naming the subject alone is not enough: new work for the
     same client often shares its words."""
-    content = content_lemmas(analysis) - set(words(fold(client.client)))
-    scored = sorted(((len(content & subject_lemmas(t.subject)), t) for t in open_tickets), key=lambda x: -x[0])
+    scored = fitted(analysis, open_tickets, client)
     best = [t for overlap, t in scored if overlap and overlap == scored[0][0]]
     chasing = [w for w in hits.get("wants", []) if w.split()[0] in _CHASING]
     asked_about = any(w.split()[0] in _ASKING_ABOUT for w in hits.get("wants", [])) or bool(hits.get("indirect"))
@@ -424,11 +406,9 @@ def _status_of_closed(
     """ "a renovação do certificado saiu ou não?" about a ticket closed days ago: answered from it
     (its status says it is done), when its subject fits closely (two content words) and alone."""
     own = set(words(fold(client.client)))
-    scored = sorted(((_words_shared(analysis, t.subject, own), t) for t in closed), key=lambda item: -item[0])
-    strong = [(overlap, t) for overlap, t in scored if overlap >= 2]
-    if not strong or (len(strong) > 1 and strong[1][0] == strong[0][0]):
+    ticket = _sole_best(sorted(((_words_shared(analysis, t.subject, own), t) for t in closed), key=_by_overlap))
+    if ticket is None:
         return None
-    ticket = strong[0][1]
     referent = _client_referent(client)
     referent["ticket"] = "subject of a ticket closed lately"
     score = 0.6 + 0.3 * client.score
@@ -441,25 +421,27 @@ def _words_shared(analysis: Analysis, subject: str, leave_out: set[str]) -> int:
     """How many of the message's words (each with its lemma and stem) the subject holds."""
     held = subject_lemmas(subject)
     return sum(
-        1
-        for token, lemma in zip(analysis.tokens, analysis.lemmas, strict=True)
-        if len(token) >= 3
-        and token not in _STOP
-        and token not in GENERIC
-        and token not in leave_out
-        and not token.isdigit()
-        and {token, lemma, token[:5]} & held
+        1 for token, lemma in _content_words(analysis) if token not in leave_out and {token, lemma, token[:5]} & held
     )
+
+
+def _sole_best(scored: list[tuple[int, Ticket]]) -> Ticket | None:
+    """The ticket that fits best, by two words or more and better than any other (never a guess)."""
+    strong = [(overlap, t) for overlap, t in scored if overlap >= 2]
+    if not strong or (len(strong) > 1 and strong[1][0] == strong[0][0]):
+        return None
+    return strong[0][1]
+
+
+def _by_overlap(item: tuple[int, Ticket]) -> int:
+    return -item[0]
 
 
 def _status_by_subject(analysis: Analysis, active: list[Ticket], cues: list[str]) -> Judgement | None:
     """No client named: an open ticket whose subject the question names closely enough."""
-    content = content_lemmas(analysis)
-    scored = sorted(((len(content & subject_lemmas(t.subject)), t) for t in active), key=lambda item: -item[0])
-    strong = [(overlap, t) for overlap, t in scored if overlap >= 2]
-    if not strong or (len(strong) > 1 and strong[1][0] == strong[0][0]):
+    ticket = _sole_best(fitted(analysis, active, None))
+    if ticket is None:
         return None  # none, or two that fit as well: not a guess
-    ticket = strong[0][1]
     referent = {"kind": "subject", "value": ticket.reference, "subject": ticket.subject, "score": 0.8}
     return Judgement("status", "asks about an open ticket by its subject", cues, (ticket,), None, None, referent, 0.8)
 
@@ -869,24 +851,30 @@ def referenced_ticket(message: ChatMessage, ctx: RuleContext) -> tuple[Ticket | 
 _WEAK_NEW = frozenset(["also", "tambem", "tb", "tbm"])
 
 
-def _overlap(analysis: Analysis, ticket: Ticket, client: ClientMatch | None) -> int:
+def fitted(analysis: Analysis, tickets: list[Ticket], client: ClientMatch | None) -> list[tuple[int, Ticket]]:
+    """Each ticket with how much of its subject the message names (content words, their lemmas and
+    stems, the client's own name left out), best first."""
     content = content_lemmas(analysis) - (set(words(fold(client.client))) if client else set())
-    return len(content & subject_lemmas(ticket.subject))
+    return sorted(((len(content & subject_lemmas(t.subject)), t) for t in tickets), key=_by_overlap)
 
 
 def subject_fit(analysis: Analysis, tickets: list[Ticket], client: ClientMatch | None) -> list[Ticket]:
     """The tickets whose subject shares a content word (or its lemma) with the message, best first."""
-    content = content_lemmas(analysis) - (set(words(fold(client.client))) if client else set())
-    scored = [(len(content & subject_lemmas(t.subject)), t) for t in tickets]
-    return [t for overlap, t in sorted(scored, key=lambda item: -item[0]) if overlap]
+    return [t for overlap, t in fitted(analysis, tickets, client) if overlap]
 
 
 def content_lemmas(analysis: Analysis) -> set[str]:
     found: set[str] = set(analysis.acronyms)
+    for token, lemma in _content_words(analysis):
+        found |= {token, lemma, token[:5]}
+    return found
+
+
+def _content_words(analysis: Analysis) -> Iterator[tuple[str, str]]:
+    """The message's words that can name work (not stop words, not generic ones, not numbers), with their lemmas."""
     for token, lemma in zip(analysis.tokens, analysis.lemmas, strict=True):
         if len(token) >= 3 and token not in _STOP and token not in GENERIC and not token.isdigit():
-            found |= {token, lemma, token[:5]}
-    return found
+            yield token, lemma
 
 
 @lru_cache(maxsize=8192)

@@ -185,6 +185,7 @@ class WindowContext:
         self._tickets = tickets
         self._url_patterns = url_patterns or []
         self._links = links
+        self._linked: dict[tuple[str, str, str], list[str]] = {}
         self._threads: dict[tuple[str, str], list[ChatMessage]] = defaultdict(list)
         self._top: dict[str, list[ChatMessage]] = defaultdict(list)
         self._by_key: dict[tuple[str, str], ChatMessage] = {}
@@ -241,7 +242,14 @@ class WindowContext:
         return list(self._threads.get((message.channel, message.root_id)) or [message])
 
     def linked_tickets(self, message: ChatMessage) -> list[str]:
-        return self._links(message) if self._links else []
+        """Asked by several rules per message: the store is read once per thread and context (a
+        context lives for one channel's judging, while no link is written)."""
+        if self._links is None:
+            return []
+        key = (message.source, message.channel, message.root_id)
+        if key not in self._linked:
+            self._linked[key] = self._links(message)
+        return self._linked[key]
 
     def staleness(self, ticket: Ticket) -> Staleness | None:
         return self._staleness(ticket, self.now) if self._staleness else None

@@ -135,7 +135,7 @@ def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     key = (message.plain, message.is_reply, id(ctx.tickets), len(ctx.tickets), epoch, linked, patterns, id(inputs))
     cached = _CACHE.get(key)
     if cached is None:
-        cached = _judge(message, ctx, inputs)
+        cached = _judge(message, ctx, inputs, linked)
         if len(_CACHE) >= 4096:
             del _CACHE[next(iter(_CACHE))]  # the oldest: a long audit keeps its recent texts
         _CACHE[key] = cached
@@ -145,7 +145,7 @@ def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
 _CACHE: dict[tuple[Any, ...], Judgement] = {}
 
 
-def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
+def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple[str, ...] = ()) -> Judgement:
     analysis = analyze(message.plain)
     if len(analysis.text) < 8:
         return Judgement("none", "too short to judge")
@@ -191,7 +191,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     client = ctx.tickets.find_client(message.plain)
     open_tickets = ctx.tickets.open_for_client(client.client, message.at, ctx.zone) if client else []
     # a ticket opened for this very message is not work it asks about
-    open_tickets = [t for t in open_tickets if t.id not in ctx.linked_tickets(message)]
+    open_tickets = [t for t in open_tickets if t.id not in linked]
     new_work = bool(hits.get("new_work"))
     if new_work and set(hits["new_work"]) <= _WEAK_NEW and open_tickets and client is not None:
         # "X also asked about the fee on their statements — did that get corrected?": "also" adds a

@@ -8,7 +8,7 @@ from hygiene.models import ChatMessage, Mode, Ticket
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
-from rules.client_side import client_of, late_synced, refs_after, sent, subject_stems, who
+from rules.client_side import client_of, not_the_clients, refs_after, sent, subject_stems, who
 from rules.client_speech import client_cue_matcher, judge_client
 from rules.HY304 import praise_in
 from rules.phrases import phrases_for
@@ -80,10 +80,8 @@ class HY301(Rule):
 
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY301.Settings)
-        if message.author_side != "client":
-            return Verdict.no("not a client's message")
-        if late_synced(message):
-            return Verdict.no("history synced late: not a request anyone could track in time")
+        if (unjudged := not_the_clients(message, "not a request anyone could track in time")) is not None:
+            return unjudged
         waited = ctx.calendar.between(sent(message), ctx.now).total_seconds() / 3600
         if waited < settings.business_hours:
             return Verdict.no(f"waited {waited:.1f} of {settings.business_hours:g} business hours for a ticket")

@@ -8,7 +8,7 @@ from hygiene.models import ChatMessage, Mode
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
-from rules.client_side import client_of, conversation_after, late_synced, sent, who
+from rules.client_side import client_of, conversation_after, late_synced, not_the_clients, sent, who
 from rules.speech import marked_urgent
 
 ESCALATE = {
@@ -60,10 +60,8 @@ class HY302(Rule):
 
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY302.Settings)
-        if message.author_side != "client":
-            return Verdict.no("not a client's message")
-        if late_synced(message):
-            return Verdict.no("history synced late: nobody could have answered it in time")
+        if (unjudged := not_the_clients(message, "nobody could have answered it in time")) is not None:
+            return unjudged
         urgent = marked_urgent(message.plain)
         earlier = _unanswered_before(message, ctx)
         if earlier is not None and (marked_urgent(earlier.plain) or not urgent):

@@ -8,7 +8,7 @@ from hygiene.models import ChatMessage, Mode
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
-from rules.client_side import client_of, late_synced, who
+from rules.client_side import client_of, not_the_clients, who
 from rules.phrases import PhraseSet, phrases_for
 
 SHARE = {
@@ -63,10 +63,8 @@ class HY304(Rule):
 
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY304.Settings)
-        if message.author_side != "client":
-            return Verdict.no("not a client's message")
-        if late_synced(message):
-            return Verdict.no("history synced late: old praise is not news")
+        if (unjudged := not_the_clients(message, "old praise is not news")) is not None:
+            return unjudged
         folded = matchable(message.plain)
         phrases = phrases_for(self.code, settings)
         praise = praise_in(phrases, folded)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from hygiene.models import ChatMessage
 from hygiene.ports import RuleContext
 from hygiene.refs import find_refs
+from hygiene.rulebase import Verdict
 from hygiene.text import fold, words
 from rules.speech import BARE_NUMBER
 
@@ -22,6 +23,16 @@ LATE_SYNC = timedelta(minutes=10)
 """Stored this long after it was sent: history synced late, which nobody could have answered in time."""
 _NAME_WORD = re.compile(r"[^\W\d_][\w'-]*")
 _SUBJECT_WORD_MIN = 5
+
+
+def not_the_clients(message: ChatMessage, late: str) -> Verdict | None:
+    """Why a client-side rule leaves a message alone before judging it: an agent's or a note, or
+    history synced late (``late`` says what that means for the rule), else None."""
+    if message.author_side != "client":
+        return Verdict.no("not a client's message")
+    if late_synced(message):
+        return Verdict.no(f"history synced late: {late}")
+    return None
 
 
 def sent(message: ChatMessage) -> datetime:

@@ -3,6 +3,7 @@ as absent, never as an exception (the fuzz tests feed every reader arbitrary JSO
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 
@@ -26,3 +27,14 @@ def mapping(value: Any) -> dict[str, Any]:
 def count(value: Any) -> int:
     """A non-negative integer, else 0."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def iso_time(value: Any) -> datetime | None:
+    """An ISO-8601 string (``Z`` read as UTC) as a datetime, naive when it names no zone; else None.
+    What a naive moment means is the platform's to say."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -23,6 +23,7 @@ from typing import Any
 
 import structlog
 
+from connectors.chat.base import ChatConnector
 from connectors.chat.digisac.client import SYSTEM, DigisacClient, envelope
 from connectors.chat.digisac.contacts import (
     CONTACTS_QUERY,
@@ -74,7 +75,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class DigisacChat:
+class DigisacChat(ChatConnector[DigisacClient]):
     """Digisac behind the chat port: a source, and a sink whose only write is an internal comment."""
 
     capabilities = CAPABILITIES
@@ -97,23 +98,13 @@ class DigisacChat:
         self.overlap = overlap
         self.users: dict[str, tuple[str, bool]] = dict(users or {})
         self.new_users: dict[str, tuple[str, bool]] = {}
-        self._me = ""
+        self._bot_user_id = ""
         self._services: list[dict[str, Any]] | None = None
         self._agents: list[dict[str, Any]] | None = None
         self._departments: dict[str, str] | None = None
         self.client_from = tuple(client_from)
         self.contact_clients = dict(contact_clients or {})
         self._clients: dict[str, str] | None = None
-
-    @property
-    def bot_user_id(self) -> str:
-        return self._me
-
-    def calls(self) -> dict[str, int]:
-        return self.api.calls()
-
-    def learned_users(self) -> dict[str, tuple[str, bool]]:
-        return dict(self.new_users)
 
     # identity and channels -------------------------------------------------------------------
     def connect(self, identity: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -124,7 +115,7 @@ class DigisacChat:
             if not user:
                 raise AuthError(SYSTEM, f"GET /me: no user id in the answer; check the token in {self.api.token_path}")
             identity = {"user_id": user}
-        self._me = identity["user_id"]
+        self._bot_user_id = identity["user_id"]
         return dict(identity)
 
     def _directory(self) -> list[dict[str, Any]]:
@@ -259,7 +250,7 @@ class DigisacChat:
                 log.warning("digisac.message_skipped", channel=channel.name, reason=str(exc))
                 continue
             if message.user and message.user_name and message.extras.get("side") != "client":
-                self._learn(message.user, message.user_name, message.user == self._me)
+                self._learn(message.user, message.user_name, message.user == self._bot_user_id)
             yield message
 
     def _with_contacts(self, names: Names) -> Names:
@@ -268,7 +259,7 @@ class DigisacChat:
 
     def _names(self) -> Names:
         agents = {str(u["id"]): str(u.get("name") or u["id"]) for u in self._users() if isinstance(u.get("id"), str)}
-        return Names(self._me, agents, {}, self._department_names(), self._client_labels())
+        return Names(self._bot_user_id, agents, {}, self._department_names(), self._client_labels())
 
     def _client_labels(self) -> dict[str, str]:
         """Contact id → its client's label by the mapping, read once per cycle; none when the contacts
@@ -346,7 +337,7 @@ class DigisacChat:
             "type": "comment",
             "contactId": contact,
             "text": f"{action.text}\n{marker(action.key)}",
-            "userId": self._me or None,
+            "userId": self._bot_user_id or None,
             "origin": "bot",
             "dontOpenTicket": True,
         }

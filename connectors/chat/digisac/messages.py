@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.chat.digisac.client import SYSTEM
+from connectors.chat.fields import iso_time
 from connectors.chat.fields import mapping as _dict
 from connectors.chat.fields import text as _str
 from hygiene.errors import ExternalError
@@ -94,13 +95,9 @@ class Names:
 
 
 def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
+    """An ISO-8601 moment with its zone; a naive one is None."""
+    moment = iso_time(value)
+    return moment if moment is not None and moment.tzinfo else None
 
 
 def contact_name(contact: Mapping[str, Any]) -> str:

@@ -35,6 +35,7 @@ from typing import Any
 
 import structlog
 
+from connectors.chat.base import ChatConnector
 from connectors.chat.rocketchat.client import RocketChatClient
 from connectors.chat.rocketchat.messages import (
     ID_ALPHABET,
@@ -72,7 +73,7 @@ HISTORY = {"c": "channels.history", "p": "groups.history"}
 ROUTES = {"c": "channel", "p": "group"}
 
 
-class RocketChat:
+class RocketChat(ChatConnector[RocketChatClient]):
     """Rocket.Chat behind the chat port (reading and writing)."""
 
     capabilities = CAPABILITIES
@@ -98,16 +99,6 @@ class RocketChat:
         self._rooms: list[dict[str, Any]] | None = None
         self._emails: dict[str, str] | None = None
         self._everyone: list[Any] | None = None
-
-    @property
-    def bot_user_id(self) -> str:
-        return self._bot_user_id
-
-    def calls(self) -> dict[str, int]:
-        return self.api.calls()
-
-    def learned_users(self) -> dict[str, tuple[str, bool]]:
-        return dict(self.new_users)
 
     # identity and rooms ----------------------------------------------------------------------
     def connect(self, identity: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from connectors.chat.fields import count as _count
+from connectors.chat.fields import iso_time
 from connectors.chat.fields import mapping as _dict
 from connectors.chat.fields import scalar as _str
 from connectors.chat.rocketchat.markup import render
@@ -80,11 +81,8 @@ def parse_time(value: Any) -> datetime | None:
             return datetime.fromtimestamp(value["$date"] / 1000, UTC)
         except (ValueError, OverflowError, OSError):
             return None
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    moment = iso_time(value)
+    if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

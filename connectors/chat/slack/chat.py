@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from connectors.chat.base import ChatConnector
 from connectors.chat.slack.blocks import render_blocks
 from connectors.chat.slack.client import SlackClient
 from connectors.chat.slack.interactions import nudge_blocks
@@ -34,7 +35,7 @@ CAPABILITIES = Capabilities(
 )
 
 
-class SlackChat:
+class SlackChat(ChatConnector[SlackClient]):
     """Slack behind the chat port (reading and writing)."""
 
     capabilities = CAPABILITIES
@@ -55,16 +56,6 @@ class SlackChat:
         self.new_users: dict[str, tuple[str, bool]] = {}
         self._bot_user_id = ""
         self._channels: list[dict[str, Any]] | None = None
-
-    @property
-    def bot_user_id(self) -> str:
-        return self._bot_user_id
-
-    def calls(self) -> dict[str, int]:
-        return self.api.calls()
-
-    def learned_users(self) -> dict[str, tuple[str, bool]]:
-        return dict(self.new_users)
 
     # identity and channels -------------------------------------------------------------------
     def connect(self, identity: Mapping[str, str] | None = None) -> dict[str, str]:

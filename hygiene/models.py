@@ -212,6 +212,10 @@ class Staleness:
         return self.age > self.window
 
 
+SAME_SUBJECT_TICKETS = "fitting_tickets"
+"""Evidence key a rule that offers a ticket fills with the client's open tickets on the same subject."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """A rule's verdict on one message, thread or ticket, with the evidence behind it."""
@@ -258,6 +262,11 @@ class Finding:
             "evidence": self.evidence,
             "action": action,
         }
+
+    @property
+    def tracked_elsewhere(self) -> bool:
+        """An open ticket of the client names the same subject: ``auto`` offers, never a second ticket."""
+        return bool(self.evidence.get(SAME_SUBJECT_TICKETS))
 
 
 class ActionKind(StrEnum):

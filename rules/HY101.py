@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from hygiene.models import ChatMessage, Mode, Ticket
+from hygiene.models import SAME_SUBJECT_TICKETS, ChatMessage, Mode, Ticket
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
 from hygiene.text import guess_language, matchable
@@ -117,7 +117,7 @@ class HY101(Rule):
             "act": judgement.reason,
             "ticket": None,
             "open_tickets": [t.reference for t in open_tickets[:3]],
-            "fitting_tickets": [t.reference for t in fitting[:3]],
+            SAME_SUBJECT_TICKETS: [t.reference for t in fitting[:3]],
             "language": language,
         }
         if score < settings.min_score:

@@ -195,7 +195,7 @@ def plan_actions(
     """
     if decision not in ("nudge", "auto") or not finding.message:
         return []
-    if offers_ticket and decision == "auto" and not finding.evidence.get("fitting_tickets"):
+    if offers_ticket and decision == "auto" and not finding.tracked_elsewhere:
         return [create_action(message, finding, zone or ZoneInfo("America/Sao_Paulo"), chat_name)]
     # auto, but an open ticket of the client names the same subject: offer, never a second ticket
     text = finding.message

@@ -30,19 +30,24 @@ DEMO_START = datetime(2026, 11, 18, 10, 0, tzinfo=ZONE)
 Printer = Callable[[str], None]
 
 
+SLACK_CHANNELS = ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"]
+"""The accounting workspace's channels hygiene reads."""
+
+
+def accounting_workspace(state_dir: Path, base_url: str, gclick_url: str) -> dict[str, Any]:
+    """The config sections every Slack-and-G Click demo shares: the store, the accounting
+    workspace's Slack and G Click (pre-tasks in department 4), in São Paulo time."""
+    return {
+        "hygiene": {"state_dir": str(state_dir), "timezone": "America/Sao_Paulo"},
+        "chat": [{"kind": "slack", "base_url": base_url, "channels": SLACK_CHANNELS, "retries": 2}],
+        "helpdesk": {"kind": "gclick", "base_url": gclick_url, "create_department_id": 4, "retries": 2},
+    }
+
+
 def demo_config(state_dir: Path, base_url: str, gclick_url: str) -> Config:
     return parse(
         {
-            "hygiene": {"state_dir": str(state_dir), "timezone": "America/Sao_Paulo"},
-            "chat": [
-                {
-                    "kind": "slack",
-                    "base_url": base_url,
-                    "channels": ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"],
-                    "retries": 2,
-                }
-            ],
-            "helpdesk": {"kind": "gclick", "base_url": gclick_url, "create_department_id": 4, "retries": 2},
+            **accounting_workspace(state_dir, base_url, gclick_url),
             "policy": {"cooldown_minutes": 0},
             "rules": {
                 # #fiscal has asked hygiene to open tickets itself; elsewhere it offers them

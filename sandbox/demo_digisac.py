@@ -24,14 +24,13 @@ from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport
 from hygiene.wiring import run_cycle
-from sandbox.demo import DEMO_START, describe, print_posts
+from sandbox.demo import DEMO_START, SLACK_CHANNELS, describe, print_posts
 from sandbox.digisac_api import DigisacSandbox, DigisacState, make_id
 from sandbox.environment import variables
 from sandbox.gclick_api import GClickState
 from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
 Printer = Callable[[str], None]
-SLACK_CHANNELS = ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"]
 WHATSAPP = "WhatsApp Horizonte"
 CLIENT_RULES = ("HY301", "HY302", "HY303", "HY304")
 

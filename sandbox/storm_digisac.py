@@ -12,18 +12,16 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 from hygiene import failpoints
 from hygiene.config import Config
 from sandbox.demo import DEMO_START
-from sandbox.demo_digisac import demo_config, running, tokens_in_env
+from sandbox.demo_digisac import serving
 from sandbox.digisac_api import DigisacState, make_id
 from sandbox.gclick_api import GClickState
-from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
+from sandbox.slack_api import SCENARIOS, SlackState
 from sandbox.storm import TICKET_ID, Outcome, Quiet, Storm, run_cycle_into
 
 CYCLE_MINUTES = 5
@@ -53,17 +51,7 @@ def run_digisac_scenario(
     failpoints.disarm_all()
     for name, hit in kills or []:
         failpoints.arm(name, hit)
-    with (
-        tempfile.TemporaryDirectory(prefix="hygiene-digisac-storm-") as tmp,
-        SlackSandbox(slack) as slack_server,
-        gclick.server() as gclick_server,
-        gclick.credentials_in_env(),
-        running(digisac) as digisac_server,
-        tokens_in_env(slack_server.token, digisac_server.token),
-    ):
-        config = demo_config(
-            Path(tmp) / "state", slack_server.base_url, gclick_server.base_url, digisac_server.base_url
-        )
+    with serving(slack, gclick, digisac, "hygiene-digisac-storm-") as (config, _):
         for index in range(cycles + clean):
             if storm is not None:
                 storm.on = index < cycles

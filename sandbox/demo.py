@@ -114,14 +114,27 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
         print_posts(state, state.bot_posts()[posted_before:], out)
         out(describe(second))
 
-        clock.advance(minutes=2)
-        posted_before = len(state.bot_posts())
-        third = cycle()
-        rerun_posts = len(state.bot_posts()) - posted_before
-        out("\n== Cycle 3: quiet rerun with nothing new ==")
-        out(f"  bot posts: {rerun_posts}")
-        out(describe(third))
+        rerun_posts = quiet_rerun(cycle, clock, lambda: len(state.bot_posts()), out)
         return count(state, gclick, rerun_posts)
+
+
+def quiet_rerun(
+    cycle: Callable[[], CycleReport],
+    clock: FrozenClock,
+    written: Callable[[], int],
+    out: Printer,
+    what: str = "bot posts",
+) -> int:
+    """Every demo's last cycle: two minutes on with nothing new, it must write nothing; how many
+    writes it made (``written`` counts what the sandboxes hold), printed as ``what``."""
+    clock.advance(minutes=2)
+    before = written()
+    report = cycle()
+    rerun = written() - before
+    out("\n== Cycle 3: quiet rerun with nothing new ==")
+    out(f"  {what}: {rerun}")
+    out(describe(report))
+    return rerun
 
 
 def count(state: SlackState, gclick: GClickState, rerun_posts: int) -> dict[str, int]:

@@ -24,7 +24,7 @@ from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport
 from hygiene.wiring import run_cycle
-from sandbox.demo import DEMO_START, SLACK_CHANNELS, describe, print_posts
+from sandbox.demo import DEMO_START, SLACK_CHANNELS, describe, print_posts, quiet_rerun
 from sandbox.digisac_api import DigisacSandbox, DigisacState, make_id
 from sandbox.environment import variables
 from sandbox.gclick_api import GClickState
@@ -103,13 +103,9 @@ def run_digisac_demo(out: Printer = print) -> dict[str, int]:
         show(slack, digisac, posts, notes, out)
         out(describe(second))
 
-        clock.advance(minutes=2)
-        posts, notes = len(slack.bot_posts()), len(digisac.comments())
-        third = cycle()
-        rerun = len(slack.bot_posts()) - posts + len(digisac.comments()) - notes
-        out("\n== Cycle 3: quiet rerun with nothing new ==")
-        out(f"  posts and notes: {rerun}")
-        out(describe(third))
+        rerun = quiet_rerun(
+            cycle, clock, lambda: len(slack.bot_posts()) + len(digisac.comments()), out, "posts and notes"
+        )
     return count(slack, gclick, digisac, rerun)
 
 

@@ -24,7 +24,7 @@ from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport
 from hygiene.wiring import run_cycle
-from sandbox.demo import DEMO_START, ZONE, describe
+from sandbox.demo import DEMO_START, ZONE, describe, quiet_rerun
 from sandbox.environment import variables
 from sandbox.rocketchat_api import SCENARIOS, RocketChatSandbox, RocketChatState
 from sandbox.zendesk_api import ZendeskState, _iso
@@ -172,13 +172,7 @@ def run_rocketchat_demo(out: Printer = print) -> dict[str, int]:
         print_posts(chat, chat.bot_posts()[before:], out)
         out(describe(second))
 
-        clock.advance(minutes=2)
-        before = len(chat.bot_posts())
-        third = cycle()
-        rerun = len(chat.bot_posts()) - before
-        out("\n== Cycle 3: quiet rerun with nothing new ==")
-        out(f"  bot posts: {rerun}")
-        out(describe(third))
+        rerun = quiet_rerun(cycle, clock, lambda: len(chat.bot_posts()), out)
         rules = rules_of_posts(config.store_path)
     return count(chat, zendesk, rules, rerun)
 

@@ -30,19 +30,24 @@ DEMO_START = datetime(2026, 11, 18, 10, 0, tzinfo=ZONE)
 Printer = Callable[[str], None]
 
 
+SLACK_CHANNELS = ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"]
+"""The accounting workspace's channels hygiene reads."""
+
+
+def accounting_workspace(state_dir: Path, base_url: str, gclick_url: str) -> dict[str, Any]:
+    """The config sections every Slack-and-G Click demo shares: the store, the accounting
+    workspace's Slack and G Click (pre-tasks in department 4), in São Paulo time."""
+    return {
+        "hygiene": {"state_dir": str(state_dir), "timezone": "America/Sao_Paulo"},
+        "chat": [{"kind": "slack", "base_url": base_url, "channels": SLACK_CHANNELS, "retries": 2}],
+        "helpdesk": {"kind": "gclick", "base_url": gclick_url, "create_department_id": 4, "retries": 2},
+    }
+
+
 def demo_config(state_dir: Path, base_url: str, gclick_url: str) -> Config:
     return parse(
         {
-            "hygiene": {"state_dir": str(state_dir), "timezone": "America/Sao_Paulo"},
-            "chat": [
-                {
-                    "kind": "slack",
-                    "base_url": base_url,
-                    "channels": ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"],
-                    "retries": 2,
-                }
-            ],
-            "helpdesk": {"kind": "gclick", "base_url": gclick_url, "create_department_id": 4, "retries": 2},
+            **accounting_workspace(state_dir, base_url, gclick_url),
             "policy": {"cooldown_minutes": 0},
             "rules": {
                 # #fiscal has asked hygiene to open tickets itself; elsewhere it offers them
@@ -109,14 +114,27 @@ def run_demo(scenario: str = "accounting", out: Printer = print) -> dict[str, in
         print_posts(state, state.bot_posts()[posted_before:], out)
         out(describe(second))
 
-        clock.advance(minutes=2)
-        posted_before = len(state.bot_posts())
-        third = cycle()
-        rerun_posts = len(state.bot_posts()) - posted_before
-        out("\n== Cycle 3: quiet rerun with nothing new ==")
-        out(f"  bot posts: {rerun_posts}")
-        out(describe(third))
+        rerun_posts = quiet_rerun(cycle, clock, lambda: len(state.bot_posts()), out)
         return count(state, gclick, rerun_posts)
+
+
+def quiet_rerun(
+    cycle: Callable[[], CycleReport],
+    clock: FrozenClock,
+    written: Callable[[], int],
+    out: Printer,
+    what: str = "bot posts",
+) -> int:
+    """Every demo's last cycle: two minutes on with nothing new, it must write nothing; how many
+    writes it made (``written`` counts what the sandboxes hold), printed as ``what``."""
+    clock.advance(minutes=2)
+    before = written()
+    report = cycle()
+    rerun = written() - before
+    out("\n== Cycle 3: quiet rerun with nothing new ==")
+    out(f"  {what}: {rerun}")
+    out(describe(report))
+    return rerun
 
 
 def count(state: SlackState, gclick: GClickState, rerun_posts: int) -> dict[str, int]:

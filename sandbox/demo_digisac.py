@@ -24,14 +24,13 @@ from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport
 from hygiene.wiring import run_cycle
-from sandbox.demo import DEMO_START, describe, print_posts
+from sandbox.demo import DEMO_START, SLACK_CHANNELS, describe, print_posts, quiet_rerun
 from sandbox.digisac_api import DigisacSandbox, DigisacState, make_id
 from sandbox.environment import variables
 from sandbox.gclick_api import GClickState
 from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 
 Printer = Callable[[str], None]
-SLACK_CHANNELS = ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"]
 WHATSAPP = "WhatsApp Horizonte"
 CLIENT_RULES = ("HY301", "HY302", "HY303", "HY304")
 
@@ -78,24 +77,14 @@ def run_digisac_demo(out: Printer = print) -> dict[str, int]:
     slack = SlackState.from_scenario(SCENARIOS / "accounting.json", clock)
     gclick = GClickState.from_tickets(data.get("tickets", []), clock)
     digisac = DigisacState.from_scenario(clock=clock)
-    with (
-        tempfile.TemporaryDirectory(prefix="hygiene-demo-") as tmp,
-        SlackSandbox(slack) as slack_server,
-        gclick.server() as gclick_server,
-        gclick.credentials_in_env(),
-        running(digisac) as digisac_server,
-        tokens_in_env(slack_server.token, digisac_server.token),
-    ):
-        config = demo_config(
-            Path(tmp) / "state", slack_server.base_url, gclick_server.base_url, digisac_server.base_url
-        )
+    with serving(slack, gclick, digisac, "hygiene-demo-") as (config, (slack_url, gclick_url, digisac_url)):
 
         def cycle() -> CycleReport:
             return run_cycle(config, clock)
 
         out("hygiene demo — the client side: WhatsApp on Digisac beside Slack and G Click")
-        out(f"Sandbox Slack at {slack_server.base_url}, G Click at {gclick_server.base_url}")
-        out(f"Sandbox Digisac at {digisac_server.base_url}\n")
+        out(f"Sandbox Slack at {slack_url}, G Click at {gclick_url}")
+        out(f"Sandbox Digisac at {digisac_url}\n")
         first = cycle()
         out("== Cycle 1: after the morning (Slack and WhatsApp) ==")
         show(slack, digisac, 0, 0, out)
@@ -114,14 +103,29 @@ def run_digisac_demo(out: Printer = print) -> dict[str, int]:
         show(slack, digisac, posts, notes, out)
         out(describe(second))
 
-        clock.advance(minutes=2)
-        posts, notes = len(slack.bot_posts()), len(digisac.comments())
-        third = cycle()
-        rerun = len(slack.bot_posts()) - posts + len(digisac.comments()) - notes
-        out("\n== Cycle 3: quiet rerun with nothing new ==")
-        out(f"  posts and notes: {rerun}")
-        out(describe(third))
+        rerun = quiet_rerun(
+            cycle, clock, lambda: len(slack.bot_posts()) + len(digisac.comments()), out, "posts and notes"
+        )
     return count(slack, gclick, digisac, rerun)
+
+
+@contextmanager
+def serving(
+    slack: SlackState, gclick: GClickState, digisac: DigisacState, prefix: str
+) -> Iterator[tuple[Config, tuple[str, str, str]]]:
+    """The three sandboxes served on loopback with their credentials in the environment, and the
+    demo's config pointing at them (its store in a temporary directory named ``prefix``…); beside
+    it the Slack, G Click and Digisac base URLs."""
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        SlackSandbox(slack) as slack_server,
+        gclick.server() as gclick_server,
+        gclick.credentials_in_env(),
+        running(digisac) as digisac_server,
+        tokens_in_env(slack_server.token, digisac_server.token),
+    ):
+        urls = (slack_server.base_url, gclick_server.base_url, digisac_server.base_url)
+        yield demo_config(Path(tmp) / "state", *urls), urls
 
 
 @contextmanager

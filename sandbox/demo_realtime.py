@@ -27,7 +27,7 @@ from hygiene.config import Config, parse
 from hygiene.errors import HygieneError
 from hygiene.serve import Server
 from hygiene.serve_cli import serve_until_stopped
-from sandbox.demo import Printer
+from sandbox.demo import Printer, accounting_workspace
 from sandbox.gclick_api import GClickState
 from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
 from sandbox.socket_mode import SocketModeServer
@@ -44,16 +44,7 @@ def realtime_config(state_dir: Path, base_url: str, gclick_url: str) -> Config:
     """The demo's config: requests are nudged at once (no grace), so latency is the event path's."""
     return parse(
         {
-            "hygiene": {"state_dir": str(state_dir), "timezone": "America/Sao_Paulo"},
-            "chat": [
-                {
-                    "kind": "slack",
-                    "base_url": base_url,
-                    "channels": ["dia-a-dia", "fiscal", "departamento-pessoal", "elogios", "support-team"],
-                    "retries": 2,
-                }
-            ],
-            "helpdesk": {"kind": "gclick", "base_url": gclick_url, "create_department_id": 4, "retries": 2},
+            **accounting_workspace(state_dir, base_url, gclick_url),
             "policy": {"cooldown_minutes": 0, "working_hours_only": False},
             "serve": {"poll_seconds": 600},
             "rules": {

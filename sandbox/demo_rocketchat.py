@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.cycle import CycleReport
 from hygiene.wiring import run_cycle
-from sandbox.demo import DEMO_START, ZONE, describe
+from sandbox.demo import DEMO_START, ZONE, describe, quiet_rerun
 from sandbox.environment import variables
 from sandbox.rocketchat_api import SCENARIOS, RocketChatSandbox, RocketChatState
 from sandbox.zendesk_api import ZendeskState, _iso
@@ -129,25 +129,34 @@ def zendesk_token(state: ZendeskState) -> AbstractContextManager[None]:
     return variables(ZENDESK_API_TOKEN=state.token)
 
 
+@contextmanager
+def serving(chat: RocketChatState, zendesk: ZendeskState, prefix: str) -> Iterator[tuple[Config, str, tuple[str, str]]]:
+    """Rocket.Chat and Zendesk served on loopback, Zendesk's token in the environment, and the
+    demo's config pointing at them (its store in a temporary directory named ``prefix``…); beside
+    it the Rocket.Chat token to run cycles with and the two base URLs."""
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        RocketChatSandbox(chat) as sandbox,
+        zendesk.server() as zendesk_server,
+        zendesk_token(zendesk),
+    ):
+        urls = (sandbox.base_url, zendesk_server.base_url)
+        yield demo_config(Path(tmp) / "state", *urls), sandbox.token, urls
+
+
 def run_rocketchat_demo(out: Printer = print) -> dict[str, int]:
     path = SCENARIOS / "rocketchat.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     clock = FrozenClock(DEMO_START)
     chat = RocketChatState.from_scenario(path, clock)
     zendesk = seeded_zendesk(data.get("tickets", []), clock)
-    with (
-        tempfile.TemporaryDirectory(prefix="hygiene-demo-") as tmp,
-        RocketChatSandbox(chat) as sandbox,
-        zendesk.server() as zendesk_server,
-        zendesk_token(zendesk),
-    ):
-        config = demo_config(Path(tmp) / "state", sandbox.base_url, zendesk_server.base_url)
+    with serving(chat, zendesk, "hygiene-demo-") as (config, token, (rocketchat_url, zendesk_url)):
 
         def cycle() -> CycleReport:
-            return run_cycle(config, clock, sandbox.token)
+            return run_cycle(config, clock, token)
 
         out(f"hygiene demo — {data.get('description', 'rocketchat')}")
-        out(f"Sandbox Rocket.Chat at {sandbox.base_url}, sandbox Zendesk at {zendesk_server.base_url}\n")
+        out(f"Sandbox Rocket.Chat at {rocketchat_url}, sandbox Zendesk at {zendesk_url}\n")
         first = cycle()
         out("== Cycle 1: after the morning ==")
         print_posts(chat, chat.bot_posts(), out)
@@ -163,13 +172,7 @@ def run_rocketchat_demo(out: Printer = print) -> dict[str, int]:
         print_posts(chat, chat.bot_posts()[before:], out)
         out(describe(second))
 
-        clock.advance(minutes=2)
-        before = len(chat.bot_posts())
-        third = cycle()
-        rerun = len(chat.bot_posts()) - before
-        out("\n== Cycle 3: quiet rerun with nothing new ==")
-        out(f"  bot posts: {rerun}")
-        out(describe(third))
+        rerun = quiet_rerun(cycle, clock, lambda: len(chat.bot_posts()), out)
         rules = rules_of_posts(config.store_path)
     return count(chat, zendesk, rules, rerun)
 

@@ -198,18 +198,25 @@ def _script(index: int, state: SlackState, gclick: GClickState) -> None:
 
 
 def _cycle(config: Config, clock: Quiet, token: str, outcome: Outcome) -> None:
+    started, slept = time.monotonic(), len(clock.slept)
+    run_cycle_into(outcome, config, clock, token)
+    outcome.cycle_seconds.append(time.monotonic() - started + sum(clock.slept[slept:]))
+
+
+def run_cycle_into(outcome: Outcome, config: Config, clock: Quiet, token: str | None = None) -> None:
+    """One cycle of the real engine, its ending tallied on ``outcome``: a failpoint's crash is
+    counted, a HygieneError is an exit 1 with a message (the run ended as it should), anything
+    else is a traceback. Shared by every storm and kill sweep (Slack, Rocket.Chat, Digisac)."""
     from hygiene.wiring import run_cycle  # the sandbox never imports connectors at import time
 
-    started, slept = time.monotonic(), len(clock.slept)
     try:
         run_cycle(config, clock, token)
     except InjectedCrash:
         outcome.crashes += 1
     except HygieneError:
-        pass  # an exit 1 with a message: the run ended as it should
+        pass
     except Exception:
         outcome.tracebacks.append(traceback.format_exc())
-    outcome.cycle_seconds.append(time.monotonic() - started + sum(clock.slept[slept:]))
 
 
 def _collect(config: Config, state: SlackState, gclick: GClickState, outcome: Outcome) -> None:

@@ -12,21 +12,17 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import tempfile
 import time
-import traceback
 from collections import Counter
-from pathlib import Path
 
 from hygiene import failpoints
 from hygiene.config import Config
-from hygiene.errors import HygieneError, InjectedCrash
 from sandbox.demo import DEMO_START
-from sandbox.demo_digisac import demo_config, running, tokens_in_env
+from sandbox.demo_digisac import serving
 from sandbox.digisac_api import DigisacState, make_id
 from sandbox.gclick_api import GClickState
-from sandbox.slack_api import SCENARIOS, SlackSandbox, SlackState
-from sandbox.storm import TICKET_ID, Outcome, Quiet, Storm
+from sandbox.slack_api import SCENARIOS, SlackState
+from sandbox.storm import TICKET_ID, Outcome, Quiet, Storm, run_cycle_into
 
 CYCLE_MINUTES = 5
 NOTE_KEY = re.compile(r"\[hygiene:([^\]]+)\]")
@@ -55,17 +51,7 @@ def run_digisac_scenario(
     failpoints.disarm_all()
     for name, hit in kills or []:
         failpoints.arm(name, hit)
-    with (
-        tempfile.TemporaryDirectory(prefix="hygiene-digisac-storm-") as tmp,
-        SlackSandbox(slack) as slack_server,
-        gclick.server() as gclick_server,
-        gclick.credentials_in_env(),
-        running(digisac) as digisac_server,
-        tokens_in_env(slack_server.token, digisac_server.token),
-    ):
-        config = demo_config(
-            Path(tmp) / "state", slack_server.base_url, gclick_server.base_url, digisac_server.base_url
-        )
+    with serving(slack, gclick, digisac, "hygiene-digisac-storm-") as (config, _):
         for index in range(cycles + clean):
             if storm is not None:
                 storm.on = index < cycles
@@ -76,7 +62,7 @@ def run_digisac_scenario(
                 for item in data.get("later", []):
                     slack.post_as(item["user"], item["channel"], item["text"])
                 digisac.client_writes(make_id("fernanda"), "URGENTE: o banco pediu o balanço de setembro hoje?")
-            _cycle(config, clock, outcome)
+            run_cycle_into(outcome, config, clock)
             _let_late_writes_land(slack, gclick, digisac)
             clock.advance(minutes=CYCLE_MINUTES)
         failpoints.disarm_all()
@@ -91,19 +77,6 @@ def _let_late_writes_land(slack: SlackState, gclick: GClickState, digisac: Digis
     wait = max(slack.faults.busy_until, gclick.faults.busy_until, digisac.faults.busy_until) - time.monotonic()
     if wait > 0:
         time.sleep(wait)
-
-
-def _cycle(config: Config, clock: Quiet, outcome: Outcome) -> None:
-    from hygiene.wiring import run_cycle  # the sandbox never imports connectors at import time
-
-    try:
-        run_cycle(config, clock)
-    except InjectedCrash:
-        outcome.crashes += 1
-    except HygieneError:
-        pass
-    except Exception:
-        outcome.tracebacks.append(traceback.format_exc())
 
 
 def _collect(config: Config, slack: SlackState, gclick: GClickState, digisac: DigisacState, outcome: Outcome) -> None:

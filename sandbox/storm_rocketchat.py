@@ -11,18 +11,14 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import tempfile
-import traceback
 from collections import Counter
-from pathlib import Path
 
 from hygiene import failpoints
 from hygiene.config import Config
-from hygiene.errors import HygieneError, InjectedCrash
 from sandbox.demo import DEMO_START
-from sandbox.demo_rocketchat import demo_config, seeded_zendesk, zendesk_token
-from sandbox.rocketchat_api import SCENARIOS, RocketChatSandbox, RocketChatState
-from sandbox.storm import Outcome, Quiet
+from sandbox.demo_rocketchat import seeded_zendesk, serving
+from sandbox.rocketchat_api import SCENARIOS, RocketChatState
+from sandbox.storm import Outcome, Quiet, run_cycle_into
 from sandbox.zendesk_api import ZendeskState
 
 CYCLE_MINUTES = 5
@@ -49,13 +45,7 @@ def run_rocketchat_scenario(cycles: int, clean: int = 2, kills: list[tuple[str, 
     failpoints.disarm_all()
     for name, hit in kills or []:
         failpoints.arm(name, hit)
-    with (
-        tempfile.TemporaryDirectory(prefix="hygiene-rc-storm-") as tmp,
-        RocketChatSandbox(chat) as sandbox,
-        zendesk.server() as zendesk_server,
-        zendesk_token(zendesk),
-    ):
-        config = demo_config(Path(tmp) / "state", sandbox.base_url, zendesk_server.base_url)
+    with serving(chat, zendesk, "hygiene-rc-storm-") as (config, token, _):
         for index in range(cycles + clean):
             if index == cycles:
                 outcome.hits = failpoints.hits()
@@ -63,24 +53,11 @@ def run_rocketchat_scenario(cycles: int, clean: int = 2, kills: list[tuple[str, 
             if 0 < index <= len(LATER):
                 room, user, text = LATER[index - 1]
                 chat.post_as(user, room, text)
-            _cycle(config, clock, sandbox.token, outcome)
+            run_cycle_into(outcome, config, clock, token)
             clock.advance(minutes=CYCLE_MINUTES)
         failpoints.disarm_all()
         _collect(config, chat, zendesk, outcome)
     return outcome
-
-
-def _cycle(config: Config, clock: Quiet, token: str, outcome: Outcome) -> None:
-    from hygiene.wiring import run_cycle  # the sandbox never imports connectors at import time
-
-    try:
-        run_cycle(config, clock, token)
-    except InjectedCrash:
-        outcome.crashes += 1
-    except HygieneError:
-        pass
-    except Exception:
-        outcome.tracebacks.append(traceback.format_exc())
 
 
 def _collect(config: Config, chat: RocketChatState, zendesk: ZendeskState, outcome: Outcome) -> None:

@@ -4,9 +4,12 @@ A client is found by its full name (score 1.0), by a close spelling of it (rapid
 0.85–0.99), by two or more words of its name in a row that no other client shares ("a Vila
 Verde" for "Condomínio Residencial Vila Verde", score 0.9), or by the first distinctive word of
 its name when no other client starts with it — "a padaria" for "Padaria Pão Quente", "the Acme
-SSO" for "Acme Corp" — (score 0.8). Aliases (from the config, or the helpdesk's own nicknames)
-map other names people use to a client. Close spellings are only tried for clients that share a
-word with the text, so a directory of thousands of clients costs a few dictionary lookups.
+SSO" for "Acme Corp", but not "the Southern Cross" for "Southern Paws", where another capitalized
+word makes it a different name — (score 0.8), or by its initials written in capitals ("GLF" for
+"Great Lakes Fulfillment Partners", score 0.75) when they are no common abbreviation. Aliases
+(from the config, or the helpdesk's own nicknames) map other names people use to a client.
+Close spellings are only tried for clients that share a word with the text, so a directory of
+thousands of clients costs a few dictionary lookups.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -31,7 +35,22 @@ GENERIC = frozenset(
     tecnologia solutions systems group company consultoria assessoria contabilidade empreendimentos
     distribuidora administradora associacao sociedade cooperativa brasil nova novo""".split()  # noqa: SIM905
 )
+# Business nouns that stand capitalized in titles and menus ("Settings > Practice > Holidays"):
+# one of them alone, written as a name, does not name a client.
+_TITLE_NOUNS = frozenset(
+    """practice clinic hospital partners services service center centre care health studio labs lab
+    store shop market vets vet animal pet pets medical dental foods home homes realty properties
+    logistics freight fulfillment supply supplies auto motors capital digital media design
+    consulting support team settings""".split()  # noqa: SIM905
+)
+# Abbreviations of work, taxes and tools that a client's initials may spell: never a client.
+_COMMON_ABBREVIATIONS = frozenset(
+    """cnd das fgts iss icms ipi pis nf nfe nfse cte cnpj cpf inss irpf irpj csll dctf sped efd rais
+    caged dirf mei ltda sso api csv pdf sla crm erp pos faq eta asap fyi ceo cfo coo cto hr qa ui ux
+    app ios vpn sms pix ted doc ccir itr car dre dasn gps rpa pj pf cnh crc cfc rfb sefaz""".split()  # noqa: SIM905
+)
 _WORD = re.compile(r"[a-z0-9]+")
+_RAW_WORD = re.compile(r"[^\W_]+")
 
 
 def canonical(name: str) -> str:
@@ -89,10 +108,17 @@ class ClientMatcher:
                 runs.setdefault(run, set()).add(client)
         self._runs = {run: next(iter(c)) for run, c in runs.items() if len(c) == 1 and run not in self._by_words}
         self._longest = max((len(words) for words in self._by_words), default=0)
+        self._initials = _unique_initials(self._names)
 
     def find(self, text: str) -> ClientMatch | None:
         words = _WORD.findall(fold(text))
-        return self._whole(words) or self._close(words) or self._partial(words) or self._proper(text)
+        return (
+            self._whole(words)
+            or self._close(words)
+            or self._partial(words, text)
+            or self._proper(text)
+            or self._abbreviated(text)
+        )
 
     def _whole(self, words: list[str]) -> ClientMatch | None:
         """The longest full name (or alias) that stands in the text word for word."""
@@ -115,7 +141,7 @@ class ClientMatcher:
                     best = ClientMatch(self._names[key], key, min(0.99, 0.85 + (ratio - 90) / 100), "spelling")
         return best
 
-    def _partial(self, words: list[str]) -> ClientMatch | None:
+    def _partial(self, words: list[str], text: str) -> ClientMatch | None:
         """Two or more distinctive words of one client's name in a row, else its first distinctive word."""
         for size in (3, 2):
             for start in range(len(words) - size + 1):
@@ -123,7 +149,7 @@ class ClientMatcher:
                 if run in self._runs:
                     return ClientMatch(self._runs[run], " ".join(run), 0.9, "words of the name")
         for word in words:
-            if word in self._distinctive:
+            if word in self._distinctive and not _another_name(text, word, self._distinctive[word]):
                 return ClientMatch(self._distinctive[word], word, 0.8, "first word of the name")
         return None
 
@@ -131,12 +157,60 @@ class ClientMatcher:
         """Any word of a name that no other client has, written as a name ("a CND da Sorriso")."""
         for raw in _NAME_WORD.findall(text):
             word = fold(raw)
-            if raw[0].isupper() and word in self._unique_words:
+            if raw[0].isupper() and word in self._unique_words and word not in _TITLE_NOUNS:
+                if _another_name(text, word, self._unique_words[word]):
+                    continue
                 return ClientMatch(self._unique_words[word], word, 0.75, "a word of the name, written as a name")
+        return None
+
+    def _abbreviated(self, text: str) -> ClientMatch | None:
+        """A client's initials written in capitals ("GLF says the scanner freezes")."""
+        for raw in _RAW_WORD.findall(text):
+            if 3 <= len(raw) <= 5 and raw.isupper() and raw.isalpha():
+                client = self._initials.get(raw.lower())
+                if client is not None:
+                    return ClientMatch(client, raw.lower(), 0.75, "initials of the name")
         return None
 
 
 _NAME_WORD = re.compile(r"(?<![\w@])[^\W\d_][\w-]*")
+
+
+def _another_name(text: str, word: str, client: str) -> bool:
+    """Every place ``word`` stands, a capitalized word the client's name lacks follows it right
+    away ("the Southern Cross" is not "Southern Paws Mobile Vet"; "the Acme SSO" is still Acme)."""
+    name = set(_WORD.findall(canonical(client)))
+    raws = list(_RAW_WORD.finditer(text))
+    seen = False
+    for here, after in pairwise(raws):
+        if fold(here.group(0)) != word:
+            continue
+        seen = True
+        follower = after.group(0)
+        titled = follower[0].isupper() and not follower.isupper() and len(follower) >= 3
+        joined = not text[here.end() : after.start()].strip()
+        # "Apex Ortho" for "Apex Orthodontics", "Bayside Peds" for "Bayside Pediatrics": the name, shortened
+        short = fold(follower)[:3]
+        if not (titled and joined and not any(w.startswith(short) for w in name)):
+            return False
+    return seen
+
+
+def _unique_initials(names: Mapping[str, str]) -> dict[str, str]:
+    """Initials of each name's words (and their first three or more), held by one client only."""
+    holders: dict[str, set[str]] = {}
+    for key, client in names.items():
+        initials = "".join(w[0] for w in _WORD.findall(key) if w not in _CONNECTORS)
+        for size in range(3, len(initials) + 1):
+            holders.setdefault(initials[:size], set()).add(client)
+    return {
+        initials: next(iter(clients))
+        for initials, clients in holders.items()
+        if len(clients) == 1 and initials not in _COMMON_ABBREVIATIONS
+    }
+
+
+_CONNECTORS = frozenset("de da do das dos e the of and".split())  # noqa: SIM905
 
 
 def _partial_runs(words: tuple[str, ...]) -> list[tuple[str, ...]]:

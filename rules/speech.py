@@ -319,7 +319,7 @@ def _offers(analysis: Analysis, cue: str, social: set[str]) -> bool:
 _NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
 
 
-_CHASING = frozenset("cobrando cobrou cobrar chasing".split())  # noqa: SIM905
+_CHASING = frozenset("cobrando cobrou cobrar chasing complained complaining reclamou reclamaram reclamando".split())  # noqa: SIM905
 _CONTACTED = frozenset("ligou ligaram called pinged emailed messaged rang chased".split())  # noqa: SIM905
 _ASKING_ABOUT = frozenset(
     "perguntou perguntaram perguntando pergunta perguntam cobrando cobrou cobrar asked asking asks ask chasing".split()  # noqa: SIM905
@@ -462,7 +462,9 @@ def _request(
     text = analysis.text
     forward = hits.get("forward", []) + (["(quoted)"] if _QUOTED.search(message.plain) else [])
     own_words = matchable(_QUOTED_TEXT.sub(" ", message.plain)) if forward else text
-    if forward and not (ask or hits.get("problem")) and (praise := _quoted_praise(message.plain, inputs)):
+    # "emailed:", "ligou:" only say how it came; thanks pasted after them is still thanks
+    asked = [cue for cue in ask if cue.split()[0] not in _CONTACTED]
+    if forward and not (asked or hits.get("problem")) and (praise := _quoted_praise(message.plain, inputs)):
         return Judgement("none", f"forwards a client's thanks ({praise[0]!r})", praise)
     if blocked := inputs.request.matches("not_request", own_words):
         return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)

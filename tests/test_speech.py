@@ -100,6 +100,23 @@ def test_clients_by_two_words_of_their_name_or_its_first_distinctive_word() -> N
     assert matcher.find("farmacia vida nova").score == 1.0  # type: ignore[union-attr]
 
 
+def test_a_first_word_followed_by_another_name_is_not_the_client() -> None:
+    matcher = ClientMatcher(["Southern Paws Mobile Vet", "Apex Orthodontics", "Canterbury Equine Practice"])
+    assert matcher.find("who's in for the quiz at the Southern Cross tonight?") is None
+    assert matcher.find("the Southern team called").client == "Southern Paws Mobile Vet"  # type: ignore[union-attr]
+    assert matcher.find("Apex Ortho front desk can't print").client == "Apex Orthodontics"  # type: ignore[union-attr]
+    assert matcher.find("anyone can do it from Settings > Practice > Holidays") is None
+
+
+def test_clients_by_their_initials_in_capitals_unless_a_common_abbreviation() -> None:
+    matcher = ClientMatcher(["Great Lakes Fulfillment Partners LLC", "Centro Nacional de Dança", "Kindred Denim LLC"])
+    found = matcher.find("GLF says the scanner app freezes")
+    assert found is not None and found.client == "Great Lakes Fulfillment Partners LLC"
+    assert found.how == "initials of the name"
+    assert matcher.find("glf says hi") is None  # lowercase: a word, not initials
+    assert matcher.find("a CND saiu?") is None  # the certidão, though a client's initials spell it
+
+
 def test_a_close_spelling_is_looked_for_only_among_clients_sharing_a_word() -> None:
     names = [f"Empresa Cliente Numero {i} Ltda" for i in range(3000)] + ["Transportadora Rapido Sul"]
     matcher = ClientMatcher(names)

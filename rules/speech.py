@@ -32,6 +32,7 @@ from hygiene.rulebase import RuleSettings
 from hygiene.text import fold, matchable, strip_emoji, words
 from rules.analysis import Analysis, analyze
 from rules.cues import CueMatcher, matcher_for, parse_cue, shipped_lists
+from rules.lemmas import lemma_of
 from rules.phrases import PhraseSet
 
 Act = Literal["status", "request", "none"]
@@ -165,7 +166,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
     forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(message.plain))
     # A pasted client message is judged on what it asks, not on a verb of its story ("pediu nota, como emito?")
     status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")), loose=not forwarded)
-    reports = forwarded or any(hits.get(name) for name in _REQUEST_LISTS)
+    case = _case_head(message.plain)
+    reports = forwarded or bool(case) or any(hits.get(name) for name in _REQUEST_LISTS)
     if not (status or ask or analysis.asks or reports):
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
@@ -215,6 +217,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
             return answer
     if done:
         return Judgement("none", f"reports work done ({done[0]!r})", done)
+    if case and client is not None and _names_first(case, client):
+        hits["case"] = [f"{case}:"]  # "Peak Form: a return headed to Reno printed with the Toronto address"
     if client is not None and open_tickets and not new_work and (ask or reports):
         tracked = _tracked_request(analysis, hits, client, open_tickets)
         if tracked is not None:
@@ -343,6 +347,8 @@ def _tracked_request(
     strong = scored[0][0] >= 1 and bool(again) and (asked_about or bool(chasing))
     if _asks_what_may(analysis, hits.get("indirect", [])):
         return None  # "de novo: querem saber se podem usar o crédito…": a new question, asked again
+    if hits.get("indirect") and not chasing and not _embeds_progress(analysis, hits):
+        return None  # "de novo: … perguntaram se incide encargo": asked again, but something new
     if not best or not strong or len(best) > 2:
         return None
     referent = _client_referent(client)
@@ -473,7 +479,7 @@ def _request(
     if not relayed and (how := inputs.request.matches("how_to", own_words)):
         return Judgement("none", f"not a new request ({how[0]!r}): a how-to question", how)
     problem = hits.get("problem", []) + hits.get("event", [])
-    relay = hits.get("relay", [])
+    relay = hits.get("relay", []) + hits.get("case", [])
     if marked_urgent(message.plain):
         problem = []  # an URGENT incident follows the urgent path (an answer in ten minutes, HY104)
     # "is the portal down for anyone else?" asks, it does not report
@@ -500,6 +506,56 @@ def _request(
         0.0,
         new_work,
     )
+
+
+def _case_head(plain: str) -> str:
+    """The head of a message that opens with whom it is about and a colon or dash ("Peak Form: …",
+    "Kindred again, different thing: …", "Prairie Boot again — …"), when a statement of some
+    length follows: how a colleague lays out a client's case."""
+    match = _CASE_HEAD.match(plain)
+    if match is None or "?" in plain or _GOOD_NEWS.search(plain):
+        return ""  # a question takes the question's path; ✅ and 🎉 tell of work done
+    head, tail = words(fold(match.group("head"))), _WORD_PIECES.findall(fold(match.group("tail")))
+    if len(tail) < 5 or _TRACKED.intersection(tail) or _TRACKED.intersection(head):
+        return ""  # "… vou processar e atualizar o chamado", "Pinewood update from their side: …"
+    if _settled(tail):
+        return ""  # "… já foram corrigidos no eSocial", "multi-box scanning works in v4.12"
+    return match.group("head").strip()
+
+
+def _names_first(head: str, client: ClientMatch) -> bool:
+    """The head starts with the client's name ("Heatherbank's Ripon home: …"), not with the work
+    ("pagamentos da Cerrado feitos hoje: …")."""
+    folded = " ".join(_WORD_PIECES.findall(fold(head)))
+    return any(folded.startswith(article + client.matched) for article in _ARTICLES)
+
+
+_ARTICLES = ("", "the ", "a ", "o ", "os ", "as ")
+
+
+def _settled(tail: list[str]) -> bool:
+    """The statement says the work is done or the trouble gone: a verb in the past after "já/already",
+    or a word of a good state not denied ("works", "resolvido"; not "not working")."""
+    for index, word in enumerate(tail):
+        before = tail[index - 1] if index else ""
+        if word in _GOOD_STATE and before not in _DENIALS:
+            return True
+        if before in ("ja", "already") and (_past_form(word) or word in _AUXILIARIES):
+            return True
+    return False
+
+
+_GOOD_NEWS = re.compile("[✅✔☑🎉👏🙌👍🥳💪🚀]")
+_TRACKED = frozenset([*TICKET_WORDS, "updated", "update", "atualizado", "atualizei", "atualizacao"])
+_WORD_PIECES = re.compile(r"[a-z0-9]+")
+_GOOD_STATE = frozenset(
+    """works working worked fixed resolved sorted gone funciona funcionando funcionou resolvido resolvida
+    normalizou""".split()  # noqa: SIM905
+)
+_DENIALS = frozenset("not no never isn't aren't nao n nunca stopped parou still ainda".split())  # noqa: SIM905
+
+
+_CASE_HEAD = re.compile(r"\s*(?P<head>[^:—–\n]{2,48}?)\s*(?::|—|–|\s-\s)\s*(?P<tail>[^\s\"“'‘>].*)", re.DOTALL)
 
 
 def _client_referent(client: ClientMatch) -> dict[str, Any]:
@@ -568,12 +624,36 @@ def _has_to(tokens: tuple[str, ...] | list[str]) -> bool:
 def _asks_what_may(analysis: Analysis, indirect: list[str]) -> bool:
     """The embedded question asks what may or must be done ("se podem usar o crédito", "if they need
     a new CNAE"), not whether something already happened."""
-    if not indirect or indirect[0].split()[0] not in analysis.tokens:
-        return False
-    start = analysis.tokens.index(indirect[0].split()[0]) + 1
-    tail = analysis.tokens[start : start + 6]
+    tail = _embedded(analysis, indirect)[:6]
     return bool(_NEEDS.intersection(tail)) or (
         bool(_MODALS.intersection(tail[:4])) and not _ASPECT.intersection(tail[:4])
+    )
+
+
+def _embedded(analysis: Analysis, indirect: list[str]) -> tuple[str, ...]:
+    """The words of the question an asking cue embeds: after its "se/if/whether" ("perguntaram
+    se incide encargo" → incide encargo), else after the cue's first word."""
+    if not indirect or indirect[0].split()[0] not in analysis.tokens:
+        return ()
+    start = analysis.tokens.index(indirect[0].split()[0]) + 1
+    near = range(start, min(start + 4, len(analysis.tokens)))
+    conjunction = next((i for i in near if analysis.tokens[i] in _IF), None)
+    return analysis.tokens[(conjunction + 1 if conjunction is not None else start) :]
+
+
+def _embeds_progress(analysis: Analysis, hits: dict[str, list[str]]) -> bool:
+    """The embedded question asks whether work moved ("se a declaração já foi entregue", "if the
+    refund went through"), not a new question ("se incide encargo", "whether to keep printing")."""
+    clause = _embedded(analysis, hits.get("indirect", []))[:8]
+    if not clause:
+        return True
+    first_words = {cue.split()[0] for cue in hits.get("progress", [])}
+    said = f" {' '.join(clause)} "
+    if any(f" {cue} " in said for cue in hits.get("again", []) + hits.get("state", [])):
+        return True  # "if the export is working again", "se a guia tá ok"
+    return bool(_ASPECT.intersection(clause) or first_words.intersection(clause)) or any(
+        _past_form(token) and (token != lemma or _looks_past(token))
+        for token, lemma in zip(clause, (lemma_of(t) for t in clause), strict=True)
     )
 
 

@@ -168,11 +168,37 @@ def test_a_close_spelling_is_looked_for_only_among_clients_sharing_a_word() -> N
         # lunch at a client's shop is talk among colleagues; a client's café is client work
         ("lunch at Padaria Pão de Mel today was unreal, told them we're fans", "none", ()),
         ("Padaria Pão de Mel's café card reader keeps declining cards since the update", "request", ()),
+        # asked again, but a new question on the subject of an open ticket, or whether the work moved
+        (
+            "Vila Verde de novo: querem dar cesta básica na folha e perguntaram se incide encargo",
+            "request",
+            ("700", "701"),
+        ),
+        ("Vila Verde de novo, perguntaram se a folha de novembro já saiu", "status", ("701",)),
     ],
 )
 def test_the_act_and_the_tickets_it_is_about(text: str, act: str, tickets: tuple[str, ...]) -> None:
     found_act, found_tickets, reason = judged(text)
     assert (found_act, found_tickets) == (act, tickets), reason
+
+
+@pytest.mark.parametrize(
+    ("text", "act"),
+    [
+        ("Vortex Freight: a return headed to their Reno warehouse printed with the Toronto address on it", "request"),
+        ("Vortex again, different thing: bundle orders refund the whole bundle when one piece comes back", "request"),
+        ("Padaria Pão de Mel de novo: chegou outra nota de fornecedor com ST, agora de SC", "request"),
+        # done, good news, a ticket already, a question, or the name not first: no case laid out
+        ("Padaria Pão de Mel: os 2 serventes com CPF divergente já foram corrigidos no eSocial", "none"),
+        ("Vortex Freight: all 9 return labels reprinted and sent ✅", "none"),
+        ("Vortex Freight on the beta: multi-box scanning works in v4.12, that was their ask", "none"),
+        ("Vortex: still waiting on their vendor for the API creds, ticket's pending on them", "none"),
+        ("pagamentos da Padaria Pão de Mel feitos hoje: 12 boletos, 3 Pix, total 86 mil", "none"),
+    ],
+)
+def test_a_case_laid_out_after_the_clients_name_and_a_colon(text: str, act: str) -> None:
+    found_act, _, reason = judged(text)
+    assert found_act == act, reason
 
 
 def test_helpdesk_keys_are_read_with_or_without_their_prefix() -> None:

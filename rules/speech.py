@@ -227,6 +227,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
 
 
 _REQUEST_LISTS = ("problem", "forward", "relay", "event")
+
 _WHY = frozenset("pq porque por why".split())  # noqa: SIM905
 # Someone else asked: a how-to question they put is theirs ("pediu orientação de como fazer").
 _ASKED = frozenset(

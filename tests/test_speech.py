@@ -168,6 +168,9 @@ def test_a_close_spelling_is_looked_for_only_among_clients_sharing_a_word() -> N
         # lunch at a client's shop is talk among colleagues; a client's café is client work
         ("lunch at Padaria Pão de Mel today was unreal, told them we're fans", "none", ()),
         ("Padaria Pão de Mel's café card reader keeps declining cards since the update", "request", ()),
+        # someone named by their business is a client: "a Cida do salão", "a Márcia dos doces"
+        ("a Cida do salão quer saber se pode parcelar os honorários em 2x", "request", ()),
+        ("a Cida do RH quer saber se pode trocar a folga de sexta", "none", ()),
         # asked again, but a new question on the subject of an open ticket, or whether the work moved
         (
             "Vila Verde de novo: querem dar cesta básica na folha e perguntaram se incide encargo",

@@ -168,9 +168,6 @@ def test_a_close_spelling_is_looked_for_only_among_clients_sharing_a_word() -> N
         # lunch at a client's shop is talk among colleagues; a client's café is client work
         ("lunch at Padaria Pão de Mel today was unreal, told them we're fans", "none", ()),
         ("Padaria Pão de Mel's café card reader keeps declining cards since the update", "request", ()),
-        # someone named by their business is a client: "a Cida do salão", "a Márcia dos doces"
-        ("a Cida do salão quer saber se pode parcelar os honorários em 2x", "request", ()),
-        ("a Cida do RH quer saber se pode trocar a folga de sexta", "none", ()),
         # asked again, but a new question on the subject of an open ticket, or whether the work moved
         (
             "Vila Verde de novo: querem dar cesta básica na folha e perguntaram se incide encargo",
@@ -235,6 +232,21 @@ def test_an_audit_sees_the_tickets_open_when_the_message_was_written() -> None:
     assert snapshot.open_for_client("Mercado Sol Ltda") == []
     assert snapshot.open_for_client("Mercado Sol Ltda", said, UTC) == [solved_later]
     assert snapshot.epoch(said, UTC) != snapshot.epoch(datetime(2026, 12, 21, tzinfo=UTC), UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("a Cida do salão quer saber se pode parcelar os honorários em 2x", True),
+        ("a Márcia dos doces perguntou se precisa emitir nota pro iFood", True),
+        ("a Cida do RH quer saber se pode trocar a folga de sexta", False),  # a colleague, by her team
+    ],
+)
+def test_someone_named_by_their_business_is_a_client(text: str, fires: bool) -> None:
+    (hy101,) = [rule for rule in build_rules({}) if rule.code == "HY101"]
+    message = ChatMessage(channel="C1", channel_name="geral", id=TS, at=at_of(TS), text=text, plain=text, user="U1")
+    verdict = hy101.verdict(message, WindowContext(NOW, [message], TicketSnapshot([])))  # type: ignore[arg-type]
+    assert verdict.fired is fires, verdict.reason
 
 
 def test_a_status_question_fitting_two_tickets_is_answered_with_both() -> None:

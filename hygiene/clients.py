@@ -4,10 +4,10 @@ A client is found by its full name (score 1.0), by a close spelling of it (rapid
 0.85–0.99), by two or more words of its name in a row that no other client shares ("a Vila
 Verde" for "Condomínio Residencial Vila Verde", score 0.9), or by the first distinctive word of
 its name when no other client starts with it — "a padaria" for "Padaria Pão Quente", "the Acme
-SSO" for "Acme Corp", but not "the Southern Cross" for "Southern Paws", where another capitalized
-word makes it a different name — (score 0.8), or by its initials written in capitals ("GLF" for
-"Great Lakes Fulfillment Partners", score 0.75) when they are no common abbreviation. Aliases
-(from the config, or the helpdesk's own nicknames) map other names people use to a client.
+SSO" for "Acme Corp", "the O'Donnells" for "O'Donnell & Sons" — (score 0.8), or by its initials
+written in capitals ("GLF" for "Great Lakes Fulfillment Partners", score 0.75) when they are no
+common abbreviation. Aliases (from the config, or the helpdesk's own nicknames) map other names
+people use to a client.
 Close spellings are only tried for clients that share a word with the text, so a directory of
 thousands of clients costs a few dictionary lookups.
 """
@@ -27,7 +27,8 @@ from hygiene.errors import ConfigError
 from hygiene.text import fold
 
 _LEGAL_SUFFIXES = re.compile(
-    r"\b(ltda|me|epp|eireli|s\.?a\.?|s/a|inc|llc|ltd|corp|co|gmbh|e cia|cia|limitada|group|grupo)\.?$"
+    r"\b(ltda|me|epp|eireli|s\.?a\.?|s/a|inc|llc|ltd|corp|co|gmbh|e cia|cia|limitada|group|grupo"
+    r"|pty|plc|limited|llp|lp|pllc|pc|mei)\.?$"
 )
 # Words that do not tell one client from another.
 GENERIC = frozenset(
@@ -149,12 +150,15 @@ class ClientMatcher:
                 if run in self._runs:
                     return ClientMatch(self._runs[run], " ".join(run), 0.9, "words of the name")
         for word in words:
-            if word in self._distinctive and not _another_name(text, word, self._distinctive[word]):
-                return ClientMatch(self._distinctive[word], word, 0.8, "first word of the name")
+            # "the O'Donnells" for "O'Donnell & Sons"
+            head = word if word in self._distinctive or len(word) < 6 else word.removesuffix("s")
+            if head in self._distinctive:
+                return ClientMatch(self._distinctive[head], word, 0.8, "first word of the name")
         return None
 
     def _proper(self, text: str) -> ClientMatch | None:
-        """Any word of a name that no other client has, written as a name ("a CND da Sorriso")."""
+        """Any word of a name that no other client has, written as a name ("a CND da Sorriso"), unless
+        another capitalized word the name lacks follows it ("the Southern Cross" is no "Paws Southern")."""
         for raw in _NAME_WORD.findall(text):
             word = fold(raw)
             if raw[0].isupper() and word in self._unique_words and word not in _TITLE_NOUNS:

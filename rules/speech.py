@@ -231,8 +231,23 @@ _REQUEST_LISTS = ("problem", "forward", "relay", "event")
 _WHY = frozenset("pq porque por why".split())  # noqa: SIM905
 # Someone else asked: a how-to question they put is theirs ("pediu orientação de como fazer").
 _ASKED = frozenset(
-    "pediu pediram pede pedem perguntou perguntaram solicitou quer querem queria asked asks requested".split()  # noqa: SIM905
+    """pediu pediram pede pedem perguntou perguntaram solicitou quer querem queria asked asks requested
+    wants want wanted""".split()  # noqa: SIM905
 )
+
+
+def _asked_by_someone(analysis: Analysis, cue: str) -> bool:
+    """A want or an ask someone had ("Mercia's insurer wants…"), not one a kind of client may have
+    ("how do we handle a customer who wants to backdate…")."""
+    word = cue.split()[0]
+    if word not in _ASKED or word not in analysis.tokens:
+        return False
+    index = analysis.tokens.index(word)
+    return not _HYPOTHETICAL.intersection(analysis.tokens[max(0, index - 3) : index])
+
+
+# "a customer who wants", "if a customer wants", "quando o cliente quer": any client, not one
+_HYPOTHETICAL = frozenset("who whoever if when whenever que quem se quando".split())  # noqa: SIM905
 
 
 def _social_only(analysis: Analysis, inputs: Inputs) -> bool:
@@ -476,7 +491,7 @@ def _request(
     if blocked := inputs.request.matches("not_request", own_words):
         return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)
     # A how-to question is the asker's own, unless a client's question is relayed or pasted.
-    relayed = forward or hits.get("indirect") or any(_ASKED.intersection(w.split()) for w in hits.get("wants", []))
+    relayed = forward or hits.get("indirect") or any(_asked_by_someone(analysis, w) for w in hits.get("wants", []))
     if not relayed and (how := inputs.request.matches("how_to", own_words)):
         return Judgement("none", f"not a new request ({how[0]!r}): a how-to question", how)
     problem = hits.get("problem", []) + hits.get("event", [])

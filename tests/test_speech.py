@@ -100,12 +100,17 @@ def test_clients_by_two_words_of_their_name_or_its_first_distinctive_word() -> N
     assert matcher.find("farmacia vida nova").score == 1.0  # type: ignore[union-attr]
 
 
-def test_a_first_word_followed_by_another_name_is_not_the_client() -> None:
-    matcher = ClientMatcher(["Southern Paws Mobile Vet", "Apex Orthodontics", "Canterbury Equine Practice"])
+def test_a_word_of_the_name_followed_by_another_name_is_not_the_client() -> None:
+    matcher = ClientMatcher(
+        ["Paws Southern Mobile Vet", "Apex Orthodontics", "Canterbury Equine Practice", "O'Donnell & Sons"]
+    )
     assert matcher.find("who's in for the quiz at the Southern Cross tonight?") is None
-    assert matcher.find("the Southern team called").client == "Southern Paws Mobile Vet"  # type: ignore[union-attr]
-    assert matcher.find("Apex Ortho front desk can't print").client == "Apex Orthodontics"  # type: ignore[union-attr]
+    assert matcher.find("the Southern team called").client == "Paws Southern Mobile Vet"  # type: ignore[union-attr]
+    assert matcher.find("the Apex Ortho front desk can't print").client == "Apex Orthodontics"  # type: ignore[union-attr]
     assert matcher.find("anyone can do it from Settings > Practice > Holidays") is None
+    assert matcher.find("the O'Donnells want the job number").client == "O'Donnell & Sons"  # type: ignore[union-attr]
+    assert matcher.find("Cassowary Coast Rentals can't see") is None
+    assert ClientMatcher(["Cassowary Coast Rentals Pty Ltd"]).find("Cassowary Coast Rentals can't").score == 1.0  # type: ignore[union-attr]
 
 
 def test_clients_by_their_initials_in_capitals_unless_a_common_abbreviation() -> None:

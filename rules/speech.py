@@ -280,7 +280,8 @@ def _as_judged(hits: dict[str, list[str]], analysis: Analysis, requested: list[s
         for w in hits.get("wants", [])
         if not _speakers_own(analysis, w) and not _offers(analysis, w, social) and not _a_noun(analysis, w)
     ]
-    ask = [cue for cue in hits.get("ask", []) if not _offers(analysis, cue, social)]
+    # "alguém já protocolou…?" asks whether it was done, not for it to be done
+    ask = [cue for cue in hits.get("ask", []) if not _offers(analysis, cue, social) and not _done_already(cue)]
     problem = hits.get("problem", []) + [p for p in requested if p.startswith(_INABILITY)]
     indirect = hits.get("indirect", []) or _long_indirect(analysis)
     asked = bool(indirect)  # "preciso saber se a rescisão sai essa semana"
@@ -290,6 +291,12 @@ def _as_judged(hits: dict[str, list[str]], analysis: Analysis, requested: list[s
     if indirect:
         judged["indirect"] = indirect
     return judged
+
+
+def _done_already(cue: str) -> bool:
+    """An ask cue whose verb stands in the past ("alguem ja protocolou", "anyone already sent")."""
+    verb = cue.split()[-1]
+    return _past_form(verb) and lemma_of(verb) != verb
 
 
 def _long_indirect(analysis: Analysis) -> list[str]:
@@ -355,7 +362,7 @@ def _tracked_request(
     same client often shares its words."""
     scored = fitted(analysis, open_tickets, client)
     best = [t for overlap, t in scored if overlap and overlap == scored[0][0]]
-    chasing = [w for w in hits.get("wants", []) if w.split()[0] in _CHASING]
+    chasing = [w for w in hits.get("wants", []) if w.split()[0] in _CHASING and _chased(analysis, w.split()[0], hits)]
     asked_about = any(w.split()[0] in _ASKING_ABOUT for w in hits.get("wants", [])) or bool(hits.get("indirect"))
     asked_about = asked_about or bool(_CONTACTED.intersection(analysis.tokens))  # "MedRoute called again about…"
     quoted = _quoted_words(analysis.plain)
@@ -381,6 +388,21 @@ def _tracked_request(
         referent,
         score,
     )
+
+
+def _chased(analysis: Analysis, verb: str, hits: dict[str, list[str]]) -> bool:
+    """A complaint chases tracked work when it is made again ("their night lead complained again");
+    "de novo: o professor reclamou que…" is a new complaint. Other chasing verbs always chase."""
+    if verb not in _COMPLAINING:
+        return True
+    if verb not in analysis.tokens:
+        return False
+    index = analysis.tokens.index(verb)
+    after = " ".join(analysis.tokens[index + 1 : index + 4])
+    return any(f" {cue} " in f" {after} " for cue in hits.get("again", []))
+
+
+_COMPLAINING = frozenset("complained complaining reclamou reclamaram reclamando".split())  # noqa: SIM905
 
 
 def _existed(ticket: Ticket, at: datetime, zone: tzinfo) -> bool:
@@ -532,6 +554,8 @@ def _case_head(plain: str) -> str:
     if match is None or "?" in plain or _GOOD_NEWS.search(plain):
         return ""  # a question takes the question's path; ✅ and 🎉 tell of work done
     head, tail = words(fold(match.group("head"))), _WORD_PIECES.findall(fold(match.group("tail")))
+    if tail and tail[0] in _ASKS_FIRST:
+        return ""  # "Marigold login loop — is that with eng yet or still with us": a question without "?"
     if len(tail) < 5 or _TRACKED.intersection(tail) or _TRACKED.intersection(head):
         return ""  # "… vou processar e atualizar o chamado", "Pinewood update from their side: …"
     if _settled(tail):
@@ -561,6 +585,10 @@ def _settled(tail: list[str]) -> bool:
     return False
 
 
+_ASKS_FIRST = frozenset(
+    """is are was were did does do has have can could will would any anything what where when how who why which
+    e ja alguem como cade kd quando onde qual quem""".split()  # noqa: SIM905
+)
 _GOOD_NEWS = re.compile("[✅✔☑🎉👏🙌👍🥳💪🚀]")
 _TRACKED = frozenset([*TICKET_WORDS, "updated", "update", "atualizado", "atualizei", "atualizacao"])
 _WORD_PIECES = re.compile(r"[a-z0-9]+")
@@ -770,7 +798,9 @@ def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act:
 _TAG_QUESTION = re.compile(r"\b(right|ne|certo|correto|ok|yes)\s*\?")
 # Who holds a ticket is not how it stands: "is 18247 still assigned to Tom?".
 # Nor is merging it with another: "mescla o 5512 com aquele outro?".
-_ASSIGNED = frozenset("assigned assignee atribuido atribuida merge mescla mesclar juntar unificar".split())  # noqa: SIM905
+_ASSIGNED = frozenset(
+    "assigned assignee unassigned responsavel atribuido atribuida merge mescla mesclar juntar unificar".split()  # noqa: SIM905
+)
 _PERSON_WH = frozenset("quem who who's whos whom which".split())  # noqa: SIM905
 _WH_WORDS = frozenset(
     """quem qual quais quanto quantos onde who who's whos whom whose which what where why how""".split()  # noqa: SIM905

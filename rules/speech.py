@@ -510,10 +510,14 @@ def _request(
     asked = [cue for cue in ask if cue.split()[0] not in _CONTACTED]
     if forward and not (asked or hits.get("problem")) and (praise := _quoted_praise(message.plain, inputs)):
         return Judgement("none", f"forwards a client's thanks ({praise[0]!r})", praise)
-    if blocked := inputs.request.matches("not_request", own_words):
+    blocked = inputs.request.matches("not_request", own_words)
+    if blocked and set(blocked) <= _HEADS_UP and hits.get("problem"):
+        blocked = []  # "fyi Saint-Laurent's super can't sign daily logs": a problem, announced
+    if blocked:
         return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)
     # A how-to question is the asker's own, unless a client's question is relayed or pasted.
     relayed = forward or hits.get("indirect") or any(_asked_by_someone(analysis, w) for w in hits.get("wants", []))
+    relayed = relayed or bool(_FOR_THEM.search(own_words))  # "is there a way for them to bulk-close…"
     if not relayed and (how := inputs.request.matches("how_to", own_words)):
         return Judgement("none", f"not a new request ({how[0]!r}): a how-to question", how)
     problem = hits.get("problem", []) + hits.get("event", [])
@@ -564,10 +568,17 @@ def _case_head(plain: str) -> str:
 
 
 def _names_first(head: str, client: ClientMatch) -> bool:
-    """The head starts with the client's name ("Heatherbank's Ripon home: …"), not with the work
-    ("pagamentos da Cerrado feitos hoje: …")."""
+    """The head starts with the client's name ("Heatherbank's Ripon home: …") or says whom it came
+    from ("one more from Kestrel: …"), not with the work ("pagamentos da Cerrado feitos hoje: …")."""
     folded = " ".join(_WORD_PIECES.findall(fold(head)))
+    if any(folded.endswith(f"{source} {client.matched}") for source in _FROM):
+        return True
     return any(folded.startswith(article + client.matched) for article in _ARTICLES)
+
+
+_FROM = ("from", "de", "da", "do")
+_HEADS_UP = frozenset(["fyi", "heads up", "just so you know"])
+_FOR_THEM = re.compile(r"\b(for|to) them\b|\b(pra|para) (eles|elas)\b")
 
 
 _ARTICLES = ("", "the ", "a ", "o ", "os ", "as ")
@@ -596,7 +607,7 @@ _GOOD_STATE = frozenset(
     """works working worked fixed resolved sorted gone funciona funcionando funcionou resolvido resolvida
     normalizou""".split()  # noqa: SIM905
 )
-_DENIALS = frozenset("not no never isn't aren't nao n nunca stopped parou still ainda".split())  # noqa: SIM905
+_DENIALS = frozenset("not no never isn't aren't nao n nunca stopped parou still ainda only so".split())  # noqa: SIM905
 
 
 _CASE_HEAD = re.compile(r"\s*(?P<head>[^:—–\n]{2,48}?)\s*(?::|—|–|\s-\s)\s*(?P<tail>[^\s\"“'‘>].*)", re.DOTALL)

@@ -513,6 +513,8 @@ def _request(
     blocked = inputs.request.matches("not_request", own_words)
     if blocked and set(blocked) <= _HEADS_UP and hits.get("problem"):
         blocked = []  # "fyi Saint-Laurent's super can't sign daily logs": a problem, announced
+    if blocked and all(phrase.startswith(_SIGNED) for phrase in blocked) and hits.get("wants"):
+        blocked = []  # "Hawkeye signed the contract Friday, they need a promoter account": news, then a need
     if blocked:
         return Judgement("none", f"not a new request ({blocked[0]!r})", blocked)
     # A how-to question is the asker's own, unless a client's question is relayed or pasted.
@@ -577,6 +579,7 @@ def _names_first(head: str, client: ClientMatch) -> bool:
 
 
 _FROM = ("from", "de", "da", "do")
+_SIGNED = ("signed the", "closed the")
 _HEADS_UP = frozenset(["fyi", "heads up", "just so you know"])
 _FOR_THEM = re.compile(r"\b(for|to) them\b|\b(pra|para) (eles|elas)\b")
 

@@ -6,8 +6,9 @@ Verde" for "Condomínio Residencial Vila Verde", score 0.9), or by the first dis
 its name when no other client starts with it — "a padaria" for "Padaria Pão Quente", "the Acme
 SSO" for "Acme Corp", "the O'Donnells" for "O'Donnell & Sons" — (score 0.8), or by its initials
 written in capitals ("GLF" for "Great Lakes Fulfillment Partners", score 0.75) when they are no
-common abbreviation. Aliases (from the config, or the helpdesk's own nicknames) map other names
-people use to a client.
+common abbreviation, or by a person called "Seu", "Dona", "Dr" whose name only that client's name
+holds ("o Seu Zé" for "Auto Mecânica Zé Carlos", score 0.75). Aliases (from the config, or the
+helpdesk's own nicknames) map other names people use to a client.
 Close spellings are only tried for clients that share a word with the text, so a directory of
 thousands of clients costs a few dictionary lookups.
 """
@@ -119,6 +120,7 @@ class ClientMatcher:
             or self._partial(words, text)
             or self._proper(text)
             or self._abbreviated(text)
+            or self._person(text)
         )
 
     def _whole(self, words: list[str]) -> ClientMatch | None:
@@ -167,6 +169,18 @@ class ClientMatcher:
                 return ClientMatch(self._unique_words[word], word, 0.75, "a word of the name, written as a name")
         return None
 
+    def _person(self, text: str) -> ClientMatch | None:
+        """Someone called by the honorific people give clients, whose name is in one client's name
+        and no other's ("o Seu Zé" for "Auto Mecânica Zé Carlos", "a Dona Graça" for "Maria das
+        Graças Lima MEI")."""
+        for match in _HONORIFIC.finditer(text):
+            name = fold(match.group(1))
+            holders = self._by_word.get(name, set()) | self._by_word.get(name + "s", set())
+            clients = {self._names[key] for key in holders}
+            if len(clients) == 1:
+                return ClientMatch(clients.pop(), name, 0.75, "a person of the client, by name")
+        return None
+
     def _abbreviated(self, text: str) -> ClientMatch | None:
         """A client's initials written in capitals ("GLF says the scanner freezes")."""
         for raw in _RAW_WORD.findall(text):
@@ -178,6 +192,7 @@ class ClientMatcher:
 
 
 _NAME_WORD = re.compile(r"(?<![\w@])[^\W\d_][\w-]*")
+_HONORIFIC = re.compile(r"(?i)\b(?:seu|dona|sr|sra|dr|dra)\.?\s+([^\W\d_]{2,})")
 
 
 def _another_name(text: str, word: str, client: str) -> bool:

@@ -172,6 +172,9 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
     done = done_report(analysis, hits)
+    standing = hits.get("standing", [])
+    if done and standing and _in_question(analysis, standing[0].split()[0]):
+        done = []  # "is 4495 closed out? Athlone want a confirmation it's all sorted": it asks
     ticket, typed, ticket_score = referenced_ticket(message, ctx)
     if ticket is not None or typed is not None:
         if _WHY.intersection(analysis.tokens[analysis.opener : analysis.opener + 2]):
@@ -336,12 +339,16 @@ def _offers(analysis: Analysis, cue: str, social: set[str]) -> bool:
     café?"): talk among colleagues, not client work."""
     if not social:
         return False
+    if _BRINGING.intersection(analysis.tokens):
+        return True  # "o acarajé da Dona Graça tá com fila, alguém quer q eu traga?"
     words = cue.split()
     if words[0] not in analysis.tokens:
         return False
     start = analysis.tokens.index(words[0])
     return bool(social.intersection(analysis.tokens[start : start + len(words) + 3]))
 
+
+_BRINGING = frozenset("traga trago busco compro bring grab".split())  # noqa: SIM905
 
 _NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
 

@@ -113,6 +113,14 @@ def test_a_word_of_the_name_followed_by_another_name_is_not_the_client() -> None
     assert ClientMatcher(["Cassowary Coast Rentals Pty Ltd"]).find("Cassowary Coast Rentals can't").score == 1.0  # type: ignore[union-attr]
 
 
+def test_a_person_called_seu_or_dona_names_the_one_client_whose_name_holds_theirs() -> None:
+    matcher = ClientMatcher(["Auto Mecânica Zé Carlos Ltda", "Maria das Graças Conceição MEI", "Kim Modas Ltda"])
+    assert matcher.find("o Seu Zé ligou").client == "Auto Mecânica Zé Carlos Ltda"  # type: ignore[union-attr]
+    assert matcher.find("Dona Graça pagou os DAS?").client == "Maria das Graças Conceição MEI"  # type: ignore[union-attr]
+    assert matcher.find("seu Kim perguntou").how == "a person of the client, by name"  # type: ignore[union-attr]
+    assert ClientMatcher(["Auto Mecânica Zé Carlos", "Padaria Zé do Pão"]).find("o Seu Zé ligou") is None  # two Zés
+
+
 def test_clients_by_their_initials_in_capitals_unless_a_common_abbreviation() -> None:
     matcher = ClientMatcher(["Great Lakes Fulfillment Partners LLC", "Centro Nacional de Dança", "Kindred Denim LLC"])
     found = matcher.find("GLF says the scanner app freezes")

@@ -133,7 +133,12 @@ def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -
 
 def _capitalized(plain: str, matched: str) -> bool:
     """The client's word is written as a name ("Bluefin reporting…"), not as a common word ("a padaria")."""
-    written = {fold(word) for word in re.findall(r"[^\W_]+", plain) if word[:1].isupper()}
+    written = {
+        piece
+        for word in re.findall(r"[^\W_]+(?:['’][^\W_]+)*", plain)  # "Ha'penny" is written as a name
+        if word[:1].isupper()
+        for piece in re.findall(r"[^\W_]+", fold(word))
+    }
     return all(part in written for part in matched.split())
 
 

@@ -374,7 +374,13 @@ def _tracked_request(
     asked_about = asked_about or bool(_CONTACTED.intersection(analysis.tokens))  # "MedRoute called again about…"
     quoted = _quoted_words(analysis.plain)
     again = [cue for cue in hits.get("again", []) if cue.split()[0] not in quoted]  # not the client's "again"
-    strong = scored[0][0] >= 1 and bool(again) and (asked_about or bool(chasing))
+    # "o dono da Cajuí quer saber se a rescisão da Jéssica tá pronta": relayed, it asks whether work moved
+    moved = (
+        bool(hits.get("indirect"))
+        and _embeds_progress(analysis, hits)
+        and not _asks_what_may(analysis, hits["indirect"])
+    )
+    strong = scored[0][0] >= 1 and (bool(again) or moved) and (asked_about or bool(chasing))
     if _asks_what_may(analysis, hits.get("indirect", [])):
         return None  # "de novo: querem saber se podem usar o crédito…": a new question, asked again
     if hits.get("indirect") and not chasing and not _embeds_progress(analysis, hits):
@@ -690,9 +696,14 @@ def _asks_what_may(analysis: Analysis, indirect: list[str]) -> bool:
     """The embedded question asks what may or must be done ("se podem usar o crédito", "if they need
     a new CNAE"), not whether something already happened."""
     tail = _embedded(analysis, indirect)[:6]
+    if any(pair in _MUST for pair in pairwise(tail[:4])):
+        return True  # "se tem q declarar o milho", "whether they have to"
     return bool(_NEEDS.intersection(tail)) or (
         bool(_MODALS.intersection(tail[:4])) and not _ASPECT.intersection(tail[:4])
     )
+
+
+_MUST = frozenset([("tem", "q"), ("tem", "que"), ("tenho", "que"), ("have", "to"), ("has", "to")])
 
 
 def _embedded(analysis: Analysis, indirect: list[str]) -> tuple[str, ...]:

@@ -56,7 +56,7 @@ _RAW_WORD = re.compile(r"[^\W_]+")
 
 
 def canonical(name: str) -> str:
-    folded = fold(name)
+    folded = " ".join(fold(name).replace("(", " ").replace(")", " ").split())  # "Grey Street (Pty) Ltd"
     previous = None
     while previous != folded:
         previous = folded

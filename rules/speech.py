@@ -171,7 +171,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
     if not (status or ask or analysis.asks or reports):
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
-    done = done_report(analysis, hits)
+    done = done_report(analysis, hits) or (_my_work_done(analysis) if message.is_reply else [])
     standing = hits.get("standing", [])
     if done and standing and _in_question(analysis, standing[0].split()[0]):
         done = []  # "is 4495 closed out? Athlone want a confirmation it's all sorted": it asks
@@ -294,6 +294,21 @@ def _as_judged(hits: dict[str, list[str]], analysis: Analysis, requested: list[s
     if indirect:
         judged["indirect"] = indirect
     return judged
+
+
+def _my_work_done(analysis: Analysis) -> list[str]:
+    """What a thread reply says its writer did ("chegaram ontem, transmiti o PER/DCOMP hj", "cobrei
+    ontem por email", "I chased them"): an answer in the thread, not a question."""
+    tokens = analysis.tokens
+    mine = [token for token in tokens if token in _MY_DONE]
+    mine += [f"{a} {b}" for a, b in pairwise(tokens) if a in ("i", "we") and _past_form(b) and lemma_of(b) != b]
+    return mine
+
+
+_MY_DONE = frozenset(
+    """transmiti cobrei protocolei conferi enviei mandei emiti lancei paguei respondi fechei encerrei atualizei
+    anexei gerei corrigi ajustei refiz retifiquei liguei""".split()  # noqa: SIM905
+)
 
 
 def _done_already(cue: str) -> bool:
@@ -523,6 +538,8 @@ def _request(
     asked = [cue for cue in ask if cue.split()[0] not in _CONTACTED]
     if forward and not (asked or hits.get("problem")) and (praise := _quoted_praise(message.plain, inputs)):
         return Judgement("none", f"forwards a client's thanks ({praise[0]!r})", praise)
+    if _FONDNESS.search(message.plain) and not (hits.get("ask") or hits.get("problem")):
+        return Judgement("none", "fondness for a client (🥹, 😍): praise or social, no work asked")
     blocked = inputs.request.matches("not_request", own_words)
     if blocked and set(blocked) <= _HEADS_UP and hits.get("problem"):
         blocked = []  # "fyi Saint-Laurent's super can't sign daily logs": a problem, announced
@@ -593,6 +610,7 @@ def _names_first(head: str, client: ClientMatch) -> bool:
 
 _FROM = ("from", "de", "da", "do")
 _SIGNED = ("signed the", "closed the")
+_FONDNESS = re.compile("[🥹😍🥰❤💜💙💚🤩]")
 _HEADS_UP = frozenset(["fyi", "heads up", "just so you know"])
 _FOR_THEM = re.compile(r"\b(for|to) them\b|\b(pra|para) (eles|elas)\b")
 
@@ -613,8 +631,8 @@ def _settled(tail: list[str]) -> bool:
 
 
 _ASKS_FIRST = frozenset(
-    """is are was were did does do has have can could will would any anything what where when how who why which
-    e ja alguem como cade kd quando onde qual quem""".split()  # noqa: SIM905
+    """is are was were did does do has have can could will would any anything what where how who why which
+    e ja alguem como cade kd onde qual quem""".split()  # noqa: SIM905
 )
 _GOOD_NEWS = re.compile("[✅✔☑🎉👏🙌👍🥳💪🚀]")
 _TRACKED = frozenset([*TICKET_WORDS, "updated", "update", "atualizado", "atualizei", "atualizacao"])

@@ -121,6 +121,11 @@ def test_a_person_called_seu_or_dona_names_the_one_client_whose_name_holds_their
     assert ClientMatcher(["Auto Mecânica Zé Carlos", "Padaria Zé do Pão"]).find("o Seu Zé ligou") is None  # two Zés
 
 
+def test_a_legal_suffix_in_parentheses_is_still_a_legal_suffix() -> None:
+    found = ClientMatcher(["Grey Street Curry House (Pty) Ltd"]).find("Grey Street Curry House want to know")
+    assert found is not None and found.score == 1.0
+
+
 def test_clients_by_their_initials_in_capitals_unless_a_common_abbreviation() -> None:
     matcher = ClientMatcher(["Great Lakes Fulfillment Partners LLC", "Centro Nacional de Dança", "Kindred Denim LLC"])
     found = matcher.find("GLF says the scanner app freezes")
@@ -207,6 +212,9 @@ def test_the_act_and_the_tickets_it_is_about(text: str, act: str, tickets: tuple
         ("Vortex Freight on the beta: multi-box scanning works in v4.12, that was their ask", "none"),
         ("Vortex: still waiting on their vendor for the API creds, ticket's pending on them", "none"),
         ("pagamentos da Padaria Pão de Mel feitos hoje: 12 boletos, 3 Pix, total 86 mil", "none"),
+        ("Vortex Freight: when they scan a parcel that isn't on the list, the app adds it twice", "request"),
+        # fondness for a client is praise or social, not work
+        ("great week team. Vortex Freight emailed to say we're 'the only vendor that answers the phone' 🥹", "none"),
     ],
 )
 def test_a_case_laid_out_after_the_clients_name_and_a_colon(text: str, act: str) -> None:

@@ -258,8 +258,8 @@ def _social_only(analysis: Analysis, inputs: Inputs) -> bool:
     ("lunch at Umami was unreal, told them we're fans"), unless someone asks, wants or asks after
     something (the café a client runs, a client's lunch-break rota)."""
     hits = inputs.cues.scan(analysis)
-    if not hits.get("social") or any(hits.get(name) for name in _ASKING_LISTS):
-        return False
+    if not hits.get("social") or any(hits.get(name) for name in (*_ASKING_LISTS, "problem")):
+        return False  # "a Padaria emitiu cupom com NCM de bolo errado": the cake is the client's product
     return not inputs.request.any("work", analysis.text)
 
 
@@ -307,7 +307,7 @@ def _my_work_done(analysis: Analysis) -> list[str]:
 
 _MY_DONE = frozenset(
     """transmiti cobrei protocolei conferi enviei mandei emiti lancei paguei respondi fechei encerrei atualizei
-    anexei gerei corrigi ajustei refiz retifiquei liguei""".split()  # noqa: SIM905
+    anexei gerei corrigi ajustei refiz retifiquei liguei pedi achei retifico""".split()  # noqa: SIM905
 )
 
 
@@ -716,8 +716,14 @@ def _asks_what_may(analysis: Analysis, indirect: list[str]) -> bool:
     tail = _embedded(analysis, indirect)[:6]
     if any(pair in _MUST for pair in pairwise(tail[:4])):
         return True  # "se tem q declarar o milho", "whether they have to"
-    return bool(_NEEDS.intersection(tail)) or (
-        bool(_MODALS.intersection(tail[:4])) and not _ASPECT.intersection(tail[:4])
+    return bool(_NEEDS.intersection(tail)) or (_modal_in(tail[:5]) and not _ASPECT.intersection(tail[:4]))
+
+
+def _modal_in(tokens: tuple[str, ...]) -> bool:
+    """A word of what may be done among ``tokens``; "da" (dá) only in "dá pra", not "da filial"."""
+    return any(
+        token in _MODALS and (token != "da" or tokens[index + 1 : index + 2] in (("pra",), ("para",), ("pro",)))
+        for index, token in enumerate(tokens[:4])
     )
 
 

@@ -186,6 +186,8 @@ def test_a_close_spelling_is_looked_for_only_among_clients_sharing_a_word() -> N
         # lunch at a client's shop is talk among colleagues; a client's café is client work
         ("lunch at Padaria Pão de Mel today was unreal, told them we're fans", "none", ()),
         ("Padaria Pão de Mel's café card reader keeps declining cards since the update", "request", ()),
+        # "da" is "of" here, not "dá (pra)": the relayed question asks whether the work moved
+        ("a Vila Verde ligou de novo querendo saber se a rescisão da filial saiu", "status", ("700",)),
         # asked again, but a new question on the subject of an open ticket, or whether the work moved
         (
             "Vila Verde de novo: querem dar cesta básica na folha e perguntaram se incide encargo",

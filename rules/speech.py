@@ -389,6 +389,8 @@ def _tracked_request(
     asked_about = asked_about or bool(_CONTACTED.intersection(analysis.tokens))  # "MedRoute called again about…"
     quoted = _quoted_words(analysis.plain)
     again = [cue for cue in hits.get("again", []) if cue.split()[0] not in quoted]  # not the client's "again"
+    if hits.get("indirect"):
+        again = [cue for cue in again if cue != "still"]  # "asked whether we'd still honor the discount"
     # "o dono da Cajuí quer saber se a rescisão da Jéssica tá pronta": relayed, it asks whether work moved
     moved = (
         bool(hits.get("indirect"))
@@ -620,7 +622,10 @@ _ARTICLES = ("", "the ", "a ", "o ", "os ", "as ")
 
 def _settled(tail: list[str]) -> bool:
     """The statement says the work is done or the trouble gone: a verb in the past after "já/already",
-    or a word of a good state not denied ("works", "resolvido"; not "not working")."""
+    what the speaker did ("mandei"), or a word of a good state not denied ("works", "tá pronta";
+    not "not working")."""
+    if _MY_DONE.intersection(tail):
+        return True
     for index, word in enumerate(tail):
         before = tail[index - 1] if index else ""
         if word in _GOOD_STATE and before not in _DENIALS:
@@ -639,7 +644,7 @@ _TRACKED = frozenset([*TICKET_WORDS, "updated", "update", "atualizado", "atualiz
 _WORD_PIECES = re.compile(r"[a-z0-9]+")
 _GOOD_STATE = frozenset(
     """works working worked fixed resolved sorted gone funciona funcionando funcionou resolvido resolvida
-    normalizou""".split()  # noqa: SIM905
+    normalizou pronta pronto prontas prontos""".split()  # noqa: SIM905
 )
 _DENIALS = frozenset("not no never isn't aren't nao n nunca stopped parou still ainda only so".split())  # noqa: SIM905
 
@@ -1090,9 +1095,18 @@ def _speakers_own(analysis: Analysis, cue: str, spelled_out: bool = False) -> bo
     index = analysis.tokens.index(word)
     before = analysis.tokens[index - 1] if index else ""
     bare = not spelled_out and index in analysis.sentence_starts and word in _BARE_FIRST_PERSON
-    return before in _FIRST_PERSON or bare
+    # "o lembrete q tu pediu", "the report you asked for": a colleague's ask
+    yours = before in _SECOND_PERSON and word in _ASKED
+    # "ou quer q eu recalcule?", "want me to send it?": an offer, not a want
+    offer = word in _OFFERING and (
+        analysis.tokens[index + 1 : index + 3] in (("q", "eu"), ("que", "eu"))
+        or analysis.tokens[index + 1 : index + 2] == ("me",)
+    )
+    return before in _FIRST_PERSON or bare or yours or offer
 
 
+_SECOND_PERSON = frozenset("tu vc voce voces vcs you".split())  # noqa: SIM905
+_OFFERING = frozenset("quer queres want".split())  # noqa: SIM905
 _SIGN_OFF = frozenset(["obrigado", "obrigada", "obrigados", "obrigadas", "valeu", "thank you", "thanks", "thx"])
 
 

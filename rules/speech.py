@@ -154,6 +154,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
         return Judgement("none", "talk among colleagues (food, outings), no client work")
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
     hits = scan(analysis, inputs, requested)
+    if _FONDNESS.search(message.plain) and not (analysis.asks or hits.get("ask") or hits.get("problem")):
+        return Judgement("none", "fondness for a client (🥹, 😍): praise or social, no work asked")
     social = {word for cue in hits.get("social", []) for word in cue.split()}
     ask = [
         p

@@ -168,9 +168,9 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
     forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(message.plain))
     # A pasted client message is judged on what it asks, not on a verb of its story ("pediu nota, como emito?")
     status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")), loose=not forwarded)
-    case = _case_head(message.plain)
-    reports = forwarded or bool(case) or any(hits.get(name) for name in _REQUEST_LISTS)
-    if not (status or ask or analysis.asks or reports):
+    reports = forwarded or any(hits.get(name) for name in _REQUEST_LISTS)
+    case = _case_head(message.plain) if any(mark in message.plain for mark in _CASE_MARKS) else ""
+    if not (status or ask or analysis.asks or reports or case):
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
     done = done_report(analysis, hits) or (_my_work_done(analysis) if message.is_reply else [])
@@ -651,6 +651,7 @@ _GOOD_STATE = frozenset(
 _DENIALS = frozenset("not no never isn't aren't nao n nunca stopped parou still ainda only so".split())  # noqa: SIM905
 
 
+_CASE_MARKS = (":", "—", "–", " - ")
 _CASE_HEAD = re.compile(r"\s*(?P<head>[^:—–\n]{2,48}?)\s*(?::|—|–|\s-\s)\s*(?P<tail>[^\s\"“'‘>].*)", re.DOTALL)
 
 

@@ -614,7 +614,7 @@ def _names_first(head: str, client: ClientMatch) -> bool:
 
 _FROM = ("from", "de", "da", "do")
 _SIGNED = ("signed the", "closed the")
-_FONDNESS = re.compile("[🥹😍🥰❤💜💙💚🤩]")
+_FONDNESS = re.compile("[🥹😍🥰❤💜💙💚🤩🍩🎂🍰🍕]")  # fondness, and treats a client sends
 _HEADS_UP = frozenset(["fyi", "heads up", "just so you know"])
 _FOR_THEM = re.compile(r"\b(for|to) them\b|\b(pra|para) (eles|elas)\b")
 

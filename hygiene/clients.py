@@ -163,10 +163,9 @@ class ClientMatcher:
         another capitalized word the name lacks follows it ("the Southern Cross" is no "Paws Southern")."""
         for raw in _NAME_WORD.findall(text):
             word = fold(raw)
-            if raw[0].isupper() and word in self._unique_words and word not in _TITLE_NOUNS:
-                if _another_name(text, word, self._unique_words[word]):
-                    continue
-                return ClientMatch(self._unique_words[word], word, 0.75, "a word of the name, written as a name")
+            client = self._unique_words.get(word) if raw[0].isupper() and word not in _TITLE_NOUNS else None
+            if client is not None and not _another_name(text, word, client):
+                return ClientMatch(client, word, 0.75, "a word of the name, written as a name")
         return None
 
     def _person(self, text: str) -> ClientMatch | None:

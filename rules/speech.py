@@ -154,8 +154,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
         return Judgement("none", "talk among colleagues (food, outings), no client work")
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
     hits = scan(analysis, inputs, requested)
-    if _FONDNESS.search(message.plain) and not (analysis.asks or hits.get("ask") or hits.get("problem")):
-        return Judgement("none", "fondness for a client (🥹, 😍): praise or social, no work asked")
+    if not analysis.asks and _fond(message.plain, hits):
+        return _FOND
     social = {word for cue in hits.get("social", []) for word in cue.split()}
     ask = [
         p
@@ -169,7 +169,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
     # A pasted client message is judged on what it asks, not on a verb of its story ("pediu nota, como emito?")
     status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")), loose=not forwarded)
     reports = forwarded or any(hits.get(name) for name in _REQUEST_LISTS)
-    case = _case_head(message.plain) if any(mark in message.plain for mark in _CASE_MARKS) else ""
+    case = _case_head(message.plain)
     if not (status or ask or analysis.asks or reports or case):
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
     question = asks(analysis, hits, inputs.status)
@@ -303,7 +303,7 @@ def _my_work_done(analysis: Analysis) -> list[str]:
     ontem por email", "I chased them"): an answer in the thread, not a question."""
     tokens = analysis.tokens
     mine = [token for token in tokens if token in _MY_DONE]
-    mine += [f"{a} {b}" for a, b in pairwise(tokens) if a in ("i", "we") and _past_form(b) and lemma_of(b) != b]
+    mine += [f"{a} {b}" for a, b in pairwise(tokens) if a in ("i", "we") and _said_in_past(b)]
     return mine
 
 
@@ -315,8 +315,7 @@ _MY_DONE = frozenset(
 
 def _done_already(cue: str) -> bool:
     """An ask cue whose verb stands in the past ("alguem ja protocolou", "anyone already sent")."""
-    verb = cue.split()[-1]
-    return _past_form(verb) and lemma_of(verb) != verb
+    return _said_in_past(cue.split()[-1])
 
 
 def _long_indirect(analysis: Analysis) -> list[str]:
@@ -370,7 +369,7 @@ _BRINGING = frozenset("traga trago busco compro bring grab".split())  # noqa: SI
 _NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
 
 
-_CHASING = frozenset("cobrando cobrou cobrar chasing complained complaining reclamou reclamaram reclamando".split())  # noqa: SIM905
+_CHASING = frozenset("cobrando cobrou cobrar chasing".split())  # noqa: SIM905
 _CONTACTED = frozenset("ligou ligaram called pinged emailed messaged rang chased".split())  # noqa: SIM905
 _ASKING_ABOUT = frozenset(
     "perguntou perguntaram perguntando pergunta perguntam cobrando cobrou cobrar asked asking asks ask chasing".split()  # noqa: SIM905
@@ -386,24 +385,21 @@ def _tracked_request(
     same client often shares its words."""
     scored = fitted(analysis, open_tickets, client)
     best = [t for overlap, t in scored if overlap and overlap == scored[0][0]]
-    chasing = [w for w in hits.get("wants", []) if w.split()[0] in _CHASING and _chased(analysis, w.split()[0], hits)]
+    chasing = [w for w in hits.get("wants", []) if _chases(analysis, w.split()[0], hits)]
     asked_about = any(w.split()[0] in _ASKING_ABOUT for w in hits.get("wants", [])) or bool(hits.get("indirect"))
     asked_about = asked_about or bool(_CONTACTED.intersection(analysis.tokens))  # "MedRoute called again about…"
     quoted = _quoted_words(analysis.plain)
     again = [cue for cue in hits.get("again", []) if cue.split()[0] not in quoted]  # not the client's "again"
-    if hits.get("indirect"):
+    indirect = hits.get("indirect", [])
+    if indirect:
         again = [cue for cue in again if cue != "still"]  # "asked whether we'd still honor the discount"
-    # "o dono da Cajuí quer saber se a rescisão da Jéssica tá pronta": relayed, it asks whether work moved
-    moved = (
-        bool(hits.get("indirect"))
-        and _embeds_progress(analysis, hits)
-        and not _asks_what_may(analysis, hits["indirect"])
-    )
-    strong = scored[0][0] >= 1 and (bool(again) or moved) and (asked_about or bool(chasing))
-    if _asks_what_may(analysis, hits.get("indirect", [])):
+    if _asks_what_may(analysis, indirect):
         return None  # "de novo: querem saber se podem usar o crédito…": a new question, asked again
-    if hits.get("indirect") and not chasing and not _embeds_progress(analysis, hits):
+    # "o dono da Cajuí quer saber se a rescisão da Jéssica tá pronta": relayed, it asks whether work moved
+    moved = bool(indirect) and _embeds_progress(analysis, hits)
+    if indirect and not chasing and not moved:
         return None  # "de novo: … perguntaram se incide encargo": asked again, but something new
+    strong = scored[0][0] >= 1 and (bool(again) or moved) and (asked_about or bool(chasing))
     if not best or not strong or len(best) > 2:
         return None
     referent = _client_referent(client)
@@ -422,12 +418,12 @@ def _tracked_request(
     )
 
 
-def _chased(analysis: Analysis, verb: str, hits: dict[str, list[str]]) -> bool:
-    """A complaint chases tracked work when it is made again ("their night lead complained again");
-    "de novo: o professor reclamou que…" is a new complaint. Other chasing verbs always chase."""
-    if verb not in _COMPLAINING:
+def _chases(analysis: Analysis, verb: str, hits: dict[str, list[str]]) -> bool:
+    """A chasing verb ("cobrou", "chasing"), or a complaint made again ("their night lead
+    complained again"); "de novo: o professor reclamou que…" is a new complaint."""
+    if verb in _CHASING:
         return True
-    if verb not in analysis.tokens:
+    if verb not in _COMPLAINING or verb not in analysis.tokens:
         return False
     index = analysis.tokens.index(verb)
     after = " ".join(analysis.tokens[index + 1 : index + 4])
@@ -542,8 +538,8 @@ def _request(
     asked = [cue for cue in ask if cue.split()[0] not in _CONTACTED]
     if forward and not (asked or hits.get("problem")) and (praise := _quoted_praise(message.plain, inputs)):
         return Judgement("none", f"forwards a client's thanks ({praise[0]!r})", praise)
-    if _FONDNESS.search(message.plain) and not (hits.get("ask") or hits.get("problem")):
-        return Judgement("none", "fondness for a client (🥹, 😍): praise or social, no work asked")
+    if _fond(message.plain, hits):
+        return _FOND
     blocked = inputs.request.matches("not_request", own_words)
     if blocked and set(blocked) <= _HEADS_UP and hits.get("problem"):
         blocked = []  # "fyi Saint-Laurent's super can't sign daily logs": a problem, announced
@@ -590,6 +586,8 @@ def _case_head(plain: str) -> str:
     """The head of a message that opens with whom it is about and a colon or dash ("Peak Form: …",
     "Kindred again, different thing: …", "Prairie Boot again — …"), when a statement of some
     length follows: how a colleague lays out a client's case."""
+    if not any(mark in plain for mark in _CASE_MARKS):
+        return ""  # most chat: no colon or dash, no regular expression
     match = _CASE_HEAD.match(plain)
     if match is None or "?" in plain or _GOOD_NEWS.search(plain):
         return ""  # a question takes the question's path; ✅ and 🎉 tell of work done
@@ -615,6 +613,14 @@ def _names_first(head: str, client: ClientMatch) -> bool:
 _FROM = ("from", "de", "da", "do")
 _SIGNED = ("signed the", "closed the")
 _FONDNESS = re.compile("[🥹😍🥰❤💜💙💚🤩🍩🎂🍰🍕]")  # fondness, and treats a client sends
+_FOND = Judgement("none", "fondness for a client (🥹, 😍): praise or social, no work asked")
+
+
+def _fond(plain: str, hits: dict[str, list[str]]) -> bool:
+    """Fondness or a treat (🥹, 🍩) and nothing asked to be done, no problem told."""
+    return bool(_FONDNESS.search(plain)) and not (hits.get("ask") or hits.get("problem"))
+
+
 _HEADS_UP = frozenset(["fyi", "heads up", "just so you know"])
 _FOR_THEM = re.compile(r"\b(for|to) them\b|\b(pra|para) (eles|elas)\b")
 
@@ -760,8 +766,7 @@ def _embeds_progress(analysis: Analysis, hits: dict[str, list[str]]) -> bool:
     if any(f" {cue} " in said for cue in hits.get("again", []) + hits.get("state", [])):
         return True  # "if the export is working again", "se a guia tá ok"
     return bool(_ASPECT.intersection(clause) or first_words.intersection(clause)) or any(
-        _past_form(token) and (token != lemma or _looks_past(token))
-        for token, lemma in zip(clause, (lemma_of(t) for t in clause), strict=True)
+        _maybe_past(token) for token in clause
     )
 
 
@@ -831,6 +836,18 @@ def _looks_past(token: str) -> bool:
 
 def _past_form(token: str) -> bool:
     return token.endswith(_PT_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST
+
+
+def _said_in_past(token: str, lemma: str | None = None) -> bool:
+    """A verb in the past by the lemma table: a past ending on a word it turns into another word
+    ("protocolou" → protocolar). "set", "put" stay themselves: present as much as past."""
+    lemma = lemma_of(token) if lemma is None else lemma
+    return _past_form(token) and token != lemma
+
+
+def _maybe_past(token: str, lemma: str | None = None) -> bool:
+    """A verb in the past by the table, or one the table lacks that looks like one ("travaram")."""
+    return _said_in_past(token, lemma) or (_past_form(token) and _looks_past(token))
 
 
 _QUESTION_OPENERS = frozenset(
@@ -951,7 +968,7 @@ def _past(analysis: Analysis, progress: list[str]) -> bool:
     first_words = {cue.split()[0] for cue in progress}
     tokens = analysis.tokens
     for index, (token, lemma) in enumerate(zip(tokens, analysis.lemmas, strict=True)):
-        if not _past_form(token) or (token == lemma and not _looks_past(token)):
+        if not _maybe_past(token, lemma):
             continue
         finite = token.endswith(_PT_THIRD_PAST) or token.endswith("ed") or token in _EN_IRREGULAR_PAST
         asked_right_after = finite and any(0 <= end - index <= _CLAUSE for end in analysis.question_ends)

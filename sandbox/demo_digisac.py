@@ -111,11 +111,16 @@ def run_digisac_demo(out: Printer = print) -> dict[str, int]:
 
 @contextmanager
 def serving(
-    slack: SlackState, gclick: GClickState, digisac: DigisacState, prefix: str
+    slack: SlackState,
+    gclick: GClickState,
+    digisac: DigisacState,
+    prefix: str,
+    state_dir: Path | None = None,
+    request_mode: str = "auto",
 ) -> Iterator[tuple[Config, tuple[str, str, str]]]:
     """The three sandboxes served on loopback with their credentials in the environment, and the
-    demo's config pointing at them (its store in a temporary directory named ``prefix``…); beside
-    it the Slack, G Click and Digisac base URLs."""
+    demo's config pointing at them (its store in ``state_dir``, else in a temporary directory named
+    ``prefix``…; HY301 in ``request_mode``); beside it the Slack, G Click and Digisac base URLs."""
     with (
         tempfile.TemporaryDirectory(prefix=prefix) as tmp,
         SlackSandbox(slack) as slack_server,
@@ -125,7 +130,7 @@ def serving(
         tokens_in_env(slack_server.token, digisac_server.token),
     ):
         urls = (slack_server.base_url, gclick_server.base_url, digisac_server.base_url)
-        yield demo_config(Path(tmp) / "state", *urls), urls
+        yield demo_config(state_dir or Path(tmp) / "state", *urls, request_mode=request_mode), urls
 
 
 @contextmanager

@@ -23,10 +23,10 @@ from hygiene.report import DailyReport, day_figures, render_markdown
 from hygiene.rulebase import Rule
 from hygiene.store import Store
 from hygiene.wiring import build_rules, rules_for, run_cycle
-from sandbox.demo_digisac import demo_config, running, tokens_in_env
+from sandbox.demo_digisac import running, serving
 from sandbox.digisac_api import DigisacState
 from sandbox.gclick_api import GClickState
-from sandbox.slack_api import SlackSandbox, SlackState
+from sandbox.slack_api import SlackState
 from tests.conftest import SCENARIO, START
 
 AT = datetime.fromisoformat("2026-11-18T13:00:00+00:00")
@@ -90,15 +90,7 @@ def client_cycle(tmp_path: Path) -> ClientCycle:
     slack = SlackState.from_scenario(SCENARIO, clock)
     gclick = GClickState.from_tickets(json.loads(SCENARIO.read_text(encoding="utf-8"))["tickets"], clock)
     digisac = DigisacState.from_scenario(clock=clock)
-    with (
-        SlackSandbox(slack) as slack_server,
-        gclick.server() as gclick_server,
-        gclick.credentials_in_env(),
-        running(digisac) as digisac_server,
-        tokens_in_env(slack_server.token, digisac_server.token),
-    ):
-        urls = (slack_server.base_url, gclick_server.base_url, digisac_server.base_url)
-        config = demo_config(tmp_path / "state", *urls, request_mode="nudge")
+    with serving(slack, gclick, digisac, "hygiene-test-", tmp_path / "state", request_mode="nudge") as (config, _):
         report = run_cycle(config, clock)
         clock.advance(minutes=2)
         rerun = run_cycle(config, clock)

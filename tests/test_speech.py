@@ -23,8 +23,17 @@ from tests.conftest import at_of
 NOW = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)
 
 
-def ticket(number: str, subject: str, client: str, status: str = "open") -> Ticket:
-    return Ticket(id=number, number=number, subject=subject, client=client, status=status)  # type: ignore[arg-type]
+def ticket(
+    number: str,
+    subject: str,
+    client: str,
+    status: str = "open",
+    opened: datetime | None = None,
+    updated: datetime | None = None,
+) -> Ticket:
+    return Ticket(  # type: ignore[call-arg]
+        id=number, number=number, subject=subject, client=client, status=status, created_at=opened, updated_at=updated
+    )
 
 
 TICKETS = [
@@ -241,14 +250,13 @@ def test_helpdesk_keys_are_read_with_or_without_their_prefix() -> None:
 
 def test_an_audit_sees_the_tickets_open_when_the_message_was_written() -> None:
     said = at_of(TS)
-    solved_later = Ticket(  # type: ignore[call-arg]
-        id="710",
-        number="710",
-        subject="Certidão negativa",
-        client="Mercado Sol Ltda",
-        status="solved",
-        created_at=datetime(2026, 11, 1, 9, 0),
-        updated_at=datetime(2026, 12, 20, 9, 0),
+    solved_later = ticket(
+        "710",
+        "Certidão negativa",
+        "Mercado Sol Ltda",
+        "solved",
+        datetime(2026, 11, 1, 9, 0),
+        datetime(2026, 12, 20, 9, 0),
     )
     solved_before = solved_later.model_copy(update={"id": "711", "number": "711", "updated_at": datetime(2026, 11, 2)})
     snapshot = TicketSnapshot([solved_later, solved_before])
@@ -368,19 +376,18 @@ def test_configured_cue_words_learn_their_inflections() -> None:
 
 def test_a_question_about_work_closed_days_ago_is_answered_from_that_ticket() -> None:
     said = at_of(TS)
-    renewal = Ticket(  # type: ignore[call-arg]
-        id="720",
-        number="720",
-        subject="Renovação do certificado digital A1",
-        client="Mercado Sol Ltda",
-        status="solved",
-        created_at=datetime(2026, 11, 10, 9, 0),
-        updated_at=datetime(2026, 11, 16, 15, 0),
+    renewal = ticket(
+        "720",
+        "Renovação do certificado digital A1",
+        "Mercado Sol Ltda",
+        "solved",
+        datetime(2026, 11, 10, 9, 0),
+        datetime(2026, 11, 16, 15, 0),
     )
     long_ago = renewal.model_copy(update={"id": "721", "number": "721", "updated_at": datetime(2026, 9, 1)})
-    for ticket, expected in ((renewal, ("status", ("720",))), (long_ago, ("request", ()))):
+    for known, expected in ((renewal, ("status", ("720",))), (long_ago, ("request", ()))):
         text = "o Mercado Sol ligou perguntando da renovação do certificado digital, saiu ou não?"
         message = ChatMessage(channel="C1", channel_name="geral", id=TS, at=said, text=text, plain=text, user="U1")
-        context = WindowContext(NOW, [message], TicketSnapshot([ticket]))
+        context = WindowContext(NOW, [message], TicketSnapshot([known]))
         result = judge(message, context, speech_inputs(SpeechSettings()))
         assert (result.act, tuple(t.reference for t in result.tickets)) == expected, result.reason

@@ -529,8 +529,6 @@ def _request(
     new_work: bool,
     progress_question: bool,
 ) -> Judgement:
-    if message.is_reply:
-        return Judgement("none", "a thread reply: requests are judged where the thread starts")
     text = analysis.text
     forward = hits.get("forward", []) + (["(quoted)"] if _QUOTED.search(message.plain) else [])
     own_words = matchable(_QUOTED_TEXT.sub(" ", message.plain)) if forward else text

@@ -1,8 +1,9 @@
 """Every rule's fixture file (tests/rule_cases/<CODE>.toml), run by one parametrized test.
 
 A case: ``text`` (Slack markup), ``fires``, and optionally ``channel``, ``reply`` (judge it as a
-thread reply), ``thread`` (replies by someone else, ``thread_after_minutes`` apart from the
-message), ``followups`` (later top-level messages: ``after_minutes``, ``text``, ``other_user``),
+thread reply under ``root``, the thread's first message), ``thread`` (replies by someone else,
+``thread_after_minutes`` apart from the message), ``followups`` (later top-level messages:
+``after_minutes``, ``text``, ``other_user``),
 ``reactions`` (emoji → users), ``settings`` (the rule's settings), ``no_tickets`` (no helpdesk),
 ``evidence`` (keys that must match) and ``says`` (a piece of what the bot would say). Charter
 rules' cases add ``charter`` (the ``[charters.<channel>]`` table of the case's channel),
@@ -120,7 +121,7 @@ def build_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
     parents = []
     if case.get("reply"):
         bot = {"user": ALERTS, "is_bot": True} if case.get("reply_to_alert") else {}
-        parents = [message("Alguma novidade por aqui?", 40, channel=channel, **bot)]
+        parents = [message(case.get("root", "Alguma novidade por aqui?"), 40, channel=channel, **bot)]
         judged = message(case["text"], 30, channel=channel, thread_id=parents[0].id)
     gap = case.get("thread_after_minutes", 0.5)
     others = parents + [

@@ -45,6 +45,18 @@ _TITLE_NOUNS = frozenset(
     logistics freight fulfillment supply supplies auto motors capital digital media design
     consulting support team settings""".split()  # noqa: SIM905
 )
+# Kinds of business a Brazilian firm's clients are ("a igreja", "o laticínio", "a Coop"): with an
+# article, the kind names the one client of that kind in the directory.
+_KINDS = frozenset(
+    """igreja paroquia cooperativa coop usina hospital colegio escola faculdade creche transportadora
+    distribuidora padaria panificadora farmacia drogaria academia clinica odonto construtora imobiliaria
+    condominio associacao laticinio frigorifico pousada hotel restaurante oficina mercado supermercado
+    mercadinho cerealista lavanderia marcenaria vidracaria serralheria ong posto autoescola otica grafica
+    papelaria pizzaria choperia cervejaria fazenda granja vinicola sindicato galeria madeireira ceramica
+    loterica borracharia funilaria""".split()  # noqa: SIM905
+)
+_KIND_ARTICLE = re.compile(r"\b(?:a|o|as|os|da|do|na|no|pra|pro|pela|pelo)\s+([a-z]+)\b")
+_ABBREVIATED_KINDS = {"coop": "cooperativa"}
 # Abbreviations of work, taxes and tools that a client's initials may spell: never a client.
 _COMMON_ABBREVIATIONS = frozenset(
     """cnd das fgts iss icms ipi pis nf nfe nfse cte cnpj cpf inss irpf irpj csll dctf sped efd rais
@@ -110,6 +122,13 @@ class ClientMatcher:
                 runs.setdefault(run, set()).add(client)
         self._runs = {run: next(iter(c)) for run, c in runs.items() if len(c) == 1 and run not in self._by_words}
         self._longest = max((len(words) for words in self._by_words), default=0)
+        kinds: dict[str, set[str]] = {}
+        for key, client in self._names.items():
+            for word in _WORD.findall(key):
+                kind = _kind_of(word)
+                if kind:
+                    kinds.setdefault(kind, set()).add(client)
+        self._kinds = {kind: next(iter(c)) for kind, c in kinds.items() if len(c) == 1}
         self._initials = _unique_initials(self._names)
 
     def find(self, text: str) -> ClientMatch | None:
@@ -121,6 +140,7 @@ class ClientMatcher:
             or self._proper(text)
             or self._abbreviated(text)
             or self._person(text)
+            or self._kind(text)
         )
 
     def _whole(self, words: list[str]) -> ClientMatch | None:
@@ -180,6 +200,17 @@ class ClientMatcher:
                 return ClientMatch(clients.pop(), name, 0.75, "a person of the client, by name")
         return None
 
+    def _kind(self, text: str) -> ClientMatch | None:
+        """The kind of business, with an article, when one client alone is of that kind ("a igreja
+        mandou o livro caixa" for "Igreja Evangélica Nova Aliança", "a Coop" for "Cooperativa
+        Leiteira Vale do Piratini"), unless a name the client lacks follows ("a Lavanderia Bolha Azul")."""
+        for match in _KIND_ARTICLE.finditer(fold(text)):
+            kind = _kind_of(match.group(1))
+            client = self._kinds.get(kind) if kind else None
+            if client is not None and not _another_name(text, match.group(1), client):
+                return ClientMatch(client, match.group(1), 0.7, "the one client of its kind")
+        return None
+
     def _abbreviated(self, text: str) -> ClientMatch | None:
         """A client's initials written in capitals ("GLF says the scanner freezes")."""
         for raw in _RAW_WORD.findall(text):
@@ -212,6 +243,15 @@ def _another_name(text: str, word: str, client: str) -> bool:
         if not (titled and joined and not any(w.startswith(short) for w in name)):
             return False
     return seen
+
+
+def _kind_of(word: str) -> str | None:
+    """The kind of business a word names ("laticinios" and "laticinio", "coop" and "cooperativa")."""
+    word = _ABBREVIATED_KINDS.get(word, word)
+    if word in _KINDS:
+        return word
+    single = word.removesuffix("s")
+    return single if single in _KINDS else None
 
 
 def _unique_initials(names: Mapping[str, str]) -> dict[str, str]:

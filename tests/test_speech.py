@@ -130,6 +130,19 @@ def test_a_person_called_seu_or_dona_names_the_one_client_whose_name_holds_their
     assert ClientMatcher(["Auto Mecânica Zé Carlos", "Padaria Zé do Pão"]).find("o Seu Zé ligou") is None  # two Zés
 
 
+def test_the_kind_of_business_with_an_article_names_the_one_client_of_that_kind() -> None:
+    matcher = ClientMatcher(
+        ["Cooperativa Leiteira Vale do Piratini", "Associação Beneficente Hospital São Mateus", "Lavanderia Maresia"]
+    )
+    found = matcher.find("a Coop trocou o banco da folha")
+    assert found is not None and found.client == "Cooperativa Leiteira Vale do Piratini"
+    assert found.how == "the one client of its kind"
+    assert matcher.find("o hospital mandou a escala").client == "Associação Beneficente Hospital São Mateus"  # type: ignore[union-attr]
+    assert matcher.find("hospital de campanha") is None  # no article: the word, not the client
+    two = ClientMatcher(["Cooperativa Leiteira Vale do Piratini", "Cooperativa dos Pescadores"])
+    assert two.find("a cooperativa mandou o estatuto") is None  # two of that kind: which one?
+
+
 def test_a_legal_suffix_in_parentheses_is_still_a_legal_suffix() -> None:
     found = ClientMatcher(["Grey Street Curry House (Pty) Ltd"]).find("Grey Street Curry House want to know")
     assert found is not None and found.score == 1.0

@@ -179,7 +179,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
         done = []  # "is 4495 closed out? Athlone want a confirmation it's all sorted": it asks
     ticket, typed, ticket_score = referenced_ticket(message, ctx)
     if ticket is not None or typed is not None:
-        if _WHY.intersection(analysis.tokens[analysis.opener : analysis.opener + 2]):
+        if _WHY.intersection(analysis.tokens[analysis.opener : analysis.opener + 3]):
             return Judgement("none", "asks why, not how the ticket stands")  # "pq o 6144 caiu na minha fila?"
         if done:
             return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
@@ -188,6 +188,8 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
             status = [f"{ticket.reference if ticket else typed}?"]  # "48174?": the ticket, asked after
         if not status and analysis.asks and not hits.get("ask") and _DONE_WORDS.intersection(analysis.lemmas):
             status = [f"? about {ticket.reference if ticket else typed}"]  # "o 4520 fica pronto até terça?"
+        if not status and not hits.get("ask") and _short_question(analysis):
+            status = [f"? about {ticket.reference if ticket else typed}"]  # "61219 close? their office asked again…"
         if status and question and not _TAG_QUESTION.search(analysis.text):
             referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
             tickets = (ticket,) if ticket else ()
@@ -854,6 +856,18 @@ _QUESTION_OPENERS = frozenset(
 _ASPECT = frozenset("ja ainda yet already ever still".split())  # noqa: SIM905
 
 
+def _short_question(analysis: Analysis) -> bool:
+    """The message opens with a question of a word or two beside the ticket ("61219 close?", "48231
+    progress?"), not who holds it or which one it is ("who owns 8836?", "isn't that SUP-2275?")."""
+    if not analysis.question_ends or analysis.question_ends[0] >= 3:
+        return False
+    asked = analysis.tokens[: analysis.question_ends[0] + 1]
+    return not (_WH_WORDS | _PERSON_WH | _ASSIGNED | _IDENTIFYING).intersection(asked)
+
+
+_IDENTIFYING = frozenset("that this isso esse essa owns owner dono".split())  # noqa: SIM905
+
+
 def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act: bool) -> list[str]:
     """A yes/no question on what happened ("did eng pick up 8809?", "5.2.2 rolled out fully?"): a
     progress question when it is about tracked work (a ticket named, or an open ticket's subject)."""
@@ -865,7 +879,7 @@ def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act:
     participles = [
         token
         for index, token in enumerate(analysis.tokens)
-        if token.endswith("ed") or (token.endswith(_PT_PAST) and token != analysis.lemmas[index])
+        if token.endswith("ed") or _maybe_past(token, analysis.lemmas[index]) or token in _PT_DONE_FORMS
         if any(0 <= end - index <= 3 for end in analysis.question_ends)
     ]
     if not (hits.get("aspect") or participles or any(o.split()[0] in ("did", "has", "have") for o in openers)):
@@ -901,6 +915,11 @@ def _already_done_question(analysis: Analysis, require_mark: bool = True) -> lis
 
 
 _PT_THIRD_PAST = ("ou", "aram", "eram", "iram", "iu", "eu")
+# Irregular pasts and participles of work that happened: "foi pra Padaria?", "registro feito?"
+_PT_DONE_FORMS = frozenset(
+    "foi foram saiu sairam fez fizeram deu deram veio vieram feito feita feitos feitas pago paga pagos pagas "  # noqa: SIM905
+    "entregue entregues aberto aberta dito posto visto".split()
+)
 _PT_IRREGULAR_PAST = frozenset(
     ["foi", "foram", "teve", "tiveram", "fez", "fizeram", "deu", "deram", "veio", "vieram", "saiu", "pode", "pôde"]
 )

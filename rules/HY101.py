@@ -101,6 +101,13 @@ class HY101(Rule):
         assert isinstance(settings, HY101.Settings)
         return timedelta(minutes=settings.grace_minutes)
 
+    def may_fire(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> bool:
+        """A thread reply can be a request only if it turns to another matter or has someone call or ask."""
+        if not message.is_reply:
+            return True
+        text = matchable(message.plain)
+        return bool(_SPEAKING.intersection(text.split())) or phrases_for(self.code, settings).any("new_matter", text)
+
     def evaluate(self, message: ChatMessage, ctx: RuleContext, settings: RuleSettings) -> Verdict:
         assert isinstance(settings, HY101.Settings)
         phrases = phrases_for(self.code, settings)

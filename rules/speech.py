@@ -210,6 +210,7 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
     if not status and client is not None and open_tickets and not done:
         # "did 5.2.1 bring back the missing ELD logs?": an event asked about, on the subject of an open ticket
         event = event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
+        event = event or _deadline_question(analysis, hits)
         if event and subject_fit(analysis, open_tickets, client):
             status, question = event, True
     if status and question and not done:
@@ -402,6 +403,9 @@ def _tracked_request(
     if indirect and not chasing and not moved:
         return None  # "de novo: … perguntaram se incide encargo": asked again, but something new
     strong = scored[0][0] >= 1 and (bool(again) or moved) and (asked_about or bool(chasing))
+    # "quer saber do parcelamento do ISS" with a ticket "Parcelamento de ISS em atraso": asked about
+    # the very work a ticket holds
+    strong = strong or (scored[0][0] >= 2 and _asks_about_it(analysis))
     if not best or not strong or len(best) > 2:
         return None
     referent = _client_referent(client)
@@ -866,6 +870,36 @@ def _short_question(analysis: Analysis) -> bool:
 
 
 _IDENTIFYING = frozenset("that this isso esse essa owns owner dono".split())  # noqa: SIM905
+
+
+def _deadline_question(analysis: Analysis, hits: dict[str, list[str]]) -> list[str]:
+    """Whether work will be done by a time, asked ("o PIS/COFINS fecha antes do dia 25?", "os
+    contratos saem até quarta?"): a progress verb in a question, a deadline after it."""
+    if hits.get("ask"):
+        return []
+    for cue in hits.get("progress", []):
+        verb = cue.split()[0]
+        if verb in analysis.tokens and _in_question(analysis, verb) and not _needed(analysis, cue):
+            after = analysis.tokens[analysis.tokens.index(verb) + 1 :][:8]
+            if _DEADLINE.intersection(after):
+                return [cue, next(word for word in after if word in _DEADLINE)]
+    return []
+
+
+_DEADLINE = frozenset(
+    """ate antes amanha hoje by before until tomorrow today tonight eod segunda terca quarta quinta sexta
+    monday tuesday wednesday thursday friday""".split()  # noqa: SIM905
+)
+
+
+def _asks_about_it(analysis: Analysis) -> bool:
+    """Someone asks about a thing ("quer saber do parcelamento", "perguntou da certidão", "asking
+    about the refund"), not whether something may or must be done."""
+    return any(first in _ASKING_OF and second in _OF_IT for first, second in pairwise(analysis.tokens))
+
+
+_ASKING_OF = frozenset("saber perguntou perguntando perguntaram asked asking asks".split())  # noqa: SIM905
+_OF_IT = frozenset("do da dos das about after".split())  # noqa: SIM905
 
 
 def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act: bool) -> list[str]:

@@ -355,7 +355,10 @@ _DETERMINERS = frozenset("their the a an our your that this his her its my".spli
 
 def _offers(analysis: Analysis, cue: str, social: set[str]) -> bool:
     """An ask or a want whose object is coffee or lunch ("alguém quer pão de queijo?", "alguém prepara
-    café?"): talk among colleagues, not client work."""
+    café?"), or an invitation ("alguém quer ir no show?", "anyone want to split a 4-pack?"): talk
+    among colleagues, not client work."""
+    if _invites(analysis, cue):
+        return True
     if not social:
         return False
     if _BRINGING.intersection(analysis.tokens):
@@ -368,6 +371,21 @@ def _offers(analysis: Analysis, cue: str, social: set[str]) -> bool:
 
 
 _BRINGING = frozenset("traga trago busco compro bring grab".split())  # noqa: SIM905
+
+
+def _invites(analysis: Analysis, cue: str) -> bool:
+    """ "alguém quer ir…", "anyone want to split…": someone is invited to go or join."""
+    word = cue.split()[0]
+    if word not in _WANTING or word not in analysis.tokens:
+        return False
+    index = analysis.tokens.index(word)
+    before, after = analysis.tokens[max(0, index - 2) : index], analysis.tokens[index + 1 : index + 3]
+    return bool(_ANYONE.intersection(before)) and bool(_INVITED_TO.intersection(after))
+
+
+_WANTING = frozenset("quer querem want wants".split())  # noqa: SIM905
+_ANYONE = frozenset("alguem anyone anybody quem who".split())  # noqa: SIM905
+_INVITED_TO = frozenset("ir vir junto split come join carpool go tag".split())  # noqa: SIM905
 
 _NOTHING = Judgement("none", "no request, no reported problem, nothing forwarded, no question")
 

@@ -383,6 +383,35 @@ def _invites(analysis: Analysis, cue: str) -> bool:
     return bool(_ANYONE.intersection(before)) and bool(_INVITED_TO.intersection(after))
 
 
+def _who_has(analysis: Analysis) -> str:
+    """The message opens by asking who has or holds a thing ("quem tá com o token A3 da Borboleta?",
+    "alguém tem o contato do gerente…?", "does anyone have the Summit Ridge deck?"), not who has time
+    or a way to do work ("alguém tem como emitir…?", "anyone have time to look at…?")."""
+    tokens = analysis.tokens[analysis.opener : analysis.opener + 7]
+    for index, token in enumerate(tokens[:3]):
+        if token not in _ANYONE:
+            continue
+        rest = [word for word in tokens[index + 1 :] if word not in _FILLERS]
+        if rest[:1] == ["com"] and index + 1 < len(tokens) and tokens[index + 1] in ("ta", "esta"):
+            rest = rest[1:]  # "quem tá com o token"
+        elif rest[:1] and rest[0] in _HOLDS:
+            rest = rest[1:]
+        else:
+            continue
+        things = [word for word in rest if word not in _ARTICLE_WORDS]
+        if things and things[0] not in _NOT_A_THING:
+            return " ".join(tokens[index : index + 4])
+    return ""
+
+
+_FILLERS = frozenset("does do ta esta".split())  # noqa: SIM905
+_HOLDS = frozenset("tem has have got".split())  # noqa: SIM905
+_ARTICLE_WORDS = frozenset("o a os as the an um uma".split())  # noqa: SIM905
+_NOT_A_THING = frozenset(
+    "como tempo tempinho time minute minuto sec second chance bandwidth capacity capacidade ideia idea".split()  # noqa: SIM905
+)
+
+
 _WANTING = frozenset("quer querem want wants".split())  # noqa: SIM905
 _ANYONE = frozenset("alguem anyone anybody quem who".split())  # noqa: SIM905
 _INVITED_TO = frozenset("ir vir junto split come join carpool go tag".split())  # noqa: SIM905
@@ -562,6 +591,8 @@ def _request(
         return Judgement("none", f"forwards a client's thanks ({praise[0]!r})", praise)
     if _fond(message.plain, hits):
         return _FOND
+    if not forward and (held := _who_has(analysis)):
+        return Judgement("none", f"asks who has something ({held!r}): coordination among colleagues", [held])
     blocked = inputs.request.matches("not_request", own_words)
     if blocked and set(blocked) <= _HEADS_UP and hits.get("problem"):
         blocked = []  # "fyi Saint-Laurent's super can't sign daily logs": a problem, announced

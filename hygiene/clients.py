@@ -105,11 +105,15 @@ class ClientMatcher:
                 owners.setdefault(head, set()).add(client)
         self._distinctive = {word: next(iter(c)) for word, c in owners.items() if len(c) == 1}
         holders: dict[str, set[str]] = {}
+        kinds: dict[str, set[str]] = {}
         for key, client in self._names.items():
             for word in _WORD.findall(key):
                 if len(word) >= 4 and word not in GENERIC:
                     holders.setdefault(word, set()).add(client)
+                if kind := _kind_of(word):
+                    kinds.setdefault(kind, set()).add(client)
         self._unique_words = {word: next(iter(c)) for word, c in holders.items() if len(c) == 1}
+        self._kinds = {kind: next(iter(c)) for kind, c in kinds.items() if len(c) == 1}
         self._by_words: dict[tuple[str, ...], str] = {}
         self._by_word: dict[str, set[str]] = {}
         runs: dict[tuple[str, ...], set[str]] = {}
@@ -122,13 +126,6 @@ class ClientMatcher:
                 runs.setdefault(run, set()).add(client)
         self._runs = {run: next(iter(c)) for run, c in runs.items() if len(c) == 1 and run not in self._by_words}
         self._longest = max((len(words) for words in self._by_words), default=0)
-        kinds: dict[str, set[str]] = {}
-        for key, client in self._names.items():
-            for word in _WORD.findall(key):
-                kind = _kind_of(word)
-                if kind:
-                    kinds.setdefault(kind, set()).add(client)
-        self._kinds = {kind: next(iter(c)) for kind, c in kinds.items() if len(c) == 1}
         self._initials = _unique_initials(self._names)
 
     def find(self, text: str) -> ClientMatch | None:

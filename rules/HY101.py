@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
+from hygiene.clients import ClientMatch
 from hygiene.models import SAME_SUBJECT_TICKETS, ChatMessage, Mode, Ticket
 from hygiene.ports import RuleContext
 from hygiene.rulebase import Rule, RuleSettings, Verdict
@@ -123,7 +124,7 @@ class HY101(Rule):
         signal = client_signal(message.plain, text, ctx, phrases)
         turn: list[str] = []
         if message.is_reply:
-            turned = _new_matter(message, ctx, phrases, text, signal)
+            turned = _new_matter(message, ctx, phrases, text, signal, judgement.client)
             if turned is None:
                 return Verdict.no("a thread reply that carries on its thread's matter", phrases=judgement.cues)
             turn, signal = turned
@@ -156,7 +157,12 @@ class HY101(Rule):
 
 
 def _new_matter(
-    message: ChatMessage, ctx: RuleContext, phrases: PhraseSet, text: str, signal: ClientSignal
+    message: ChatMessage,
+    ctx: RuleContext,
+    phrases: PhraseSet,
+    text: str,
+    signal: ClientSignal,
+    client: ClientMatch | None,
 ) -> tuple[list[str], ClientSignal] | None:
     """A thread reply is a request of its own when it turns to another matter ("aproveitando",
     "speaking of", "oh and they also want…") or another client calls or asks ("Frigorífico ligou: …");
@@ -166,7 +172,7 @@ def _new_matter(
     turn = phrases.matches("new_matter", text)
     root = _root(message, ctx)
     if not turn:
-        speaking = ctx.tickets.find_client(message.plain) if signal.known_client else None
+        speaking = client if signal.known_client else None
         root_client = ctx.tickets.find_client(root.plain) if root else None
         if speaking is None or (root_client is not None and root_client.client == speaking.client):
             return None

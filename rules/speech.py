@@ -998,13 +998,11 @@ def _already_done_question(analysis: Analysis, require_mark: bool = True) -> lis
 
 
 _PT_THIRD_PAST = ("ou", "aram", "eram", "iram", "iu", "eu")
+_PT_HAPPENED = frozenset(["foi", "foram", "fez", "fizeram", "deu", "deram", "veio", "vieram", "saiu"])
+_PT_IRREGULAR_PAST = _PT_HAPPENED | {"teve", "tiveram", "pode", "pôde"}
 # Irregular pasts and participles of work that happened: "foi pra Padaria?", "registro feito?"
-_PT_DONE_FORMS = frozenset(
-    "foi foram saiu sairam fez fizeram deu deram veio vieram feito feita feitos feitas pago paga pagos pagas "  # noqa: SIM905
-    "entregue entregues aberto aberta dito posto visto".split()
-)
-_PT_IRREGULAR_PAST = frozenset(
-    ["foi", "foram", "teve", "tiveram", "fez", "fizeram", "deu", "deram", "veio", "vieram", "saiu", "pode", "pôde"]
+_PT_DONE_FORMS = _PT_HAPPENED | frozenset(
+    "feito feita feitos feitas pago paga pagos pagas entregue entregues aberto aberta dito posto visto".split()  # noqa: SIM905
 )
 
 

@@ -56,7 +56,9 @@ class TicketSnapshot:
                     self._by_ref.setdefault(keyed.group(2), ticket)
                     self._by_ref.setdefault(key.upper(), ticket)
         self._active = [t for t in self._tickets if t.is_active]
-        self._moments: dict[tzinfo, list[datetime]] = {}
+        self._moments: dict[tzinfo, list[float]] = {}
+        """Per zone, when closed tickets were opened or last touched (seconds, sorted: compared by the
+        million in an audit, where floats compare several times faster than aware datetimes)."""
         self._clients = sorted({t.client for t in self._tickets if t.client} | set(extra_clients))
         self._matcher = ClientMatcher(self._clients, aliases, threshold)
 
@@ -96,13 +98,13 @@ class TicketSnapshot:
         zone = zone or UTC
         if zone not in self._moments:
             self._moments[zone] = sorted(
-                _aware(moment, zone)
+                _aware(moment, zone).timestamp()
                 for t in self._tickets
                 if not t.is_active
                 for moment in (t.created_at, t.updated_at)
                 if moment is not None
             )
-        return bisect_right(self._moments[zone], at)
+        return bisect_right(self._moments[zone], _aware(at, zone).timestamp())
 
     def find_client(self, text: str) -> ClientMatch | None:
         return self._matcher.find(text)

@@ -71,17 +71,22 @@ def analyze(plain: str) -> Analysis:
     asides: set[int] = set()
     topics: list[int] = []
     for match in _TOKEN.finditer(lowered):
-        if match.start() and lowered[match.start() - 1] == "@":
+        start = match.start()
+        if start and lowered[start - 1] == "@":
             continue  # a mention names someone; it is not a word of the sentence
-        if raw_tokens and "?" in lowered[end : match.start()]:
-            questions.append(len(raw_tokens) - 1)
-        if raw_tokens and match.group(0) in _YES_NO and "," in lowered[end : match.start()]:
-            topics.append(len(raw_tokens))
-        if not raw_tokens or _BOUNDARY.search(lowered, end, match.start()):
-            starts.add(len(raw_tokens))
-            if raw_tokens and not _FULL_STOP.search(lowered, end, match.start()):
-                asides.add(len(raw_tokens))
-        raw_tokens.append(match.group(0))
+        word = match.group(0)
+        if not raw_tokens:
+            starts.add(0)
+        elif (gap := lowered[end:start]) != " ":  # one space between words, the most of chat, holds no mark
+            if "?" in gap:
+                questions.append(len(raw_tokens) - 1)
+            if word in _YES_NO and "," in gap:
+                topics.append(len(raw_tokens))
+            if _BOUNDARY.search(gap):
+                starts.add(len(raw_tokens))
+                if not _FULL_STOP.search(gap):
+                    asides.add(len(raw_tokens))
+        raw_tokens.append(word)
         end = match.end()
     opener = 0
     if len(raw_tokens) > 1 and (_VOCATIVE.match(plain) or _addressed(raw_tokens, "?" in lowered)):
@@ -93,7 +98,7 @@ def analyze(plain: str) -> Analysis:
     if raw_tokens and "?" in lowered[end:]:
         questions.append(len(raw_tokens) - 1)
     # "é" (is) is not "e" (and): "…? é o mesmo problema" does not open "e o …?"
-    tokens = tuple("eh" if token == "é" else fold(token) for token in raw_tokens)
+    tokens = tuple("eh" if token == "é" else _folded(token) for token in raw_tokens)
     lemmas = tuple(lemma_of(token) for token in tokens)
     return Analysis(
         plain,
@@ -108,6 +113,19 @@ def analyze(plain: str) -> Analysis:
         frozenset(asides),
         frozenset(fold(word) for word in _ACRONYM.findall(plain)),
     )
+
+
+def _folded(token: str) -> str:
+    folded = _FOLDED.get(token)
+    if folded is None:
+        if len(_FOLDED) >= 100_000:
+            _FOLDED.clear()  # a bound on memory; common words come back at once
+        folded = _FOLDED[token] = fold(token)
+    return folded
+
+
+_FOLDED: dict[str, str] = {}
+"""Tokens already folded: chat repeats its words."""
 
 
 def _addressed(raw_tokens: list[str], asks: bool) -> bool:

@@ -47,7 +47,7 @@ class _Element:
             token in self.words
             or token in self.exact
             or lemma in self.words
-            or any(token.startswith(p) for p in self.prefixes)
+            or token.startswith(self.prefixes)
             or (len(token) > 3 and token.endswith(self.suffixes))
         )
 
@@ -80,6 +80,9 @@ def parse_cue(list_name: str, text: str) -> Cue:
         suffixes = tuple(o[1:] for o in options if o.startswith("*") and len(o) > 1)
         elements.append(_Element(words, prefixes, exact, suffixes))
     return Cue(list_name, text, tuple(elements), sentence_start)
+
+
+_NONE: list[Cue] = []
 
 
 class CueMatcher:
@@ -118,9 +121,14 @@ class CueMatcher:
         hits: dict[str, list[str]] = {}
         tokens, lemmas = analysis.tokens, analysis.lemmas
         starts = analysis.sentence_starts
+        by_word, by_prefix = self._by_word, self._by_prefix
         for index, (token, lemma) in enumerate(zip(tokens, lemmas, strict=True)):
-            candidates = self._by_word.get(token, []) + (self._by_word.get(lemma, []) if lemma != token else [])
-            for cue in (*candidates, *self._by_prefix):
+            candidates = by_word.get(token, _NONE)
+            if lemma != token and lemma in by_word:
+                candidates = candidates + by_word[lemma]
+            if by_prefix:  # most tokens start no cue: test a prefix cue's first element before matching it
+                candidates = candidates + [cue for cue in by_prefix if cue.elements[0].matches(token, lemma)]  # type: ignore[union-attr]
+            for cue in candidates:
                 if cue.sentence_start and index not in starts:
                     continue
                 if cue.list_name in NEGATED and index and tokens[index - 1] in NEGATION:

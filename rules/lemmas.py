@@ -44,6 +44,20 @@ def lemma_of(token: str) -> str:
     A form the dictionaries lack ("protocolou") is found by the regular endings of verbs in both
     languages, when that gives a cue word's lemma.
     """
+    found = _KNOWN.get(token)
+    if found is None:
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()  # a bound on memory over years of chat; common words come back at once
+        found = _KNOWN[token] = _lemma_of(token)
+    return found
+
+
+_KNOWN: dict[str, str] = {}
+"""Tokens already lemmatized (chat repeats its words): emptied when :func:`learn` adds forms."""
+_KNOWN_MAX = 100_000
+
+
+def _lemma_of(token: str) -> str:
     found = _ADDED.get(token) or table().get(token)
     if found:
         return found
@@ -79,6 +93,7 @@ def learn(words: Iterable[str]) -> None:
     from rules.analysis import analyze
 
     _lemmas.cache_clear()
+    _KNOWN.clear()
     analyze.cache_clear()
 
 

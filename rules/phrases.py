@@ -42,6 +42,10 @@ class PhraseSet:
     """Per list: the alternation of the literals any match of its patterns contains (absent: no gate)."""
     pattern_gates: dict[str, tuple[Gate | None, ...]] = field(default_factory=dict)
     """Per list, per pattern: the same gate for that pattern alone (None: no gate)."""
+    joined_re2: dict[str, tuple[RE2Literals, re.Pattern[str] | None]] = field(default_factory=dict)
+    """Per joined list: the alternation of its patterns RE2 can run, which answers in one pass
+    (Python's ``re`` tries every pattern at every position), and of the others (look-arounds) on
+    ``re``; used on text where both engines read every class and boundary alike (:func:`_same_to_both`)."""
 
     @classmethod
     def compile(cls, lists: dict[str, list[re.Pattern[str]]], joinable: dict[str, list[str]]) -> PhraseSet:
@@ -57,14 +61,25 @@ class PhraseSet:
             pattern_gates[name] = tuple(
                 _gate([pattern.pattern]) if isinstance(pattern, re.Pattern) else None for pattern in patterns
             )
-        return cls({name: tuple(patterns) for name, patterns in lists.items()}, joined, gates, pattern_gates)
+        joined_re2 = {name: split for name in joined if (split := _split(joinable[name]))}
+        return cls(
+            {name: tuple(patterns) for name, patterns in lists.items()}, joined, gates, pattern_gates, joined_re2
+        )
 
     def _may_match(self, name: str, folded: str) -> bool:
         gate = self.gates.get(name)
         if gate is not None and gate.search(folded) is None:
             return False
+        return self._joined_matches(name, folded) is not False
+
+    def _joined_matches(self, name: str, folded: str) -> bool | None:
+        """Whether the list's joined alternation matches (None: the list is not joined)."""
+        split = self.joined_re2.get(name)
+        if split is not None and _same_to_both(folded):
+            fast, rest = split
+            return fast.search(folded) is not None or (rest is not None and rest.search(folded) is not None)
         joined = self.joined.get(name)
-        return joined is None or joined.search(folded) is not None
+        return None if joined is None else joined.search(folded) is not None
 
     def matches(self, name: str, folded: str) -> list[str]:
         """The text each pattern of list ``name`` matched, in order, without repeats."""
@@ -94,9 +109,9 @@ class PhraseSet:
         gate = self.gates.get(name)
         if gate is not None and gate.search(folded) is None:
             return False
-        joined = self.joined.get(name)
+        joined = self._joined_matches(name, folded)
         if joined is not None:
-            return joined.search(folded) is not None
+            return joined
         return any(pattern.search(folded) for pattern in self.lists.get(name, ()))
 
 
@@ -123,6 +138,42 @@ def _gate(patterns: list[str]) -> Gate | None:
     if not all(gate.search(literal) for literal in literals):  # the escaping read the literals back as written
         return None
     return gate
+
+
+_NOT_PLAIN = re.compile(r"[^\x00-\x0a\x0c-\x1b\x20-\x7f]|\n$")
+r"""Text the two engines read differently: any non-ASCII (Python's ``\w``, ``\d`` and ``\b`` are
+Unicode, RE2's ASCII), the ASCII controls Python's ``\s`` holds and RE2's does not, and a final
+line break (before which Python's ``$`` also matches)."""
+
+
+def _same_to_both(text: str) -> bool:
+    return text.isascii() and _NOT_PLAIN.search(text) is None
+
+
+def _split(patterns: list[str]) -> tuple[RE2Literals, re.Pattern[str] | None] | None:
+    """A list's patterns RE2 runs as one alternation, and the rest joined on ``re`` (None: RE2 runs none)."""
+    on_re2: list[str] = []
+    rest: list[str] = []
+    for pattern in patterns:
+        (on_re2 if _runs_on_re2(pattern) else rest).append(pattern)
+    if not on_re2:
+        return None
+    fast = RE2Literals(compile_configured("|".join(f"(?:{pattern})" for pattern in on_re2)))
+    if not rest:
+        return fast, None
+    others = _join(rest) or re.compile(rest[0])
+    return fast, others
+
+
+def _runs_on_re2(pattern: str) -> bool:
+    r"""RE2 compiles it (no look-arounds, no back-references) and it names no ``\Z``."""
+    if "\\Z" in pattern:
+        return False
+    try:
+        compile_configured(pattern)
+    except re2.error:
+        return False
+    return True
 
 
 def _join(patterns: list[str]) -> re.Pattern[str] | None:

@@ -93,3 +93,37 @@ def test_re2_gate_finds_a_literal_exactly_when_one_is_in_the_text(bits: list[str
     except UnicodeEncodeError:
         expected = True  # a lone surrogate: the gate lets the patterns decide
     assert bool(gate.search(text)) == expected, text
+
+
+def test_every_shipped_joined_list_runs_on_re2_where_it_can() -> None:
+    for code, phrases in _shipped_sets():
+        for name in phrases.joined:
+            split = phrases.joined_re2.get(name)
+            assert split is not None, (code, name)  # every shipped list has patterns RE2 runs
+
+
+_TRICKY = ["écafe", "café", "cafe\n", "x\x0bcafe", "cafe\x1c", "naõ", "ação pediu", "pediu\n", "ＡＢＣ", "١٢٣"]
+
+
+def test_re2_is_asked_only_where_both_engines_agree() -> None:
+    # \b and \w are Unicode on re and ASCII on RE2; re's $ also matches before a final line break.
+    patterns = [r"\bcafe\b", r"pediu$", r"\s+cafe", r"\d{3}", r"(?<!x)cafe\b"]
+    phrases = PhraseSet.compile({"list": [re.compile(p) for p in patterns]}, {"list": patterns})
+    fast, rest = phrases.joined_re2["list"]
+    assert rest is not None and rest.pattern == r"(?<!x)cafe\b"  # a look-behind stays on re
+    plain = _ungated(phrases)
+    disagree = [text for text in _TRICKY if bool(fast.search(text)) != bool(plain.joined["list"].search(text))]
+    assert disagree  # the engines do differ on such text …
+    for text in _TRICKY:  # … and there the answer is re's
+        assert phrases.any("list", text) == plain.any("list", text), text
+        assert phrases.matches("list", text) == plain.matches("list", text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LITERAL_BITS | st.sampled_from(_TRICKY) | st.text(max_size=6), max_size=12))
+def test_joined_lists_on_re2_answer_as_re_does(bits: list[str]) -> None:
+    text = "".join(bits)
+    for code, phrases in _shipped_sets():
+        plain = _ungated(phrases)
+        for name in phrases.joined_re2:
+            assert phrases.any(name, text) == plain.any(name, text), (code, name, text)

@@ -92,6 +92,8 @@ class CueMatcher:
         self._by_word: dict[str, list[Cue]] = defaultdict(list)
         self._scanned: dict[int, tuple[Analysis, dict[str, list[str]]]] = {}
         self._by_prefix: list[Cue] = []
+        prefixes: list[str] = []
+        suffixes: list[str] = []
         for name, cues in lists.items():
             for text in cues:
                 cue = parse_cue(name, text)
@@ -101,6 +103,11 @@ class CueMatcher:
                     self._by_word[word].append(cue)
                 if first.prefixes or first.suffixes:
                     self._by_prefix.append(cue)
+                    prefixes += first.prefixes
+                    suffixes += first.suffixes
+        self._prefixes, self._suffixes = tuple(prefixes), tuple(suffixes)
+        """Every prefix and suffix a prefix cue starts with: a token that has none of them starts no
+        prefix cue but by a word of it, which :attr:`_by_word` holds too."""
 
     def scan(self, analysis: Analysis) -> dict[str, list[str]]:
         """Each list's hits in the message, as the words they matched, in order, without repeats.
@@ -121,12 +128,12 @@ class CueMatcher:
         hits: dict[str, list[str]] = {}
         tokens, lemmas = analysis.tokens, analysis.lemmas
         starts = analysis.sentence_starts
-        by_word, by_prefix = self._by_word, self._by_prefix
+        by_word, by_prefix, prefixes, suffixes = self._by_word, self._by_prefix, self._prefixes, self._suffixes
         for index, (token, lemma) in enumerate(zip(tokens, lemmas, strict=True)):
             candidates = by_word.get(token, _NONE)
             if lemma != token and lemma in by_word:
                 candidates = candidates + by_word[lemma]
-            if by_prefix:  # most tokens start no cue: test a prefix cue's first element before matching it
+            if by_prefix and (token.startswith(prefixes) or (len(token) > 3 and token.endswith(suffixes))):
                 candidates = candidates + [cue for cue in by_prefix if cue.elements[0].matches(token, lemma)]  # type: ignore[union-attr]
             for cue in candidates:
                 if cue.sentence_start and index not in starts:
@@ -146,18 +153,18 @@ def _match(
     elements: tuple[_Element | None, ...], at: int, tokens: tuple[str, ...], lemmas: tuple[str, ...], position: int
 ) -> int | None:
     """The token index just past a match of ``elements[at:]`` starting at ``position``, or None."""
-    if at == len(elements):
-        return position
-    element = elements[at]
-    if element is None:
-        for skip in range(MAX_GAP + 1):
-            end = _match(elements, at + 1, tokens, lemmas, position + skip)
-            if end is not None:
-                return end
-        return None
-    if position >= len(tokens) or not element.matches(tokens[position], lemmas[position]):
-        return None
-    return _match(elements, at + 1, tokens, lemmas, position + 1)
+    while at < len(elements):
+        element = elements[at]
+        if element is None:
+            for skip in range(MAX_GAP + 1):
+                end = _match(elements, at + 1, tokens, lemmas, position + skip)
+                if end is not None:
+                    return end
+            return None
+        if position >= len(tokens) or not element.matches(tokens[position], lemmas[position]):
+            return None
+        at, position = at + 1, position + 1
+    return position
 
 
 @cache

@@ -95,6 +95,15 @@ def learn(words: Iterable[str]) -> None:
     _lemmas.cache_clear()
     _KNOWN.clear()
     analyze.cache_clear()
+    _LEARNED[0] += 1
+
+
+_LEARNED = [0]
+
+
+def learned() -> int:
+    """How many times :func:`learn` added forms: what was judged on the table before is stale."""
+    return _LEARNED[0]
 
 
 def cue_words(cues: dict[str, dict[str, list[str]]]) -> set[str]:

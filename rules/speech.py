@@ -32,7 +32,7 @@ from hygiene.rulebase import RuleSettings
 from hygiene.text import fold, matchable, strip_emoji, words
 from rules.analysis import Analysis, analyze
 from rules.cues import CueMatcher, matcher_for, parse_cue, shipped_lists
-from rules.lemmas import lemma_of
+from rules.lemmas import learned, lemma_of
 from rules.phrases import PhraseSet
 
 Act = Literal["status", "request", "none"]
@@ -127,16 +127,31 @@ class Inputs:
 
 def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     """The speech act of ``message`` and its referent, as HY101 and HY102 both see it (cached)."""
-    # What the judgement reads of the message is its text and whether it is a reply; the same text
-    # in the same helpdesk snapshot is judged the same ("bom dia", bots, the same request pasted twice).
+    # Most chat is settled by its text alone (too short, social, no cue of either act): that part
+    # is judged once per text, whatever the tickets, and the rest once per text and ticket state.
+    front = _front(message.plain, inputs)
+    if isinstance(front, Judgement):
+        return front
+    # What the rest reads of the message is its text and whether it is a reply; the same text in
+    # the same helpdesk snapshot is judged the same ("bom dia", bots, the same request pasted twice).
     patterns = tuple(pattern.pattern for pattern in ctx.url_patterns)
     # Which tickets were open depends on when it was said (an audit replays a later export).
     epoch = ctx.tickets.epoch(message.at, ctx.zone)
     linked = tuple(ctx.linked_tickets(message))
-    key = (message.plain, message.is_reply, id(ctx.tickets), len(ctx.tickets), epoch, linked, patterns, id(inputs))
+    key = (
+        message.plain,
+        message.is_reply,
+        id(ctx.tickets),
+        len(ctx.tickets),
+        epoch,
+        linked,
+        patterns,
+        id(inputs),
+        learned(),
+    )
     cached = _CACHE.get(key)
     if cached is None:
-        cached = _judge(message, ctx, inputs, linked)
+        cached = _judge(message, ctx, inputs, front, linked)
         if len(_CACHE) >= 4096:
             del _CACHE[next(iter(_CACHE))]  # the oldest: a long audit keeps its recent texts
         _CACHE[key] = cached
@@ -146,15 +161,44 @@ def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
 _CACHE: dict[tuple[Any, ...], Judgement] = {}
 
 
-def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple[str, ...] = ()) -> Judgement:
-    analysis = analyze(message.plain)
+@dataclass(frozen=True)
+class _Front:
+    """What the judgement reads of a text before it looks at tickets (shared, never changed)."""
+
+    analysis: Analysis
+    hits: dict[str, list[str]]
+    ask: list[str]
+    status: list[str]
+    reports: bool
+    """Something forwarded, a problem, a relayed request or an event told."""
+    case: str
+
+
+def _front(plain: str, inputs: Inputs) -> _Front | Judgement:
+    """The text's cues, or its judgement when the text alone settles it (cached per text)."""
+    key = (plain, id(inputs), learned())
+    known = _FRONTS.get(key)
+    if known is not None and known[0] is inputs:
+        return known[1]
+    front = _read(plain, inputs)
+    if len(_FRONTS) >= 4096:
+        del _FRONTS[next(iter(_FRONTS))]
+    _FRONTS[key] = (inputs, front)  # the inputs kept alive beside it, so that their id is not reused
+    return front
+
+
+_FRONTS: dict[tuple[str, int, int], tuple[Inputs, _Front | Judgement]] = {}
+
+
+def _read(plain: str, inputs: Inputs) -> _Front | Judgement:
+    analysis = analyze(plain)
     if len(analysis.text) < 8:
         return Judgement("none", "too short to judge")
     if _social_only(analysis, inputs):
         return Judgement("none", "talk among colleagues (food, outings), no client work")
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
     hits = scan(analysis, inputs, requested)
-    if not analysis.asks and _fond(message.plain, hits):
+    if not analysis.asks and _fond(plain, hits):
         return _FOND
     social = {word for cue in hits.get("social", []) for word in cue.split()}
     ask = [
@@ -165,13 +209,22 @@ def _judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs, linked: tuple
     ask += hits.get("ask", []) + hits.get("wants", [])
     # Someone asked to act ("pode lançar…?", "can someone send…") makes it a request unless it asks
     # plainly for the state of things; a client's wants reported ("a dona quer saber") do not.
-    forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(message.plain))
+    forwarded = bool(hits.get("forward")) or bool(_QUOTED.search(plain))
     # A pasted client message is judged on what it asks, not on a verb of its story ("pediu nota, como emito?")
     status = status_cues(analysis, hits, inputs.status, asked_to_act=bool(hits.get("ask")), loose=not forwarded)
     reports = forwarded or any(hits.get(name) for name in _REQUEST_LISTS)
-    case = _case_head(message.plain)
+    case = _case_head(plain)
     if not (status or ask or analysis.asks or reports or case):
         return _NOTHING  # most chat: no cue of either act, no question — no referent to look for
+    return _Front(analysis, hits, ask, status, reports, case)
+
+
+def _judge(
+    message: ChatMessage, ctx: RuleContext, inputs: Inputs, front: _Front, linked: tuple[str, ...] = ()
+) -> Judgement:
+    analysis, reports, case = front.analysis, front.reports, front.case
+    hits = {name: list(found) for name, found in front.hits.items()}  # the front is shared: read a copy
+    ask, status = list(front.ask), list(front.status)
     question = asks(analysis, hits, inputs.status)
     done = done_report(analysis, hits) or (_my_work_done(analysis) if message.is_reply else [])
     standing = hits.get("standing", [])

@@ -151,9 +151,11 @@ def _about_the_thread(message: ChatMessage, ctx: RuleContext, settings: RuleSett
     name a ticket, or a client whose open ticket(s) the thread is about."""
     inputs = speech_inputs(settings, status=phrases_for("HY102", settings))
     analysis = analyze(message.plain)
+    if not analysis.asks:  # a reply that answers ("sai hj a tarde") asks nothing
+        return None
     hits = scan(analysis, inputs)
     cues = status_cues(analysis, hits, inputs.status) or event_question(analysis, hits, bool(hits.get("ask")))
-    if not cues or not analysis.asks:  # a reply that answers ("sai hj a tarde") asks nothing
+    if not cues:
         return None
     earlier = [m for m in ctx.thread(message) if m.at < message.at and not m.is_bot]
     for item in earlier:

@@ -139,7 +139,13 @@ def _capitalized(plain: str, matched: str) -> bool:
         if word[:1].isupper()
         for piece in re.findall(r"[^\W_]+", fold(word))
     }
-    return all(part in written for part in matched.split())
+    parts = matched.split()
+    if all(part in written for part in parts):
+        return True
+    # a name spelled close to the directory's, short of its last words ("Redline Hobby" for "Redline
+    # Hobby Shop Inc."): the words of it the text holds are written as a name
+    present = [part for part in parts if part in set(fold(plain).split())]
+    return len(present) >= 2 and all(part in written for part in present)
 
 
 # Capitalised words that start sentences but name no client.

@@ -192,8 +192,8 @@ _FRONTS: dict[tuple[str, int, int], tuple[Inputs, _Front | Judgement]] = {}
 
 def _read(plain: str, inputs: Inputs) -> _Front | Judgement:
     analysis = analyze(plain)
-    if len(analysis.text) < 8:
-        return Judgement("none", "too short to judge")
+    if len(analysis.text) < 8 and not (analysis.asks and any(t.isdigit() and len(t) >= 3 for t in analysis.tokens)):
+        return Judgement("none", "too short to judge")  # but "48174?" asks after a ticket
     if _social_only(analysis, inputs):
         return Judgement("none", "talk among colleagues (food, outings), no client work")
     requested = _affirmed(inputs.request.matches("request", analysis.text), analysis.text)
@@ -243,6 +243,9 @@ def _judge(
             status = [f"? about {ticket.reference if ticket else typed}"]  # "o 4520 fica pronto até terça?"
         if not status and not hits.get("ask") and _short_question(analysis):
             status = [f"? about {ticket.reference if ticket else typed}"]  # "61219 close? their office asked again…"
+        if not status and not hits.get("ask") and (asked := _asked_of_the_work(analysis)):
+            # "o 5543 dá pra fechar semana q vem?": the question beside the ticket asks where it stands
+            status, question = [f"{asked}? about {ticket.reference if ticket else typed}"], True
         if status and question and not _TAG_QUESTION.search(analysis.text):
             referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
             tickets = (ticket,) if ticket else ()
@@ -264,6 +267,7 @@ def _judge(
         # "did 5.2.1 bring back the missing ELD logs?": an event asked about, on the subject of an open ticket
         event = event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
         event = event or _deadline_question(analysis, hits)
+        event = event or ([] if hits.get("ask") else [w for w in [_state_asked(analysis)] if w])  # "sai quando?"
         if event and subject_fit(analysis, open_tickets, client):
             status, question = event, True
     if status and question and not done:
@@ -506,6 +510,9 @@ def _tracked_request(
     # "quer saber do parcelamento do ISS" with a ticket "Parcelamento de ISS em atraso": asked about
     # the very work a ticket holds
     strong = strong or (scored[0][0] >= 2 and _asks_about_it(analysis))
+    # "Caledonia PVG import — all 80 in now?", "a nota do churrasco sai quando?": where the work a
+    # ticket holds stands, asked in so many words, without asking anyone to do anything
+    strong = strong or (scored[0][0] >= 2 and not hits.get("ask") and bool(_state_asked(analysis)))
     if not best or not strong or len(best) > 2:
         return None
     referent = _client_referent(client)
@@ -972,6 +979,65 @@ def _short_question(analysis: Analysis) -> bool:
 
 
 _IDENTIFYING = frozenset("that this isso esse essa owns owner dono".split())  # noqa: SIM905
+
+
+def _asked_of_the_work(analysis: Analysis) -> str:
+    """A question beside a ticket that asks how its work stands ("o 5543 dá pra fechar semana q vem?",
+    "when's the Forth Bridges cutover?", "did they answer?"), not who holds it, how it is filed, what
+    the speaker may do with it or why: the word of the question that asks it, or ""."""
+    for end in analysis.question_ends:
+        start = max((s for s in analysis.sentence_starts if s <= end), default=0)
+        asked = set(analysis.tokens[start : end + 1])
+        if (_PERSON_WH | _ASSIGNED | _IDENTIFYING | _WHY | _HANDLING).intersection(asked):
+            continue
+        state = [analysis.tokens[i] for i in range(start, end + 1) if _state_word(analysis.tokens, i)]
+        if state:
+            return state[0]
+    return ""
+
+
+def _state_asked(analysis: Analysis) -> str:
+    """The word of a question that asks where work stands ("sai quando?", "all 80 in now?", "fica
+    pronto?"), or "": not who, why, how it is filed or what the speaker may do."""
+    for end in analysis.question_ends:
+        start = max((s for s in analysis.sentence_starts if s <= end), default=0)
+        asked = analysis.tokens[start : end + 1]
+        if (_PERSON_WH | _ASSIGNED | _IDENTIFYING | _WHY | _HANDLING).intersection(asked):
+            continue
+        for index in range(start, end + 1):
+            word, lemma = analysis.tokens[index], analysis.lemmas[index]
+            if _state_word(analysis.tokens, index) or word in _STATE_NOW or lemma in _DONE_WORDS:
+                return word
+    return ""
+
+
+# "all 80 in now?", "live for them now?": a state asked after, besides the words of progress.
+_STATE_NOW = frozenset("now agora live".split())  # noqa: SIM905
+# Words of a question about where work stands, when it names the ticket it is about.
+_STATE_ASKED = frozenset(
+    """when whens when's hows how's coming yet ever answer answered heard back blocking blocked land
+    landing ship making closing ready done quando ja ainda ficou pronto respondeu responderam
+    aceitou novidade retorno olho""".split()  # noqa: SIM905
+)
+# "como q tá…?", "how close are we…?" ask where work stands; "como que faz?", "how do I…?" ask how to.
+_HOW = frozenset(["como", "how"])
+_HOW_STANDS = frozenset("ta esta estao tao anda andam ficou fica vai close far is are did".split())  # noqa: SIM905
+
+
+def _state_word(tokens: tuple[str, ...], index: int) -> bool:
+    word = tokens[index]
+    if word in _HOW:
+        after = [t for t in tokens[index + 1 : index + 3] if t not in ("q", "que")]
+        return bool(after) and after[0] in _HOW_STANDS
+    return word in _STATE_ASKED
+
+
+# How a ticket is filed or who acts on it next: "o 4866 é urgente ou deixo normal?", "posso fechar o 5562?".
+_HANDLING = frozenset(
+    """priority prioridade urgent urgente normal alta queue fila group grupo department departamento
+    category categoria tag assigned responsavel meu minha mine posso can should devo pega pegou reabro
+    reenvio excluir move moving mudar passar prefere prefer""".split()  # noqa: SIM905
+)
 
 
 def _deadline_question(analysis: Analysis, hits: dict[str, list[str]]) -> list[str]:

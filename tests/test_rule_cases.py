@@ -132,7 +132,7 @@ def build_context(case: dict[str, Any]) -> tuple[ChatMessage, WindowContext]:
         message(f["text"], 30 - f["after_minutes"], user=OTHER if f.get("other_user") else AUTHOR, channel=channel)
         for f in case.get("followups", [])
     ]
-    tickets = TicketSnapshot([] if case.get("no_tickets") else TICKETS)
+    tickets = TicketSnapshot([] if case.get("no_tickets") else TICKETS, extra_clients=case.get("clients", []))
     patterns = [url_pattern("https://helpdesk.example/t/{id}")]
     charters = CharterBook(
         {channel: Charter.model_validate(case["charter"])} if "charter" in case else {}, case.get("groups", {})

@@ -202,14 +202,27 @@ class ClientMatcher:
     def _person(self, text: str) -> ClientMatch | None:
         """Someone called by the honorific people give clients, whose name is in one client's name
         and no other's ("o Seu Zé" for "Auto Mecânica Zé Carlos", "a Dona Graça" for "Maria das
-        Graças Lima MEI")."""
+        Graças Lima MEI"), or by the short name Brazilians give a José or a Severino, with the
+        honorific or with what they do ("Dona Zefa", "o Zé barbeiro", "Biu da sanfona", "Marquinhos MEI")."""
         for match in _HONORIFIC.finditer(text):
             name = fold(match.group(1))
-            holders = self._by_word.get(name, set()) | self._by_word.get(name + "s", set())
-            clients = {self._names[key] for key in holders}
-            if len(clients) == 1:
-                return ClientMatch(clients.pop(), name, 0.75, "a person of the client, by name")
+            found = self._one_holding(name, (name, name + "s"), "a person of the client, by name")
+            found = found or self._one_holding(name, NICKNAMES.get(name, ()), "a person of the client, by nickname")
+            if found:
+                return found
+        for match in _NICKNAMED.finditer(text):
+            name = fold(match.group(1))
+            if name in NICKNAMES and _describes(fold(match.group(2))):
+                found = self._one_holding(name, NICKNAMES[name], "a person of the client, by nickname")
+                if found:
+                    return found
         return None
+
+    def _one_holding(self, said: str, names: Iterable[str], how: str) -> ClientMatch | None:
+        """The one client whose name holds one of ``names`` (None when none does, or several)."""
+        holders = {key for name in names for key in self._by_word.get(name, set())}
+        clients = {self._names[key] for key in holders}
+        return ClientMatch(clients.pop(), said, 0.75, how) if len(clients) == 1 else None
 
     def _kind(self, text: str) -> ClientMatch | None:
         """The kind of business, with an article, when one client alone is of that kind ("a igreja
@@ -234,6 +247,30 @@ class ClientMatcher:
 
 _NAME_WORD = re.compile(r"(?<![\w@])[^\W\d_][\w-]*")
 _HONORIFIC = re.compile(r"(?i)\b(?:seu|dona|sr|sra|dr|dra)\.?\s+([^\W\d_]{2,})")
+# A capitalized short name and the word after it: "Zé barbeiro", "Biu da sanfona", "Naldo chapa".
+_NICKNAMED = re.compile(r"\b([A-ZÀ-Ý][^\W\d_]{1,11})\s+([^\W\d_]+)")
+
+NICKNAMES: dict[str, tuple[str, ...]] = {
+    "ze": ("jose",), "zeca": ("jose",), "juca": ("jose",), "zezinho": ("jose",), "zefa": ("josefa",),
+    "chico": ("francisco",), "chiquinho": ("francisco",), "chica": ("francisca",), "chaguinha": ("chagas",),
+    "tiao": ("sebastiao",), "biu": ("severino",), "cida": ("aparecida",), "marquinhos": ("marcos",),
+    "toninho": ("antonio",), "tonho": ("antonio",), "tonha": ("antonia",), "nando": ("fernando",),
+    "nanda": ("fernanda",), "guto": ("augusto",), "beto": ("roberto", "alberto", "humberto"),
+    "dudu": ("eduardo",), "duda": ("eduarda",), "carlinhos": ("carlos",), "quinzinho": ("joaquim",),
+    "naldo": ("edinaldo", "reinaldo", "arnaldo", "ronaldo"), "rosi": ("rosimeire", "rosilene", "rosiane"),
+    "rose": ("rosemeire", "rosemary", "rosilene"), "graca": ("gracas",), "bia": ("beatriz",),
+    "lena": ("helena", "milena"), "tina": ("cristina",), "paulinho": ("paulo",), "pedrinho": ("pedro",),
+    "joaozinho": ("joao",), "mundinha": ("raimunda",), "mundico": ("raimundo",), "didi": ("valdir",),
+}  # fmt: skip
+"""Brazilian short names for the full names a client's name holds (folded)."""
+
+_DESCRIBING = frozenset("mei da do das dos de".split())  # noqa: SIM905
+_TRADE_ENDINGS = ("eiro", "eira", "ista", "dor", "dora", "chapa", "motoboy")
+
+
+def _describes(word: str) -> bool:
+    """The word after a short name says who the person is: "MEI", "da sanfona", a trade ("barbeiro")."""
+    return word in _DESCRIBING or word.endswith(_TRADE_ENDINGS)
 
 
 def _another_name(text: str, word: str, client: str) -> bool:

@@ -130,6 +130,21 @@ def test_a_person_called_seu_or_dona_names_the_one_client_whose_name_holds_their
     assert ClientMatcher(["Auto Mecânica Zé Carlos", "Padaria Zé do Pão"]).find("o Seu Zé ligou") is None  # two Zés
 
 
+def test_a_brazilian_short_name_with_an_honorific_or_a_trade_names_the_one_client_of_that_name() -> None:
+    matcher = ClientMatcher(
+        ["Josefa Bomfim dos Santos MEI", "Severino Alves da Silva MEI", "Marcos Vinícius Souza MEI"]
+    )
+    found = matcher.find("msg da Dona Zefa: minha filha, o banco não quer abrir conta")
+    assert found is not None and found.client == "Josefa Bomfim dos Santos MEI"
+    assert found.how == "a person of the client, by nickname"
+    assert matcher.find("Biu da sanfona quer incluir professor").client == "Severino Alves da Silva MEI"  # type: ignore[union-attr]
+    assert matcher.find("o Marquinhos MEI vai contratar").client == "Marcos Vinícius Souza MEI"  # type: ignore[union-attr]
+    assert matcher.find("Biu disse que vem amanhã") is None  # a short name alone may be anyone's, a colleague's too
+    assert matcher.find("o biu da sanfona") is None  # not written as a name
+    two = ClientMatcher(["José Carlos Menezes MEI", "Auto Peças José Ribeiro"])
+    assert two.find("o Zé barbeiro mandou print") is None  # two Josés: which one?
+
+
 def test_the_kind_of_business_with_an_article_names_the_one_client_of_that_kind() -> None:
     matcher = ClientMatcher(
         ["Cooperativa Leiteira Vale do Piratini", "Associação Beneficente Hospital São Mateus", "Lavanderia Maresia"]

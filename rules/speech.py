@@ -181,13 +181,15 @@ def _front(plain: str, inputs: Inputs) -> _Front | Judgement:
     if known is not None and known[0] is inputs:
         return known[1]
     front = _read(plain, inputs)
-    if len(_FRONTS) >= 4096:
+    if len(_FRONTS) >= _FRONTS_KEPT:
         del _FRONTS[next(iter(_FRONTS))]
     _FRONTS[key] = (inputs, front)  # the inputs kept alive beside it, so that their id is not reused
     return front
 
 
 _FRONTS: dict[tuple[str, int, int], tuple[Inputs, _Front | Judgement]] = {}
+_FRONTS_KEPT = 16384
+"""As many texts as :func:`~rules.analysis.analyze` keeps: a front holds little beside its analysis."""
 
 
 def _read(plain: str, inputs: Inputs) -> _Front | Judgement:

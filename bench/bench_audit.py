@@ -13,8 +13,13 @@ joins and bots; Portuguese and English; 40 channels of uneven activity) into a f
 
 ``--profile`` also profiles the one-process audit (cProfile) and prints the top entries.
 
+``--chat FILE ...`` audits those message files instead of the generated mix (each file its own
+channel, as ``hygiene audit`` reads them): real chat, whose texts rarely repeat, where the mix
+cycles through about 8,000 texts and so every per-text cache hits.
+
     .venv/bin/python bench/bench_audit.py --messages 1000000 --jobs 1,2
     .venv/bin/python bench/bench_audit.py --messages 100000 --jobs 1 --profile
+    .venv/bin/python bench/bench_audit.py --jobs 1 --chat ../shared/corpora/clojurians-2018-02/*.jsonl
 """
 
 from __future__ import annotations
@@ -45,18 +50,24 @@ def generate(path: Path, count: int, seed: int) -> None:
             out.write(line + "\n")
 
 
-def json_loads_seconds(path: Path) -> tuple[float, float]:
+def json_loads_seconds(paths: list[Path]) -> tuple[float, float]:
     """(wall, CPU) seconds of json.loads over every line."""
     started, cpu = time.perf_counter(), time.process_time()
-    with path.open("rb") as handle:
-        for line in handle:
-            json.loads(line)
+    for path in paths:
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    json.loads(line)
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def audit_run(path: Path, jobs: int) -> tuple[float, float, float, str]:
+def count_lines(paths: list[Path]) -> int:
+    return sum(1 for path in paths for line in path.read_bytes().splitlines() if line.strip())
+
+
+def audit_run(paths: list[Path], jobs: int) -> tuple[float, float, float, str]:
     """(wall seconds, CPU seconds of all its processes, peak RSS in MB, summary) of one `hygiene audit`."""
-    command = [str(HYGIENE), "audit", str(path), "--tickets", str(CORPUS / "tickets.json"), "--format", "jsonl"]
+    command = [str(HYGIENE), "audit", *map(str, paths), "--tickets", str(CORPUS / "tickets.json"), "--format", "jsonl"]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err, open(os.devnull, "wb") as out:
         process = subprocess.Popen([*command, "--jobs", str(jobs)], stdout=out, stderr=err)
@@ -69,21 +80,22 @@ def audit_run(path: Path, jobs: int) -> tuple[float, float, float, str]:
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, summary
 
 
-def balance(path: Path, jobs: int) -> float:
+def balance(paths: list[Path], jobs: int) -> float:
     """The largest worker's share of the lines, as `--jobs` splits this input (1/share bounds the speedup)."""
     splitter = Splitter(jobs, MessageReader())
-    with path.open("rb") as handle:
-        for _ in splitter.lines(handle, path.name):
-            pass
+    for path in paths:
+        with path.open("rb") as handle:
+            for _ in splitter.lines(handle, path.name):
+                pass
     return max(splitter.shares())
 
 
-def profile(path: Path, top: int) -> None:
+def profile(paths: list[Path], top: int) -> None:
     """The one-process audit path of the CLI, under cProfile."""
     from hygiene.cli import audit
 
     profiler = cProfile.Profile()
-    args = [str(path), "--tickets", str(CORPUS / "tickets.json"), "--format", "jsonl", "--jobs", "1"]
+    args = [*map(str, paths), "--tickets", str(CORPUS / "tickets.json"), "--format", "jsonl", "--jobs", "1"]
     stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115
     try:
         profiler.runcall(audit.main, args, standalone_mode=False)
@@ -101,21 +113,26 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--jobs", default=f"1,{os.cpu_count() or 1}", help="comma-separated job counts to run")
     parser.add_argument("--profile", action="store_true", help="also profile the one-process audit")
+    parser.add_argument("--chat", nargs="+", type=Path, help="audit these message files instead of the mix")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "messages.jsonl"
-        generate(path, args.messages, args.seed)
-        size = path.stat().st_size / 1e6
-        parse, parse_cpu = json_loads_seconds(path)
+        if args.chat:
+            paths = list(args.chat)
+            args.messages = count_lines(paths)
+        else:
+            paths = [Path(tmp) / "messages.jsonl"]
+            generate(paths[0], args.messages, args.seed)
+        size = sum(path.stat().st_size for path in paths) / 1e6
+        parse, parse_cpu = json_loads_seconds(paths)
         print(
             f"{args.messages:,} lines ({size:,.0f} MB), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
         )
         print(f"json.loads over the lines: {parse:.2f}s, {parse_cpu:.2f}s CPU ({args.messages / parse:,.0f} lines/s)")
         rates: dict[int, float] = {}
         for jobs in sorted({int(j) for j in args.jobs.split(",")}):
-            seconds, cpu, rss, summary = audit_run(path, jobs)
+            seconds, cpu, rss, summary = audit_run(paths, jobs)
             rates[jobs] = args.messages / seconds
-            share = f"  largest worker's share {balance(path, jobs):.0%}" if jobs > 1 else ""
+            share = f"  largest worker's share {balance(paths, jobs):.0%}" if jobs > 1 else ""
             print(
                 f"--jobs {jobs}: {seconds:.2f}s ({cpu:.2f}s CPU)  {rates[jobs]:,.0f} messages/s  "
                 f"ratio audit/json.loads {seconds / parse:.1f} (CPU {cpu / parse_cpu:.1f})  "
@@ -127,7 +144,7 @@ def main() -> None:
                 added = (rate / rates[1] - 1) / (jobs - 1)
                 print(f"--jobs {jobs}: each added core adds {added:.2f}× one core's throughput")
         if args.profile:
-            profile(path, 25)
+            profile(paths, 25)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import pytest
 import structlog
 from hypothesis import HealthCheck, settings
 
-from hygiene import failpoints
+from hygiene import failpoints, logs
 from hygiene.clock import FrozenClock
 from hygiene.config import Config, parse
 from hygiene.errors import InjectedCrash
@@ -39,9 +39,12 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     monkeypatch.delenv("HYGIENE_FAILPOINTS", raising=False)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     failpoints.disarm_all()
+    secrets = set(logs._secrets)
     yield
     failpoints.disarm_all()
     structlog.reset_defaults()  # a test's captured stderr must not outlive it
+    logs._secrets.clear()  # a token one test registered ("unused") must not mask another's chat
+    logs._secrets.update(secrets)
 
 
 @pytest.fixture

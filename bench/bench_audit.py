@@ -50,19 +50,16 @@ def generate(path: Path, count: int, seed: int) -> None:
             out.write(line + "\n")
 
 
-def json_loads_seconds(paths: list[Path]) -> tuple[float, float]:
-    """(wall, CPU) seconds of json.loads over every line."""
-    started, cpu = time.perf_counter(), time.process_time()
+def json_loads_seconds(paths: list[Path]) -> tuple[float, float, int]:
+    """(wall, CPU) seconds of json.loads over every line, and how many lines there are."""
+    started, cpu, lines = time.perf_counter(), time.process_time(), 0
     for path in paths:
         with path.open("rb") as handle:
             for line in handle:
                 if line.strip():
                     json.loads(line)
-    return time.perf_counter() - started, time.process_time() - cpu
-
-
-def count_lines(paths: list[Path]) -> int:
-    return sum(1 for path in paths for line in path.read_bytes().splitlines() if line.strip())
+                    lines += 1
+    return time.perf_counter() - started, time.process_time() - cpu, lines
 
 
 def audit_run(paths: list[Path], jobs: int) -> tuple[float, float, float, str]:
@@ -116,14 +113,11 @@ def main() -> None:
     parser.add_argument("--chat", nargs="+", type=Path, help="audit these message files instead of the mix")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.chat:
-            paths = list(args.chat)
-            args.messages = count_lines(paths)
-        else:
-            paths = [Path(tmp) / "messages.jsonl"]
+        paths = list(args.chat or [Path(tmp) / "messages.jsonl"])
+        if not args.chat:
             generate(paths[0], args.messages, args.seed)
         size = sum(path.stat().st_size for path in paths) / 1e6
-        parse, parse_cpu = json_loads_seconds(paths)
+        parse, parse_cpu, args.messages = json_loads_seconds(paths)
         print(
             f"{args.messages:,} lines ({size:,.0f} MB), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
         )

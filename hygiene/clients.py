@@ -19,9 +19,9 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import cast
 
 from rapidfuzz import fuzz
 
@@ -87,9 +87,6 @@ class ClientMatch:
     """How it was found: name (or alias), spelling, words of the name, first word, name word."""
 
 
-_UNSEEN = object()
-
-
 class ClientMatcher:
     def __init__(self, clients: Iterable[str], aliases: Mapping[str, str] | None = None, threshold: float = 90) -> None:
         self.threshold = threshold
@@ -131,16 +128,11 @@ class ClientMatcher:
         self._runs = {run: next(iter(c)) for run, c in runs.items() if len(c) == 1 and run not in self._by_words}
         self._longest = max((len(words) for words in self._by_words), default=0)
         self._initials = _unique_initials(self._names)
-        self._found: dict[str, object] = {}
+        self._remembered = lru_cache(maxsize=4096)(self._find)
 
     def find(self, text: str) -> ClientMatch | None:
         """The client the text names, if any (remembered per text: rules ask about a message several times)."""
-        found = self._found.get(text, _UNSEEN)
-        if found is _UNSEEN:
-            if len(self._found) >= 4096:
-                del self._found[next(iter(self._found))]
-            found = self._found[text] = self._find(text)
-        return cast(ClientMatch | None, found)
+        return self._remembered(text)
 
     def _find(self, text: str) -> ClientMatch | None:
         words = _WORD.findall(fold(text))

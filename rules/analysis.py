@@ -115,17 +115,8 @@ def analyze(plain: str) -> Analysis:
     )
 
 
-def _folded(token: str) -> str:
-    folded = _FOLDED.get(token)
-    if folded is None:
-        if len(_FOLDED) >= 100_000:
-            _FOLDED.clear()  # a bound on memory; common words come back at once
-        folded = _FOLDED[token] = fold(token)
-    return folded
-
-
-_FOLDED: dict[str, str] = {}
-"""Tokens already folded: chat repeats its words."""
+_folded = lru_cache(maxsize=100_000)(fold)
+"""A token folded (chat repeats its words)."""
 
 
 def _addressed(raw_tokens: list[str], asks: bool) -> bool:

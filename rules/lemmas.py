@@ -14,7 +14,7 @@ import json
 import sys
 import tomllib
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -38,26 +38,13 @@ def table() -> dict[str, str]:
 _ADDED: dict[str, str] = {}
 
 
+@lru_cache(maxsize=100_000)  # chat repeats its words; emptied when learn() adds forms
 def lemma_of(token: str) -> str:
     """The folded lemma of a folded token (the token itself when no cue word has it as a form).
 
     A form the dictionaries lack ("protocolou") is found by the regular endings of verbs in both
     languages, when that gives a cue word's lemma.
     """
-    found = _KNOWN.get(token)
-    if found is None:
-        if len(_KNOWN) >= _KNOWN_MAX:
-            _KNOWN.clear()  # a bound on memory over years of chat; common words come back at once
-        found = _KNOWN[token] = _lemma_of(token)
-    return found
-
-
-_KNOWN: dict[str, str] = {}
-"""Tokens already lemmatized (chat repeats its words): emptied when :func:`learn` adds forms."""
-_KNOWN_MAX = 100_000
-
-
-def _lemma_of(token: str) -> str:
     found = _ADDED.get(token) or table().get(token)
     if found:
         return found
@@ -92,18 +79,19 @@ def learn(words: Iterable[str]) -> None:
     _ADDED.update({form: lemma for form, lemma in expand(missing).items() if form not in table()})
     from rules.analysis import analyze
 
+    global _learned
     _lemmas.cache_clear()
-    _KNOWN.clear()
+    lemma_of.cache_clear()
     analyze.cache_clear()
-    _LEARNED[0] += 1
+    _learned += 1
 
 
-_LEARNED = [0]
+_learned = 0
 
 
 def learned() -> int:
     """How many times :func:`learn` added forms: what was judged on the table before is stale."""
-    return _LEARNED[0]
+    return _learned
 
 
 def cue_words(cues: dict[str, dict[str, list[str]]]) -> set[str]:

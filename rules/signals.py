@@ -144,7 +144,8 @@ def _capitalized(plain: str, matched: str) -> bool:
         return True
     # a name spelled close to the directory's, short of its last words ("Redline Hobby" for "Redline
     # Hobby Shop Inc."): the words of it the text holds are written as a name
-    present = [part for part in parts if part in set(fold(plain).split())]
+    said = set(fold(plain).split())
+    present = [part for part in parts if part in said]
     return len(present) >= 2 and all(part in written for part in present)
 
 

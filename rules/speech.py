@@ -129,7 +129,7 @@ def judge(message: ChatMessage, ctx: RuleContext, inputs: Inputs) -> Judgement:
     """The speech act of ``message`` and its referent, as HY101 and HY102 both see it (cached)."""
     # Most chat is settled by its text alone (too short, social, no cue of either act): that part
     # is judged once per text, whatever the tickets, and the rest once per text and ticket state.
-    front = _front(message.plain, inputs)
+    front = _front(message.plain, inputs, learned())
     if isinstance(front, Judgement):
         return front
     # What the rest reads of the message is its text and whether it is a reply; the same text in
@@ -174,22 +174,11 @@ class _Front:
     case: str
 
 
-def _front(plain: str, inputs: Inputs) -> _Front | Judgement:
-    """The text's cues, or its judgement when the text alone settles it (cached per text)."""
-    key = (plain, id(inputs), learned())
-    known = _FRONTS.get(key)
-    if known is not None and known[0] is inputs:
-        return known[1]
-    front = _read(plain, inputs)
-    if len(_FRONTS) >= _FRONTS_KEPT:
-        del _FRONTS[next(iter(_FRONTS))]
-    _FRONTS[key] = (inputs, front)  # the inputs kept alive beside it, so that their id is not reused
-    return front
-
-
-_FRONTS: dict[tuple[str, int, int], tuple[Inputs, _Front | Judgement]] = {}
-_FRONTS_KEPT = 16384
-"""As many texts as :func:`~rules.analysis.analyze` keeps: a front holds little beside its analysis."""
+@lru_cache(maxsize=16384)  # as many texts as analyze keeps: a front holds little beside its analysis
+def _front(plain: str, inputs: Inputs, lemma_table: int) -> _Front | Judgement:
+    """The text's cues, or its judgement when the text alone settles it (cached per text and lemma
+    table: ``lemma_table`` is :func:`~rules.lemmas.learned`, so forms a config teaches are read)."""
+    return _read(plain, inputs)
 
 
 def _read(plain: str, inputs: Inputs) -> _Front | Judgement:
@@ -225,8 +214,8 @@ def _judge(
     message: ChatMessage, ctx: RuleContext, inputs: Inputs, front: _Front, linked: tuple[str, ...] = ()
 ) -> Judgement:
     analysis, reports, case = front.analysis, front.reports, front.case
-    hits = {name: list(found) for name, found in front.hits.items()}  # the front is shared: read a copy
-    ask, status = list(front.ask), list(front.status)
+    hits = dict(front.hits)  # the front is shared: a case found below is set on a copy
+    ask, status = front.ask, front.status
     question = asks(analysis, hits, inputs.status)
     done = done_report(analysis, hits) or (_my_work_done(analysis) if message.is_reply else [])
     standing = hits.get("standing", [])
@@ -234,27 +223,28 @@ def _judge(
         done = []  # "is 4495 closed out? Athlone want a confirmation it's all sorted": it asks
     ticket, typed, ticket_score = referenced_ticket(message, ctx)
     if ticket is not None or typed is not None:
+        named = ticket.reference if ticket else typed
         if _WHY.intersection(analysis.tokens[analysis.opener : analysis.opener + 3]):
             return Judgement("none", "asks why, not how the ticket stands")  # "pq o 6144 caiu na minha fila?"
         if done:
-            return Judgement("none", f"reports work done on ticket {ticket.reference if ticket else typed}", done)
+            return Judgement("none", f"reports work done on ticket {named}", done)
         status = status or event_question(analysis, hits, asked_to_act=bool(hits.get("ask")))
         if not status and analysis.asks and len(analysis.tokens) <= 2:
-            status = [f"{ticket.reference if ticket else typed}?"]  # "48174?": the ticket, asked after
+            status = [f"{named}?"]  # "48174?": the ticket, asked after
         if not status and analysis.asks and not hits.get("ask") and _DONE_WORDS.intersection(analysis.lemmas):
-            status = [f"? about {ticket.reference if ticket else typed}"]  # "o 4520 fica pronto até terça?"
+            status = [f"? about {named}"]  # "o 4520 fica pronto até terça?"
         if not status and not hits.get("ask") and _short_question(analysis):
-            status = [f"? about {ticket.reference if ticket else typed}"]  # "61219 close? their office asked again…"
-        if not status and not hits.get("ask") and (asked := _asked_of_the_work(analysis)):
+            status = [f"? about {named}"]  # "61219 close? their office asked again…"
+        if not status and not hits.get("ask") and (asked := _state_asked(analysis, words_only=True)):
             # "o 5543 dá pra fechar semana q vem?": the question beside the ticket asks where it stands
-            status, question = [f"{asked}? about {ticket.reference if ticket else typed}"], True
+            status, question = [f"{asked}? about {named}"], True
         if status and question and not _TAG_QUESTION.search(analysis.text):
-            referent = {"kind": "ticket", "value": ticket.reference if ticket else typed, "score": ticket_score}
+            referent = {"kind": "ticket", "value": named, "score": ticket_score}
             tickets = (ticket,) if ticket else ()
             return Judgement(
                 "status", "asks about a ticket it names", status, tickets, typed, None, referent, ticket_score
             )
-        return Judgement("none", f"names ticket {ticket.reference if ticket else typed}: the work is tracked")
+        return Judgement("none", f"names ticket {named}: the work is tracked")
     client = ctx.tickets.find_client(message.plain)
     open_tickets = ctx.tickets.open_for_client(client.client, message.at, ctx.zone) if client else []
     # a ticket opened for this very message is not work it asks about
@@ -983,39 +973,27 @@ def _short_question(analysis: Analysis) -> bool:
 _IDENTIFYING = frozenset("that this isso esse essa owns owner dono".split())  # noqa: SIM905
 
 
-def _asked_of_the_work(analysis: Analysis) -> str:
-    """A question beside a ticket that asks how its work stands ("o 5543 dá pra fechar semana q vem?",
-    "when's the Forth Bridges cutover?", "did they answer?"), not who holds it, how it is filed, what
-    the speaker may do with it or why: the word of the question that asks it, or ""."""
+def _state_asked(analysis: Analysis, words_only: bool = False) -> str:
+    """The word of a question that asks where work stands ("sai quando?", "all 80 in now?", "when's
+    the Forth Bridges cutover?", "did they answer?"), or "": not who holds the work, why, how it is
+    filed or what the speaker may do. ``words_only``: beside a ticket it names, a word of state
+    only, not "now" or a verb of completion."""
+    tokens, lemmas = analysis.tokens, analysis.lemmas
     for end in analysis.question_ends:
-        start = max((s for s in analysis.sentence_starts if s <= end), default=0)
-        asked = set(analysis.tokens[start : end + 1])
-        if (_PERSON_WH | _ASSIGNED | _IDENTIFYING | _WHY | _HANDLING).intersection(asked):
-            continue
-        state = [analysis.tokens[i] for i in range(start, end + 1) if _state_word(analysis.tokens, i)]
-        if state:
-            return state[0]
-    return ""
-
-
-def _state_asked(analysis: Analysis) -> str:
-    """The word of a question that asks where work stands ("sai quando?", "all 80 in now?", "fica
-    pronto?"), or "": not who, why, how it is filed or what the speaker may do."""
-    for end in analysis.question_ends:
-        start = max((s for s in analysis.sentence_starts if s <= end), default=0)
-        asked = analysis.tokens[start : end + 1]
-        if (_PERSON_WH | _ASSIGNED | _IDENTIFYING | _WHY | _HANDLING).intersection(asked):
+        start = _sentence_start(analysis, end)
+        if _NOT_STATE.intersection(tokens[start : end + 1]):
             continue
         for index in range(start, end + 1):
-            word, lemma = analysis.tokens[index], analysis.lemmas[index]
-            if _state_word(analysis.tokens, index) or word in _STATE_NOW or lemma in _DONE_WORDS:
-                return word
+            if _state_word(tokens, index) or (
+                not words_only and (tokens[index] in _STATE_NOW or lemmas[index] in _DONE_WORDS)
+            ):
+                return tokens[index]
     return ""
 
 
 # "all 80 in now?", "live for them now?": a state asked after, besides the words of progress.
 _STATE_NOW = frozenset("now agora live".split())  # noqa: SIM905
-# Words of a question about where work stands, when it names the ticket it is about.
+# Words of a question about where work stands.
 _STATE_ASKED = frozenset(
     """when whens when's hows how's coming yet ever answer answered heard back blocking blocked land
     landing ship making closing ready done quando ja ainda ficou pronto respondeu responderam
@@ -1099,6 +1077,8 @@ _ASSIGNED = frozenset(
     "assigned assignee unassigned responsavel atribuido atribuida merge mescla mesclar juntar unificar".split()  # noqa: SIM905
 )
 _PERSON_WH = frozenset("quem who who's whos whom which".split())  # noqa: SIM905
+# A question with one of these asks who holds work, why, how it is filed or what the speaker may do.
+_NOT_STATE = _PERSON_WH | _ASSIGNED | _IDENTIFYING | _WHY | _HANDLING
 _WH_WORDS = frozenset(
     """quem qual quais quanto quantos onde who who's whos whom whose which what where why how""".split()  # noqa: SIM905
 )
@@ -1155,8 +1135,13 @@ def done_report(analysis: Analysis, hits: dict[str, list[str]]) -> list[str]:
 
 def _opens_as_question(analysis: Analysis, index: int) -> bool:
     """The sentence of the token at ``index`` opens like a question ("is 9345 fixed")."""
-    start = max((s for s in analysis.sentence_starts if s <= index), default=0)
+    start = _sentence_start(analysis, index)
     return start < len(analysis.tokens) and analysis.tokens[start] in _YES_NO
+
+
+def _sentence_start(analysis: Analysis, index: int) -> int:
+    """Where the sentence of the token at ``index`` starts."""
+    return max((s for s in analysis.sentence_starts if s <= index), default=0)
 
 
 def _first_index(analysis: Analysis, cues: list[str]) -> int:

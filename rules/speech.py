@@ -264,7 +264,7 @@ def _judge(
             status, question = event, True
     if status and question and not done:
         existing = [t for t in open_tickets if _existed(t, message.at, ctx.zone)]
-        answer = _status_about_client(analysis, client, open_tickets, existing, new_work, status)
+        answer = _status_about_client(analysis, hits, client, open_tickets, existing, new_work, status)
         if answer is None and client is not None and not new_work:
             closed = ctx.tickets.closed_for_client(client.client, message.at, _RECENTLY_CLOSED, ctx.zone)
             answer = _status_of_closed(analysis, client, closed, status)
@@ -548,6 +548,7 @@ def _existed(ticket: Ticket, at: datetime, zone: tzinfo) -> bool:
 
 def _status_about_client(
     analysis: Analysis,
+    hits: dict[str, list[str]],
     client: ClientMatch | None,
     open_tickets: list[Ticket],
     existing: list[Ticket],
@@ -566,6 +567,8 @@ def _status_about_client(
     candidates = fitting or [t for t in existing if t.is_active]
     if not candidates or (not fitting and len(candidates) > 2):
         return None
+    if not fitting and _new_question(analysis, hits, cues):
+        return None  # "a Odonto quer contratar uma dentista PJ e perguntou se tem risco": new work
     chosen = tuple(candidates[:2])
     how = "subject of an open ticket" if fitting else "the client's open ticket"
     referent = _client_referent(client)
@@ -575,6 +578,37 @@ def _status_about_client(
 
 
 _RECENTLY_CLOSED = timedelta(days=14)
+
+
+def _new_question(analysis: Analysis, hits: dict[str, list[str]], cues: list[str]) -> bool:
+    """A question the client puts that no progress of theirs answers: what may or must be done
+    ("perguntou se tem risco trabalhista", "asked if they can be paid out daily"), or which way to
+    go ("desconta ou não?"). Asked again, or asked outright before ("did batch 2 finish? want to
+    know if…"), it chases the work."""
+    indirect = hits.get("indirect", [])
+    if not indirect:
+        return all(cue in _EITHER_WAY for cue in cues)
+    if _asked_before(analysis, indirect[0].split()[0], cues):
+        return False
+    if _asks_what_may(analysis, indirect):
+        return True
+    if [cue for cue in hits.get("again", []) if cue != "still"]:  # not "whether we'd still honor…"
+        return False
+    clause = f" {' '.join(_embedded(analysis, indirect)[:8])} "
+    if any(" " in cue and f" {cue} " in clause for cue in cues if cue not in _EITHER_WAY):
+        return False  # "perguntou como tá a saída do simples": how it stands, asked for her
+    return not _embeds_progress(analysis, hits)
+
+
+def _asked_before(analysis: Analysis, opener: str, cues: list[str]) -> bool:
+    """A cue of the message's own question comes before the relayed one ("did batch 2 finish? want
+    to know if…")."""
+    at = analysis.tokens.index(opener) if opener in analysis.tokens else 0
+    firsts = {cue.split()[0] for cue in cues}
+    return any(token in firsts and _sentence_asks(analysis, i) for i, token in enumerate(analysis.tokens[:at]))
+
+
+_EITHER_WAY = frozenset(["ou nao", "or not"])
 
 
 def _status_of_closed(

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import pairwise
 
 from rules.analysis import Analysis
 from rules.lemmas import cue_words, learn
@@ -68,6 +69,14 @@ def parse_cue(list_name: str, text: str) -> Cue:
         parts = parts[1:]
     if not parts or parts[0] == GAP or parts[-1] == GAP:
         raise ValueError(f"{list_name}: cue {text!r} must start and end with a word")
+    words_of = [part.split("|") for part in parts]
+    for before, after in pairwise(words_of):
+        if shared := set(before) & set(after) - {GAP}:
+            # "someone|somebody should|needs to" reads as someone, should|needs, to, to: never met
+            raise ValueError(
+                f"{list_name}: cue {text!r} has {sorted(shared)[0]!r} in two neighbouring places: '|' "
+                "separates the options of one word, so write each phrase as its own cue"
+            )
     elements: list[_Element | None] = []
     for part in parts:
         if part == GAP:

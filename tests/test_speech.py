@@ -15,7 +15,7 @@ from hygiene.errors import ConfigError
 from hygiene.models import ChatMessage, Ticket
 from hygiene.wiring import build_rules
 from rules.analysis import analyze
-from rules.cues import CueMatcher, parse_cue
+from rules.cues import CueMatcher, matcher_for, parse_cue
 from rules.signals import speech_inputs
 from rules.speech import SpeechSettings, judge
 from tests.conftest import at_of
@@ -99,6 +99,21 @@ def test_a_negation_cancels_an_ask() -> None:
 def test_a_cue_must_start_and_end_with_a_word() -> None:
     with pytest.raises(ValueError, match="start and end with a word"):
         parse_cue("ask", "... pode")
+
+
+def test_a_cue_that_alternates_phrases_with_a_bar_is_refused() -> None:
+    # read word by word it asks for "someone should to to": it would never match, silently
+    with pytest.raises(ValueError, match="'to' in two neighbouring places"):
+        parse_cue("ask", "someone|somebody should|needs to|has to")
+    assert parse_cue("ask", "someone|somebody needs|has to").elements[1] is not None
+
+
+def test_every_shipped_cue_list_parses() -> None:
+    for data_file in ("client_speech.toml", "elsewhere.toml"):
+        matcher_for(data_file)  # raises on a cue the grammar refuses
+    hits = matcher_for("speech.toml").scan(analyze("someone should call them, the export is not loading"))
+    assert hits["ask"] == ["someone should"]
+    assert hits["problem"] == ["not loading"]
 
 
 def test_clients_by_two_words_of_their_name_or_its_first_distinctive_word() -> None:

@@ -594,7 +594,11 @@ def _new_question(analysis: Analysis, hits: dict[str, list[str]], cues: list[str
         return True
     if [cue for cue in hits.get("again", []) if cue != "still"]:  # not "whether we'd still honor…"
         return False
-    clause = f" {' '.join(_embedded(analysis, indirect)[:8])} "
+    words = _embedded(analysis, indirect)[:8]
+    either = words[: next((i for i, word in enumerate(words) if word in _OR), len(words))]
+    if len(either) < len(words) and not _ASPECT.intersection(words) and not any(map(_maybe_past, either)):
+        return True  # "querem saber se lança como despesa ou vai pro imobilizado": which way to go
+    clause = f" {' '.join(words)} "
     if any(" " in cue and f" {cue} " in clause for cue in cues if cue not in _EITHER_WAY):
         return False  # "perguntou como tá a saída do simples": how it stands, asked for her
     return not _embeds_progress(analysis, hits)
@@ -609,6 +613,7 @@ def _asked_before(analysis: Analysis, opener: str, cues: list[str]) -> bool:
 
 
 _EITHER_WAY = frozenset(["ou nao", "or not"])
+_OR = frozenset(["ou", "or"])
 
 
 def _status_of_closed(

@@ -1169,7 +1169,24 @@ def done_report(analysis: Analysis, hits: dict[str, list[str]]) -> list[str]:
         if not _in_question(analysis, cue.split()[0])
         and not embedded < _first_index(analysis, [cue])
         and not _opens_as_question(analysis, _first_index(analysis, [cue]))
+        and not _undecided(analysis, _first_index(analysis, [cue]))
     ]
+
+
+def _undecided(analysis: Analysis, index: int) -> bool:
+    """The done word is still to be ("going to be fixed", "vai ser enviado") or one side of a choice
+    ("fixed or still broken", "did it get fixed by the update or not")."""
+    tokens = analysis.tokens
+    if tokens[index - 1 : index] in (("be",), ("ser",)):
+        return True
+    end = min((start for start in analysis.sentence_starts if start > index), default=len(tokens))
+    after = tokens[index + 1 : end]
+    return any(word in _OR and after[i + 1 : i + 2] and after[i + 1] in _OTHER_SIDE for i, word in enumerate(after))
+
+
+_OR = frozenset(["ou", "or"])
+# "…or still broken", "…or not", "…ou ainda tá pendente", "…or do they keep using the iPads"
+_OTHER_SIDE = frozenset("still not nao ainda do does are is did continua segue ta".split())  # noqa: SIM905
 
 
 def _opens_as_question(analysis: Analysis, index: int) -> bool:

@@ -126,6 +126,8 @@ def _addressed(raw_tokens: list[str], asks: bool) -> bool:
     first, second = fold(raw_tokens[0]), fold(raw_tokens[1])
     if second in _ASKED_ONLY and not asks:
         return False  # "pão e o café": "e" joins two words unless the message asks ("Ju e o balancete?")
+    if first in _HAILS:
+        return second in _QUESTION_WORDS or second in _ASKED_ONLY  # "hey did the fix go out?"
     return second in _QUESTION_WORDS or (
         second in _ASKED_ONLY and 2 <= len(first) <= 12 and first not in _NOT_A_NAME and first.isalpha()
     )
@@ -136,7 +138,9 @@ _QUESTION_WORDS = frozenset(
     "como cade kd alguma algum how how's hows any anything where where's wheres what's whats".split()  # noqa: SIM905
 )
 # Words that open a question after a name only when the message asks ("Lauren did Lakeside get…?").
-_ASKED_ONLY = frozenset(["e", "did", "has", "have"])
+_ASKED_ONLY = frozenset(["e", "did", "has", "have", "is", "are"])
+# Words that hail before a question as a name does: "hey did the fix go out?".
+_HAILS = frozenset(["hey", "hi", "oi", "ola"])
 # Words a sentence starts with that are not a name.
 _NOT_A_NAME = frozenset(
     """e o a os as um uma mas e ai entao gente pessoal oi ola bom boa so tipo isso esse essa aqui la nao sim

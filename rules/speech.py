@@ -1092,15 +1092,20 @@ _OF_IT = frozenset("do da dos das about after".split())  # noqa: SIM905
 def event_question(analysis: Analysis, hits: dict[str, list[str]], asked_to_act: bool) -> list[str]:
     """A yes/no question on what happened ("did eng pick up 8809?", "5.2.2 rolled out fully?"): a
     progress question when it is about tracked work (a ticket named, or an open ticket's subject)."""
-    if asked_to_act or not analysis.asks or _WH_WORDS.intersection(analysis.tokens):
+    if asked_to_act or not analysis.asks:
         return []
+    if _WH_WORDS.intersection(analysis.tokens) and not _opens_yes_no(analysis):
+        return []  # "what's left on it?" asks what, not whether; "did eng figure out why…?" does
     if _ASSIGNED.intersection(analysis.tokens):
         return []  # who holds it, not whether it happened
     openers = [cue for cue in hits.get("info_request", []) if cue.split()[0] in _EVENT_OPENERS]
     participles = [
         token
         for index, token in enumerate(analysis.tokens)
-        if token.endswith("ed") or _maybe_past(token, analysis.lemmas[index]) or token in _PT_DONE_FORMS
+        if token.endswith("ed")
+        or _maybe_past(token, analysis.lemmas[index])
+        or token in _PT_DONE_FORMS
+        or _state_participle(analysis.tokens, index)
         if any(0 <= end - index <= 3 for end in analysis.question_ends)
     ]
     if not (hits.get("aspect") or participles or any(o.split()[0] in ("did", "has", "have") for o in openers)):
@@ -1121,6 +1126,24 @@ _NOT_STATE = _PERSON_WH | _ASSIGNED | _IDENTIFYING | _WHY | _HANDLING
 _WH_WORDS = frozenset(
     """quem qual quais quanto quantos onde who who's whos whom whose which what where why how""".split()  # noqa: SIM905
 )
+
+
+def _opens_yes_no(analysis: Analysis) -> bool:
+    """A question sentence opens with "did", "has", "is"… ("did eng figure out why it failed?")."""
+    return any(analysis.tokens[_sentence_start(analysis, end)] in _YES_NO_OPENERS for end in analysis.question_ends)
+
+
+_YES_NO_OPENERS = frozenset("did has have is are was were".split())  # noqa: SIM905
+
+
+def _state_participle(tokens: tuple[str, ...], index: int) -> bool:
+    """A participle after a verb of state ("o certificado tá instalado?", "a DASN foi transmitida?"):
+    the lemma table holds only the verbs of the cue lists, so the ending tells."""
+    return tokens[index].endswith(_PARTICIPLE) and bool(_COPULA.intersection(tokens[max(0, index - 2) : index]))
+
+
+_PARTICIPLE = ("ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas")
+_COPULA = frozenset("ta esta tao estao foi foram ficou ficaram ja".split())  # noqa: SIM905
 _EVENT_OPENERS = frozenset(["did", "has", "have", "is", "are", "was", "were", "will", "ja", "ainda"])
 
 

@@ -505,6 +505,9 @@ def _tracked_request(
     # "Caledonia PVG import — all 80 in now?", "a nota do churrasco sai quando?": where the work a
     # ticket holds stands, asked in so many words, without asking anyone to do anything
     strong = strong or (scored[0][0] >= 2 and not hits.get("ask") and bool(_state_asked(analysis)))
+    # "a folha de dezembro com as férias coletivas vc consegue fechar até quinta?" with a ticket "Folha
+    # de dezembro com férias coletivas": a question on the very work a ticket holds, told in its words
+    strong = strong or (scored[0][0] >= _CLOSE_FIT and _asked_of(analysis, hits, indirect))
     if not best or not strong or len(best) > 2:
         return None
     referent = _client_referent(client)
@@ -521,6 +524,37 @@ def _tracked_request(
         referent,
         score,
     )
+
+
+_CLOSE_FIT = 3
+"""Content words a message shares with an open ticket's subject for a question to be about it."""
+
+
+def _asked_of(analysis: Analysis, hits: dict[str, list[str]], indirect: list[str]) -> bool:
+    """The message asks (a question mark) or relays a question ("ligou querendo saber se…"), and
+    asks no one to act and pastes nothing from the client ("can someone look?", "> Hi team, …")."""
+    if hits.get("ask") or hits.get("forward") or _QUOTED.search(analysis.plain):
+        return False
+    if any(cue.split()[0] in _ANYONE for cue in hits.get("wants", [])):
+        return False  # "alguém avisa o pastor…?": someone asked to act
+    if indirect and not analysis.asks:
+        return not _asks_what_may(analysis, indirect) and not _HOW.intersection(_embedded(analysis, indirect)[:1])
+    if any(a in _HOW and b in _DOING for a, b in pairwise(analysis.tokens)):
+        return False  # "quer saber como faz, paga em juízo? consignação?": how to, not how it stands
+    return any(_asks_how_it_stands(analysis, end) for end in analysis.question_ends)
+
+
+def _asks_how_it_stands(analysis: Analysis, end: int) -> bool:
+    """The question ending at ``end`` asks neither who, why, how work is filed nor for something
+    ("who approves hardware credits?", "anyone got a spare Android 15?", "could we spin up a sandbox?")."""
+    start = _sentence_start(analysis, end)
+    words = analysis.tokens[start : end + 1]
+    opening = set(analysis.tokens[start : start + 2])
+    # "entra essa semana?": a demonstrative names a time here, not which ticket
+    return not ((_NOT_STATE - _IDENTIFYING).intersection(words) or (_MODALS | _ANYONE | _HOW).intersection(opening))
+
+
+_DOING = frozenset("faz faco fazer fica ficam do does should can".split())  # noqa: SIM905
 
 
 def _chases(analysis: Analysis, verb: str, hits: dict[str, list[str]]) -> bool:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+import simplemma
 
 from hygiene.models import ChatMessage
 from hygiene.ports import RuleContext
@@ -121,7 +124,9 @@ def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -
     if work and not technical:
         words += phrases.matches("client_weak", text)
     named = _named_party(plain) if work and not technical else ""
-    written_as_name = known is not None and (known.score >= 0.9 or _capitalized(plain, known.matched))
+    written_as_name = known is not None and (
+        known.score >= 0.9 or _capitalized(plain, known.matched) or _no_common_word(plain, known.matched)
+    )
     known_score = known.score if known and (written_as_name or work or words) else 0.0
     score = max(known_score, 0.7 if words else 0.0, 0.6 if named else 0.0)
     if known_score:
@@ -129,6 +134,23 @@ def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -
     else:
         client = named_client.group(1) if named_client else (named or None)
     return ClientSignal(score, client, known.client if known_score and known else None, words, work)
+
+
+def _no_common_word(plain: str, matched: str) -> bool:
+    """The client's words, as the message writes them, are no word of either language ("lanternfish
+    rang", "pennine again"): a name however it is written, where "summit" or "a cerâmica" in lower
+    case may be a common word."""
+    parts = set(matched.split())
+    written = [word for word in _WORD.findall(plain.lower()) if fold(word) in parts]
+    return bool(written) and all(len(word) >= 4 and not _common(word) for word in written)
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=4096)
+def _common(word: str) -> bool:
+    return simplemma.is_known(word, lang="pt") or simplemma.is_known(word, lang="en")
 
 
 def _capitalized(plain: str, matched: str) -> bool:

@@ -14,7 +14,7 @@ from hygiene.text import guess_language, matchable
 from rules.analysis import analyze
 from rules.phrases import PhraseSet, phrases_for
 from rules.signals import ClientSignal, client_signal, speech_inputs, thread_refs
-from rules.speech import Judgement, SpeechSettings, judge, subject_fit
+from rules.speech import Judgement, SpeechSettings, fitted, judge
 
 NUDGE = {
     "pt": (
@@ -133,8 +133,10 @@ class HY101(Rule):
         if not _asks(judgement) and not (signal.known_client or signal.words):
             return Verdict.no("a problem or a forward, but no client named for sure", phrases=judgement.cues)
         open_tickets = [t for t in judgement.tickets if t.is_active]
-        # open tickets of the client whose subject the request names: maybe the same work
-        fitting = subject_fit(analyze(message.plain), open_tickets, judgement.client) if open_tickets else []
+        # open tickets of the client whose subject the request names in two words or more: maybe the
+        # same work, so auto offers it instead of a second ticket ("nota" alone is half of all asks)
+        scored = fitted(analyze(message.plain), open_tickets, judgement.client) if open_tickets else []
+        fitting = [ticket for overlap, ticket in scored if overlap >= _SAME_MATTER]
         score = 0.45 + 0.35 * signal.score + (0.15 if signal.work else 0.0) + 0.05 * min(len(judgement.cues), 2)
         language = guess_language(text)
         evidence = {
@@ -154,6 +156,10 @@ class HY101(Rule):
         if score < settings.min_score:
             return Verdict.no(f"score {score:.2f} below min_score {settings.min_score}", score, **evidence)
         return Verdict.yes(score, evidence, _nudge(language, signal.known_client, open_tickets))
+
+
+_SAME_MATTER = 2
+"""Words of an open ticket's subject a request names for that ticket to be offered instead of a new one."""
 
 
 def _new_matter(

@@ -128,6 +128,8 @@ def _addressed(raw_tokens: list[str], asks: bool) -> bool:
         return False  # "pão e o café": "e" joins two words unless the message asks ("Ju e o balancete?")
     if first in _HAILS:
         return second in _QUESTION_WORDS or second in _ASKED_ONLY  # "hey did the fix go out?"
+    if second in _BE and (len(raw_tokens) < 3 or fold(raw_tokens[2]) not in _SUBJECTS):
+        return False  # "Initech is threatening to cancel…?" tells of Initech; "Devon is the fix in?" asks Devon
     return second in _QUESTION_WORDS or (
         second in _ASKED_ONLY and 2 <= len(first) <= 12 and first not in _NOT_A_NAME and first.isalpha()
     )
@@ -139,6 +141,9 @@ _QUESTION_WORDS = frozenset(
 )
 # Words that open a question after a name only when the message asks ("Lauren did Lakeside get…?").
 _ASKED_ONLY = frozenset(["e", "did", "has", "have", "is", "are"])
+_BE = frozenset(["is", "are"])
+# What a question put to someone by name goes on with after "is": "Devon is the crash fix going into 4.12.1?".
+_SUBJECTS = frozenset("the a an this that it there anyone anybody someone we they their our".split())  # noqa: SIM905
 # Words that hail before a question as a name does: "hey did the fix go out?".
 _HAILS = frozenset(["hey", "hi", "oi", "ola"])
 # Words a sentence starts with that are not a name.

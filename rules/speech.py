@@ -416,6 +416,8 @@ def _offers(analysis: Analysis, cue: str, social: set[str]) -> bool:
     if words[0] not in analysis.tokens:
         return False
     start = analysis.tokens.index(words[0])
+    if not analysis.asks and not _ANYONE.intersection(analysis.tokens[: start + 1]):
+        return False  # "Harbourview now also wants breakfast covers pushed to…": a client's want, told
     return bool(social.intersection(analysis.tokens[start : start + len(words) + 3]))
 
 

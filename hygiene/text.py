@@ -34,11 +34,13 @@ def words(folded: str) -> list[str]:
 
 _PT_MARKERS = frozenset(
     """o a os as de do da dos das que nao e um uma para com por pra esta voce cliente pode obrigado
-    obrigada bom dia tarde noite oi ola tem isso ele ela nota mes ja foi ainda""".split()  # noqa: SIM905
+    obrigada bom dia tarde noite oi ola tem isso ele ela nota mes ja foi ainda eles elas mas em
+    na se q pq vc vcs tb hj ta sao""".split()  # noqa: SIM905
 )
 _EN_MARKERS = frozenset(
     """the a an of to and is are was for with can you please customer client this that it thanks hi
-    hello hey got any on we our my your be do does did has have""".split()  # noqa: SIM905
+    hello hey got any on we our my your be do does did has have they their them in at after but
+    not if from there what when just been will would should i""".split()  # noqa: SIM905
 )
 
 

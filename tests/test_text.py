@@ -52,3 +52,7 @@ def test_language_guess() -> None:
     assert guess_language(fold("O cliente pediu a nota de outubro")) == "pt"
     assert guess_language(fold("The customer wants two more seats")) == "en"
     assert guess_language("") == "pt"
+    # English without an article or "you": its pronouns and prepositions tell it
+    assert guess_language(fold("lanternfish rang — their audiobook loans expire after 7 days")) == "en"
+    assert guess_language(fold("not yet, chasing them Monday")) == "en"
+    assert guess_language(fold("Rosi, tarifa bancária vai em despesa financeira? to na dúvida")) == "pt"

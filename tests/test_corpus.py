@@ -66,50 +66,50 @@ def test_precision_and_recall(corpus: str, code: str) -> None:
 BLIND_FLOOR = {  # set: (HY101 precision, HY101 recall, HY102 precision, HY102 recall)
     "set1": (0.98, 0.97, 0.99, 0.98),
     "set2": (0.97, 0.96, 0.99, 0.93),
-    "set3": (0.97, 0.96, 0.98, 0.93),
+    "set3": (0.97, 0.97, 0.98, 0.93),
     "set4": (0.98, 0.97, 0.99, 0.96),
     "set5": (0.96, 0.94, 0.99, 0.96),
     "set6": (0.92, 0.95, 0.97, 0.91),
-    "set7": (0.93, 0.98, 0.94, 0.87),
+    "set7": (0.93, 0.98, 0.94, 0.89),
     "set8": (0.98, 0.97, 0.97, 0.96),
     "set9": (0.97, 0.94, 0.99, 0.94),
-    "set10": (0.96, 0.97, 0.97, 0.93),
-    "set11": (0.96, 0.98, 0.99, 0.91),
-    "set12": (0.96, 0.95, 0.96, 0.93),
-    "set13": (0.97, 0.97, 0.99, 0.96),
-    "set14": (0.97, 0.97, 0.96, 0.93),
+    "set10": (0.96, 0.97, 0.97, 0.95),
+    "set11": (0.96, 0.98, 0.99, 0.92),
+    "set12": (0.96, 0.95, 0.96, 0.94),
+    "set13": (0.97, 0.98, 0.99, 0.96),
+    "set14": (0.98, 0.97, 0.96, 0.94),
     "set15": (0.93, 0.96, 0.94, 0.83),
-    "set16": (0.95, 0.94, 0.96, 0.87),
+    "set16": (0.95, 0.94, 0.96, 0.88),
     "set17": (0.95, 0.91, 0.94, 0.93),
     "set18": (0.96, 0.94, 0.96, 0.96),
-    "set19": (0.95, 0.92, 0.98, 0.98),
-    "set20": (0.98, 0.89, 0.97, 0.83),
-    "set21": (0.95, 0.91, 0.99, 0.90),
+    "set19": (0.96, 0.92, 0.98, 0.98),
+    "set20": (0.98, 0.90, 0.97, 0.83),
+    "set21": (0.95, 0.92, 0.99, 0.90),
     "set22": (0.97, 0.95, 0.97, 0.97),
-    "set23": (0.95, 0.94, 0.97, 0.82),
+    "set23": (0.96, 0.94, 0.97, 0.85),
     "set24": (0.97, 0.84, 0.93, 0.94),
-    "set25": (0.96, 0.87, 0.97, 0.90),
+    "set25": (0.96, 0.89, 0.97, 0.90),
     "set26": (0.93, 0.95, 0.96, 0.90),
-    "set27": (0.93, 0.93, 0.97, 0.90),
-    "set28": (0.96, 0.88, 0.96, 0.90),
-    "set29": (0.96, 0.91, 0.93, 0.91),
-    "set30": (0.94, 0.92, 0.97, 0.91),
-    "set31": (0.92, 0.90, 0.96, 0.85),  # scored unseen; read with sets 1-33 for the thread-reply round
-    "set32": (0.95, 0.93, 0.99, 0.91),  # scored unseen; read with sets 1-33 for the thread-reply round
-    "set33": (0.96, 0.92, 0.96, 0.93),  # the review's blind check; read with sets 1-33 for the thread-reply round
-    "set34": (0.95, 0.86, 0.93, 0.91),  # scored unseen, then tuned on
-    "set35": (0.99, 0.93, 0.99, 0.92),  # scored unseen; its mistakes read, not tuned on
-    "set36": (0.89, 0.80, 0.97, 0.78),  # scored unseen, then tuned on
-    "set37": (0.94, 0.90, 0.96, 0.88),  # never tuned on
-    "set38": (0.91, 0.83, 0.97, 0.90),  # never tuned on
+    "set27": (0.93, 0.95, 0.97, 0.92),
+    "set28": (0.96, 0.89, 0.96, 0.90),
+    "set29": (0.97, 0.91, 0.93, 0.93),
+    "set30": (0.94, 0.93, 0.97, 0.91),
+    "set31": (0.92, 0.91, 0.96, 0.85),  # scored unseen; read with sets 1-33 for the thread-reply round
+    "set32": (0.96, 0.95, 0.99, 0.93),  # scored unseen; read with sets 1-33 for the thread-reply round
+    "set33": (0.96, 0.92, 0.96, 0.94),  # the review's blind check; read with sets 1-33 for the thread-reply round
+    "set34": (0.96, 0.86, 0.93, 0.93),  # scored unseen, then tuned on
+    "set35": (0.99, 0.94, 0.99, 0.92),  # scored unseen; its mistakes read, not tuned on
+    "set36": (0.92, 0.80, 0.97, 0.81),  # scored unseen, then tuned on
+    "set37": (0.95, 0.90, 0.96, 0.88),  # never tuned on
+    "set38": (0.93, 0.83, 0.97, 0.90),  # never tuned on
     "set39": (0.97, 0.83, 0.96, 0.87),  # never tuned on
-    "set40": (0.91, 0.78, 0.87, 0.85),  # never tuned on
-    "set41": (0.95, 0.84, 0.91, 0.87),  # never tuned on
-    "set42": (0.92, 0.87, 0.95, 0.85),  # never tuned on: the review's blind check
+    "set40": (0.93, 0.78, 0.87, 0.85),  # never tuned on
+    "set41": (0.97, 0.85, 0.92, 0.90),  # never tuned on
+    "set42": (0.95, 0.88, 0.95, 0.86),  # never tuned on: the review's blind check
     "set43": (0.95, 0.91, 0.96, 0.84),  # never tuned on
-    "set44": (0.94, 0.86, 0.81, 0.76),  # never tuned on
+    "set44": (0.96, 0.93, 0.95, 0.81),  # never tuned on
     "set45": (0.96, 0.91, 0.96, 0.93),  # never tuned on
-    "set46": (0.93, 0.93, 0.97, 0.86),  # never tuned on: scored after the round ended
+    "set46": (0.95, 0.94, 0.97, 0.86),  # never tuned on: scored after the round ended
 }
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-
-import simplemma
 
 from hygiene.models import ChatMessage
 from hygiene.ports import RuleContext
 from hygiene.refs import TicketRef, find_refs
 from hygiene.rulebase import RuleSettings
-from hygiene.text import fold, guess_language
+from hygiene.text import fold
 from rules.phrases import PhraseSet, per_settings, phrases_for
 from rules.speech import BARE_NUMBER, KEYED_NUMBER, Inputs, cue_matcher
 
@@ -124,9 +121,7 @@ def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -
     if work and not technical:
         words += phrases.matches("client_weak", text)
     named = _named_party(plain) if work and not technical else ""
-    written_as_name = known is not None and (
-        known.score >= 0.9 or _capitalized(plain, known.matched) or _no_common_word(plain, text, known.matched)
-    )
+    written_as_name = known is not None and (known.score >= 0.9 or _capitalized(plain, known.matched))
     known_score = known.score if known and (written_as_name or work or words) else 0.0
     score = max(known_score, 0.7 if words else 0.0, 0.6 if named else 0.0)
     if known_score:
@@ -134,26 +129,6 @@ def client_signal(plain: str, text: str, ctx: RuleContext, phrases: PhraseSet) -
     else:
         client = named_client.group(1) if named_client else (named or None)
     return ClientSignal(score, client, known.client if known_score and known else None, words, work)
-
-
-def _no_common_word(plain: str, text: str, matched: str) -> bool:
-    """An English message writes the client's words in lower case, and none is an English word
-    ("lanternfish rang", "pennine again"): a name however it is written, where "the summit" may be
-    the word. Portuguese is left out: simplemma's Portuguese dictionary (927k forms) costs 0.7 s and
-    90 MB per process, English's 0.1 s; Portuguese chat writes "a padaria" for a client anyway."""
-    if guess_language(text) != "en":
-        return False
-    parts = set(matched.split())
-    written = [word for word in _WORD.findall(plain.lower()) if fold(word) in parts]
-    return bool(written) and all(len(word) >= 4 and not _common_in_english(word) for word in written)
-
-
-@lru_cache(maxsize=4096)
-def _common_in_english(word: str) -> bool:
-    return bool(simplemma.is_known(word, lang="en"))
-
-
-_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _capitalized(plain: str, matched: str) -> bool:

@@ -90,11 +90,11 @@ BLIND_FLOOR = {  # set: (HY101 precision, HY101 recall, HY102 precision, HY102 r
     "set24": (0.97, 0.84, 0.93, 0.94),
     "set25": (0.96, 0.89, 0.97, 0.90),
     "set26": (0.93, 0.95, 0.96, 0.90),
-    "set27": (0.93, 0.95, 0.97, 0.92),
+    "set27": (0.93, 0.93, 0.97, 0.92),
     "set28": (0.96, 0.89, 0.96, 0.90),
     "set29": (0.97, 0.91, 0.93, 0.93),
     "set30": (0.94, 0.93, 0.97, 0.91),
-    "set31": (0.92, 0.91, 0.96, 0.85),  # scored unseen; read with sets 1-33 for the thread-reply round
+    "set31": (0.92, 0.90, 0.96, 0.85),  # scored unseen; read with sets 1-33 for the thread-reply round
     "set32": (0.96, 0.95, 0.99, 0.93),  # scored unseen; read with sets 1-33 for the thread-reply round
     "set33": (0.96, 0.92, 0.96, 0.94),  # the review's blind check; read with sets 1-33 for the thread-reply round
     "set34": (0.96, 0.86, 0.93, 0.93),  # scored unseen, then tuned on
